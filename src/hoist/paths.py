@@ -1,0 +1,67 @@
+"""Where things live under HOIST_HOME. One function per kind of thing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hoist import names
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def db(self) -> Path:
+        return self.home / "hoist.db"
+
+    @property
+    def admin_token(self) -> Path:
+        return self.home / "admin-token"
+
+    @property
+    def lock(self) -> Path:
+        return self.home / "server.lock"
+
+    @property
+    def server_info(self) -> Path:
+        """JSON with the running server's ports; read by hooks and tools on this machine."""
+        return self.home / "server.json"
+
+    @property
+    def uv_cache(self) -> Path:
+        return self.home / "cache" / "uv"
+
+    @property
+    def routes(self) -> Path:
+        return self.home / "router" / "routes.json"
+
+    @property
+    def postgres(self) -> Path:
+        return self.home / "postgres"
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid files of running dynos, so a restarted hoist can clean up after a kill -9."""
+        return self.home / "run"
+
+    def app(self, app: str) -> Path:
+        return self.home / "apps" / names.app_name(app)
+
+    def repo(self, app: str) -> Path:
+        return self.app(app) / "repo.git"
+
+    def slugs(self, app: str) -> Path:
+        return self.app(app) / "slugs"
+
+    def slug(self, app: str, slug_id: str) -> Path:
+        return self.slugs(app) / slug_id
+
+    def builds(self, app: str) -> Path:
+        return self.app(app) / "builds"
+
+    def build_log(self, app: str, build_id: str) -> Path:
+        return self.builds(app) / f"{build_id}.log"
+
+    def logs(self, app: str) -> Path:
+        return self.app(app) / "logs"

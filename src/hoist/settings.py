@@ -1,0 +1,61 @@
+"""Settings, declared once: name, environment variable, type, default, help.
+
+Precedence: explicit value (CLI flag) > environment (HOIST_*) > default.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _default_home() -> str:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return str(base / "hoist")
+
+
+def _setting(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = _setting(Path(_default_home()), "HOIST_HOME", "where hoist keeps its state, repos, slugs and logs")
+    port: int = _setting(5000, "HOIST_PORT", "the HTTP port: platform API + git at localhost:PORT, apps at APP.localhost:PORT")
+    host: str = _setting("127.0.0.1", "HOIST_BIND", "address the router listens on")
+    domain: str = _setting("", "HOIST_DOMAIN", "extra domain under which apps are served as APP.<domain>")
+    boot_timeout: float = _setting(60.0, "HOIST_BOOT_TIMEOUT", "seconds a web dyno has to bind $PORT (R10)")
+    stop_grace: float = _setting(30.0, "HOIST_STOP_GRACE", "seconds between SIGTERM and SIGKILL when a dyno stops")
+    build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
+    request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
+    log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from overrides (non-None values win), then the environment, then defaults."""
+        environ = os.environ if environ is None else environ
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw: Any
+            if f.name in overrides:
+                raw = overrides[f.name]
+            elif f.metadata["env"] in environ and environ[f.metadata["env"]] != "":
+                raw = environ[f.metadata["env"]]
+            else:
+                continue
+            values[f.name] = _coerce(f.name, f.metadata["env"], raw, type(f.default))
+        return cls(**values)
+
+
+def _coerce(name: str, env: str, raw: Any, kind: type) -> Any:
+    try:
+        if kind is bool:
+            return str(raw).lower() in ("1", "true", "yes", "on")
+        if issubclass(kind, Path):
+            return Path(raw).expanduser().resolve()
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{env}={raw!r} is not a valid {kind.__name__} for {name}; fix or unset it") from None
