@@ -1,0 +1,38 @@
+"""The control-plane ASGI app: every resource module's routes, one error shape."""
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
+from hoist.api.context import Ctx
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"id": "not_found", "message": f"No such resource: {request.method} {request.url.path}. "
+                         "See the Heroku Platform API reference for the paths hoist serves."}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"id": "method_not_allowed",
+                         "message": f"{request.method} is not allowed on {request.url.path}."}, status_code=405)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"id": "internal_server_error", "message": "hoist hit an internal error; "
+                         "see the `hoist server` output and report it."}, status_code=500)
+
+
+async def _root(request: Request) -> Response:
+    return JSONResponse({"name": "hoist", "message": "This is a hoist server. Use the `hoist` CLI, or the Heroku "
+                         "Platform API paths (GET /apps)."})
+
+
+def create_api(ctx: Ctx) -> Starlette:
+    routes: list[Route] = [Route("/", _root, methods=["GET"])]
+    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http):
+        routes.extend(module.routes(ctx))
+    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
+                                                        500: _server_error})

@@ -1,0 +1,82 @@
+"""/apps, /users/~/apps, /account."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hoist.api import serialize
+from hoist.api.context import Ctx, endpoint, json_body, listing
+from hoist.api.errors import invalid
+from hoist.state.users import User
+
+APP_FIELDS = ["id", "name"]
+
+
+async def account(request: Request, ctx: Ctx, user: User) -> Response:
+    return JSONResponse(serialize.user(user))
+
+
+async def list_apps(request: Request, ctx: Ctx, user: User) -> Response:
+    p = ctx.platform
+    return listing(request, p.visible_apps(user), APP_FIELDS, lambda a, f: getattr(a, f),
+                   lambda a: serialize.app(p, a))
+
+
+async def create_app(request: Request, ctx: Ctx, user: User) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("Send a JSON object, for example {\"name\": \"notes\"}.", "app")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise invalid("name must be a string.", "app")
+    app = ctx.platform.create_app(user, name)
+    return JSONResponse(serialize.app(ctx.platform, app), status_code=201)
+
+
+async def get_app(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    return JSONResponse(serialize.app(ctx.platform, app))
+
+
+async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("Send a JSON object such as {\"maintenance\": true}.", "app")
+    unknown = set(body) - {"maintenance", "build_stack", "name"}
+    if unknown:
+        raise invalid(f"Unknown field(s) {', '.join(sorted(unknown))}: hoist can change maintenance.", "app")
+    if "name" in body and body["name"] != app.name:
+        raise invalid("Renaming apps is not supported yet: create a new app and push to it.", "app")
+    if "maintenance" in body:
+        if not isinstance(body["maintenance"], bool):
+            raise invalid("maintenance must be true or false.", "app")
+        await ctx.platform.set_maintenance(app, body["maintenance"], user)
+    return JSONResponse(serialize.app(ctx.platform, ctx.app(user, app.id)))
+
+
+async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    data = serialize.app(ctx.platform, app)
+    await ctx.platform.destroy_app(app)
+    return JSONResponse(data)
+
+
+async def pipeline_couplings(request: Request, ctx: Ctx, user: User) -> Response:
+    ctx.app(user, request.path_params["app"])
+    return JSONResponse({"id": "not_found", "message": "Couldn't find that pipeline coupling: hoist has no pipelines.",
+                         "resource": "pipeline_coupling"}, status_code=404)
+
+
+def routes(ctx: Ctx) -> list[Route]:
+    return [
+        Route("/account", endpoint(ctx, account), methods=["GET"]),
+        Route("/apps", endpoint(ctx, list_apps), methods=["GET"]),
+        Route("/users/~/apps", endpoint(ctx, list_apps), methods=["GET"]),
+        Route("/apps", endpoint(ctx, create_app), methods=["POST"]),
+        Route("/apps/{app}", endpoint(ctx, get_app), methods=["GET"]),
+        Route("/apps/{app}", endpoint(ctx, update_app), methods=["PATCH"]),
+        Route("/apps/{app}", endpoint(ctx, delete_app), methods=["DELETE"]),
+        Route("/apps/{app}/pipeline-couplings", endpoint(ctx, pipeline_couplings), methods=["GET"]),
+    ]

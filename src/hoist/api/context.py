@@ -1,0 +1,100 @@
+"""What every endpoint needs: the platform, authentication, and a wrapper
+that turns errors into Heroku-shaped JSON and adds the standard headers."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hoist.api.auth import token_from_header
+from hoist.api.errors import ApiError, bad_request
+from hoist.api.ranges import RangeError, format_next_range, page, parse_range
+from hoist.core.pipeline import Pushes
+from hoist.core.platform import Platform, PlatformError
+from hoist.git.receiver import PushTokens
+from hoist.state import users as users_t
+from hoist.state.apps import App
+from hoist.state.users import User
+
+MAX_BODY = 1024 * 1024  # API bodies are small JSON documents
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9+=/-]{20,200}$")
+
+Handler = Callable[[Request, "Ctx", User], Awaitable[Response]]
+
+
+@dataclass
+class Ctx:
+    platform: Platform
+    pushes: Pushes
+    push_tokens: PushTokens = field(default_factory=PushTokens)
+    log_sessions: dict[str, Any] = field(default_factory=dict)
+
+    def authenticate(self, request: Request) -> User:
+        token = token_from_header(request.headers.get("authorization"))
+        user = users_t.user_for_token(self.platform.db, token) if token else None
+        if user is None:
+            raise ApiError(401, "unauthorized", "Invalid credentials provided. Run `hoist login`, or set "
+                           "HOIST_API_KEY to a valid API token.")
+        return user
+
+    def app(self, user: User, name_or_id: str) -> App:
+        try:
+            return self.platform.find_app(user, name_or_id)
+        except PlatformError as exc:
+            raise ApiError(exc.status, exc.id, exc.message, exc.resource) from None
+
+
+def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: authenticate, map errors, add Request-Id and RateLimit-Remaining."""
+    async def run(request: Request) -> Response:
+        rid = request.headers.get("request-id") or request.headers.get("x-request-id") or ""
+        if not _REQUEST_ID_RE.match(rid):
+            rid = str(uuid.uuid4())
+        try:
+            user = ctx.authenticate(request) if auth else None
+            response = await handler(request, ctx, user)  # type: ignore[arg-type]
+        except ApiError as exc:
+            response = exc.response()
+        except PlatformError as exc:
+            response = ApiError(exc.status, exc.id, exc.message, exc.resource).response()
+        response.headers["Request-Id"] = rid
+        response.headers["RateLimit-Remaining"] = "4500"
+        return response
+    return run
+
+
+async def json_body(request: Request) -> Any:
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, "request_too_large", "The request body is over 1 MiB; send less data.")
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("The request body is not valid JSON.") from None
+
+
+def listing(request: Request, items: list[Any], fields: list[str], key: Callable[[Any, str], Any],
+            render: Callable[[Any], dict[str, Any]]) -> Response:
+    """A list response with Heroku's Range paging: 206 + Next-Range only when more exist."""
+    try:
+        rng = parse_range(request.headers.get("range"), fields, fields[0])
+        selected, next_rng = page(items, rng, lambda it: key(it, rng.field))
+    except RangeError as exc:
+        raise bad_request(str(exc)) from None
+    headers = {"Accept-Ranges": ", ".join(fields)}
+    status = 200
+    if next_rng is not None:
+        status = 206
+        headers["Next-Range"] = format_next_range(next_rng)
+    return JSONResponse([render(it) for it in selected], status_code=status, headers=headers)
+
+

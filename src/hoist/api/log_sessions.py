@@ -1,0 +1,117 @@
+"""Log sessions: POST makes a short-lived secret URL (`logplex_url`) that
+streams an app's log as Server-Sent Events, or as plain lines to clients
+that do not ask for `text/event-stream`."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from hoist import names
+from hoist.api.context import Ctx, endpoint, json_body
+from hoist.api.errors import ApiError, invalid
+from hoist.logs.line import LogLine, matches
+from hoist.state import apps as apps_t
+from hoist.state.db import utcnow
+from hoist.state.users import User
+
+SESSION_TTL = 300.0
+HEARTBEAT = 15.0
+
+
+@dataclass(frozen=True)
+class LogSession:
+    id: str
+    app: str
+    app_id: str
+    user_id: str
+    lines: int
+    tail: bool
+    dyno: str | None
+    source: str | None
+    expires: float
+
+
+async def create(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("Send a JSON object such as {\"lines\": 100, \"tail\": true}.", "log-session")
+    try:
+        lines = int(body.get("lines", 100) or 100)
+    except (TypeError, ValueError):
+        raise invalid("lines must be a number.", "log-session") from None
+    lines = max(0, min(lines, ctx.platform.settings.log_lines))
+    dyno = body.get("dyno") or body.get("dyno_name")
+    source = body.get("source")
+    for label, value in (("dyno", dyno), ("source", source)):
+        if value is not None and not (isinstance(value, str) and names.PROCESS_TYPE_RE.match(value.replace(".", "_"))):
+            raise invalid(f"{label} {value!r} is not valid: use for example web.1, web, router, app.", "log-session")
+    secret = secrets.token_urlsafe(32)
+    now = time.monotonic()
+    ctx.log_sessions = {k: s for k, s in ctx.log_sessions.items() if s.expires > now}
+    ctx.log_sessions[secret] = LogSession(secret, app.name, app.id, user.id, lines, bool(body.get("tail")),
+                                          dyno, source, now + SESSION_TTL)
+    host = request.headers.get("host") or f"localhost:{ctx.platform.settings.port}"
+    created = utcnow()
+    return JSONResponse({"id": secret[:12], "logplex_url": f"{request.url.scheme}://{host}/log-streams/{secret}",
+                         "created_at": created, "updated_at": created}, status_code=201)
+
+
+async def stream(request: Request, ctx: Ctx, user: None) -> Response:
+    session = ctx.log_sessions.get(request.path_params["secret"])
+    if session is None or session.expires < time.monotonic():
+        raise ApiError(401, "unauthorized", "This log stream URL is unknown or expired; ask for a new one "
+                       "with `hoist logs`.")
+    app = apps_t.get_app(ctx.platform.db, session.app_id)
+    if app is None:
+        raise ApiError(404, "not_found", "That app no longer exists.", "app")
+    sse = "text/event-stream" in request.headers.get("accept", "")
+    logs = ctx.platform.logs
+
+    def fmt(line: LogLine) -> str:
+        text = line.render()
+        return f"data: {text}\n\n" if sse else text + "\n"
+
+    def wanted(line: LogLine) -> bool:
+        return matches(line, source=session.source, dyno=session.dyno)
+
+    async def body() -> AsyncIterator[str]:
+        sub = logs.subscribe(session.app) if session.tail else None
+        try:
+            recent = [l for l in logs.recent(session.app, ctx.platform.settings.log_lines) if wanted(l)]
+            for line in recent[-session.lines:] if session.lines else []:
+                yield fmt(line)
+            if sub is None:
+                return
+            if sse:
+                yield ": connected\n\n"
+            while True:
+                try:
+                    line = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
+                except asyncio.TimeoutError:
+                    if sse:
+                        yield ": keep-alive\n\n"
+                    continue
+                if wanted(line):
+                    yield fmt(line)
+        finally:
+            if sub is not None:
+                logs.unsubscribe(session.app, sub)
+
+    media = "text/event-stream" if sse else "text/plain; charset=utf-8"
+    return StreamingResponse(body(), media_type=media, headers={"Cache-Control": "no-cache",
+                                                                "X-Accel-Buffering": "no"})
+
+
+def routes(ctx: Ctx) -> list[Route]:
+    return [
+        Route("/apps/{app}/log-sessions", endpoint(ctx, create), methods=["POST"]),
+        Route("/log-streams/{secret}", endpoint(ctx, stream, auth=False), methods=["GET"]),
+    ]

@@ -1,0 +1,59 @@
+"""/apps/{app}/releases: list, info, and POST {"release": id} to roll back."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hoist.api import serialize
+from hoist.api.context import Ctx, endpoint, json_body, listing
+from hoist.api.errors import invalid, not_found
+from hoist.state import releases as releases_t
+from hoist.state.users import User
+
+FIELDS = ["version", "id", "created_at"]
+
+
+def _current_version(ctx: Ctx, app_id: str) -> int | None:
+    cur = releases_t.current_release(ctx.platform.db, app_id)
+    return cur.version if cur else None
+
+
+async def list_releases(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    cur = _current_version(ctx, app.id)
+    items = releases_t.list_releases(ctx.platform.db, app.id)
+    return listing(request, items, FIELDS, lambda r, f: getattr(r, f),
+                   lambda r: serialize.release(ctx.platform, app, r, cur))
+
+
+async def get_release(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    rel = releases_t.get_release(ctx.platform.db, app.id, request.path_params["release"])
+    if rel is None:
+        raise not_found("release", f"Couldn't find release {request.path_params['release']}; "
+                        "run `hoist releases` to list them.")
+    return JSONResponse(serialize.release(ctx.platform, app, rel, _current_version(ctx, app.id)))
+
+
+async def rollback(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    body = await json_body(request)
+    target_id = body.get("release") if isinstance(body, dict) else None
+    if not isinstance(target_id, (str, int)):
+        raise invalid("Send {\"release\": ID_OR_VERSION} to roll back to that release.", "release")
+    target = releases_t.get_release(ctx.platform.db, app.id, target_id)
+    if target is None:
+        raise not_found("release", f"Couldn't find release {target_id}; run `hoist releases` to list them.")
+    rel, result = await ctx.platform.rollback(app, target, user)
+    headers = {} if result.ok else {"Hoist-Release-Message": result.message.encode("ascii", "replace").decode()}
+    return JSONResponse(serialize.release(ctx.platform, app, rel, _current_version(ctx, app.id)),
+                        status_code=201, headers=headers)
+
+
+def routes(ctx: Ctx) -> list[Route]:
+    return [
+        Route("/apps/{app}/releases", endpoint(ctx, list_releases), methods=["GET"]),
+        Route("/apps/{app}/releases", endpoint(ctx, rollback), methods=["POST"]),
+        Route("/apps/{app}/releases/{release}", endpoint(ctx, get_release), methods=["GET"]),
+    ]

@@ -1,0 +1,103 @@
+"""apps, apps:create, apps:info, apps:destroy, open, git:remote."""
+from __future__ import annotations
+
+import subprocess
+import webbrowser
+
+import click
+
+from hoist.cli.context import CliContext
+from hoist.cli.errors import HoistError
+from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.output import header, keyvals
+
+
+def _add_remote(git_url: str, remote: str) -> bool:
+    inside = subprocess.run(["git", "rev-parse", "--git-dir"], capture_output=True)
+    if inside.returncode != 0:
+        return False
+    existing = subprocess.run(["git", "remote", "get-url", remote], capture_output=True)
+    verb = "set-url" if existing.returncode == 0 else "add"
+    subprocess.run(["git", "remote", verb, remote, git_url], check=True)
+    return True
+
+
+@click.command("apps")
+@pass_ctx
+def apps_list(c: CliContext) -> None:
+    """List your apps."""
+    apps = c.client().get_all("/apps")
+    header("Apps")
+    if not apps:
+        click.echo("You have no apps. Create one with `hoist apps:create NAME`.")
+    for a in apps:
+        click.echo(a["name"])
+
+
+@click.command("apps:create")
+@click.argument("name", required=False)
+@click.option("--remote", default="hoist", show_default=True, help="name of the git remote to add")
+@click.option("--no-remote", is_flag=True, help="do not add a git remote")
+@pass_ctx
+def apps_create(c: CliContext, name: str | None, remote: str, no_remote: bool) -> None:
+    """Create an app (a random name when NAME is omitted) and add the git remote `hoist`."""
+    click.echo(f"Creating {name or 'app'}... ", nl=False)
+    app = c.client().post("/apps", {"name": name} if name else {})
+    click.echo(f"done, {app['name']}")
+    click.echo(f"{app['web_url']} | {app['git_url']}")
+    if not no_remote and _add_remote(app["git_url"], remote):
+        click.echo(f"Git remote {remote} added")
+
+
+@click.command("apps:info")
+@app_option
+@pass_ctx
+def apps_info(c: CliContext) -> None:
+    """Show an app's details."""
+    client = c.client()
+    a = client.get(f"/apps/{c.app()}")
+    dynos = client.get(f"/apps/{a['name']}/dynos")
+    header(a["name"])
+    keyvals([("Git URL", a["git_url"]), ("Web URL", a["web_url"]), ("Owner", a["owner"]["email"]),
+             ("Dynos", ", ".join(f"{d['name']}: {d['state']}" for d in dynos) or "none"),
+             ("Maintenance", "on" if a["maintenance"] else "off"), ("Released", a["released_at"]),
+             ("Created", a["created_at"]), ("Slug size", f"{(a['slug_size'] or 0) / 1e6:.1f} MB")])
+
+
+@click.command("apps:destroy")
+@app_option
+@click.option("--confirm", help="the app's name, to confirm")
+@pass_ctx
+def apps_destroy(c: CliContext, confirm: str | None) -> None:
+    """Permanently destroy an app, its releases, dynos and logs."""
+    name = c.app()
+    if confirm != name:
+        raise HoistError(f"this destroys {name} and everything in it. Run again with --confirm {name}")
+    click.echo(f"Destroying {name}... ", nl=False)
+    c.client().delete(f"/apps/{name}")
+    click.echo("done")
+
+
+@click.command("open")
+@app_option
+@pass_ctx
+def open_app(c: CliContext) -> None:
+    """Open the app in a browser (prints the URL)."""
+    url = c.client().get(f"/apps/{c.app()}")["web_url"]
+    click.echo(url)
+    webbrowser.open(url)
+
+
+@click.command("git:remote")
+@app_option
+@click.option("-r", "--remote", default="hoist", show_default=True)
+@pass_ctx
+def git_remote(c: CliContext, remote: str) -> None:
+    """Add (or update) a git remote for the app in the current repo."""
+    app = c.client().get(f"/apps/{c.app()}")
+    if not _add_remote(app["git_url"], remote):
+        raise HoistError("not inside a git repository: run `git init` first.")
+    click.echo(f"set git remote {remote} to {app['git_url']}")
+
+
+COMMANDS = [apps_list, apps_create, apps_info, apps_destroy, open_app, git_remote]

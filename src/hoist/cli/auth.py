@@ -1,0 +1,87 @@
+"""login, logout, auth:token, auth:whoami. Credentials go to ~/.netrc for the
+API host, so plain `git push` to the same host authenticates too."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from hoist.cli.client import Client
+from hoist.cli.context import CliContext, netrc_token
+from hoist.cli.errors import HoistError
+from hoist.cli.options import pass_ctx
+from hoist.paths import Paths
+from hoist.settings import Settings
+
+
+def netrc_path() -> Path:
+    return Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+
+
+def update_netrc(text: str, host: str, login: str, password: str) -> str:
+    """Replace (or add) the `machine HOST` entry; keep every other entry. Pure."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["machine"]:
+            skipping = len(words) > 1 and words[1] == host
+        elif words[:1] == ["default"]:
+            skipping = False
+        if not skipping:
+            out.append(line)
+    out.append(f"machine {host}\n  login {login}\n  password {password}")
+    return "\n".join(out).strip() + "\n"
+
+
+def write_netrc(host: str, login: str, token: str) -> Path:
+    path = netrc_path()
+    old = path.read_text() if path.exists() else ""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(update_netrc(old, host, login, token))
+    os.chmod(path, 0o600)
+    return path
+
+
+@click.command("login")
+@click.option("--token", help="an API token (default: ask, or use this machine's admin token if readable)")
+@pass_ctx
+def login(c: CliContext, token: str | None) -> None:
+    """Log in to a hoist server: stores the token in ~/.netrc for the API host."""
+    if not token:
+        local = Paths(Settings.load().home).admin_token
+        if local.exists() and os.access(local, os.R_OK) and urlsplit(c.api_url).hostname in ("localhost", "127.0.0.1"):
+            token = local.read_text().strip()
+            click.echo(f"Using the admin token of the local hoist server ({local}).")
+        else:
+            token = click.prompt("API token", hide_input=True).strip()
+    try:
+        account = Client(c.api_url, token).get("/account")
+    except HoistError as exc:
+        raise HoistError(f"login failed: {exc.message}") from None
+    host = urlsplit(c.api_url).hostname or "localhost"
+    path = write_netrc(host, account["email"], token)
+    click.echo(f"Logged in as {account['email']} (token saved in {path} for {host}; git push uses it too)")
+
+
+@click.command("auth:whoami")
+@pass_ctx
+def whoami(c: CliContext) -> None:
+    """Print the email of the logged-in user."""
+    click.echo(c.client().get("/account")["email"])
+
+
+@click.command("auth:token")
+@pass_ctx
+def auth_token(c: CliContext) -> None:
+    """Print the current API token."""
+    token = c.token or netrc_token(c.api_url)
+    if not token:
+        raise HoistError("not logged in: run `hoist login`")
+    click.echo(token)
+
+
+COMMANDS = [login, whoami, auth_token]

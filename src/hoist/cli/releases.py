@@ -1,0 +1,100 @@
+"""releases, releases:info, rollback, builds, builds:output."""
+from __future__ import annotations
+
+import click
+
+from hoist.cli.context import CliContext
+from hoist.cli.errors import HoistError
+from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.output import header, keyvals, table
+
+
+@click.command("releases")
+@app_option
+@click.option("-n", "--num", default=15, show_default=True, help="how many releases to show")
+@pass_ctx
+def releases(c: CliContext, num: int) -> None:
+    """List the app's releases, newest first."""
+    app = c.app()
+    rels = c.client().request("GET", f"/apps/{app}/releases",
+                              headers={"Range": f"version ..; order=desc, max={num}"}).json()
+    header(f"{app} Releases")
+    rows = []
+    for r in rels:
+        flag = " (current)" if r["current"] else (" (failed)" if r["status"] == "failed" else "")
+        rows.append((f"v{r['version']}", r["description"] + flag, r["user"]["email"] or "", r["created_at"]))
+    table(["Version", "Description", "User", "Created"], rows)
+
+
+@click.command("releases:info")
+@app_option
+@click.argument("release", required=False)
+@pass_ctx
+def releases_info(c: CliContext, release: str | None) -> None:
+    """Show one release (default: the newest)."""
+    app = c.app()
+    client = c.client()
+    if release is None:
+        rels = client.request("GET", f"/apps/{app}/releases", headers={"Range": "version ..; order=desc,max=1"}).json()
+        if not rels:
+            raise HoistError("this app has no releases")
+        r = rels[0]
+    else:
+        r = client.get(f"/apps/{app}/releases/{release.lstrip('v')}")
+    header(f"Release v{r['version']}")
+    keyvals([("By", r["user"]["email"]), ("Change", r["description"]), ("When", r["created_at"]),
+             ("Status", r["status"]), ("Current", "yes" if r["current"] else "no")])
+
+
+@click.command("rollback")
+@app_option
+@click.argument("release", required=False)
+@pass_ctx
+def rollback(c: CliContext, release: str | None) -> None:
+    """Roll back to a release (default: the one before the current one)."""
+    app = c.app()
+    client = c.client()
+    if release is None:
+        rels = client.get_all(f"/apps/{app}/releases")
+        good = [r for r in sorted(rels, key=lambda r: r["version"], reverse=True) if r["eligible_for_rollback"]]
+        if len(good) < 2:
+            raise HoistError("there is no earlier release to roll back to")
+        release = str(good[1]["version"])
+    target = release.lstrip("v")
+    click.echo(f"Rolling back {app} to v{target}... ", nl=False)
+    resp = client.request("POST", f"/apps/{app}/releases", json={"release": target})
+    message = resp.headers.get("hoist-release-message")
+    r = resp.json()
+    if message:
+        raise HoistError(f"v{r['version']} failed: {message}")
+    click.echo(f"done, v{r['version']}")
+
+
+@click.command("builds")
+@app_option
+@pass_ctx
+def builds(c: CliContext) -> None:
+    """List the app's builds."""
+    app = c.app()
+    items = c.client().get_all(f"/apps/{app}/builds")
+    table(["ID", "Status", "Commit", "Created"],
+          [(b["id"], b["status"], (b["source_blob"]["version"] or "")[:8], b["created_at"]) for b in reversed(items)])
+
+
+@click.command("builds:output")
+@app_option
+@click.argument("build_id", required=False)
+@pass_ctx
+def builds_output(c: CliContext, build_id: str | None) -> None:
+    """Print a build's full output (default: the newest build)."""
+    app = c.app()
+    client = c.client()
+    if build_id is None:
+        items = client.get_all(f"/apps/{app}/builds")
+        if not items:
+            raise HoistError("this app has no builds yet: git push to build")
+        build_id = items[-1]["id"]
+    click.echo(client.request("GET", f"/apps/{app}/builds/{build_id}/output").text, nl=False)
+
+
+COMMANDS = [releases, releases_info, rollback, builds, builds_output]

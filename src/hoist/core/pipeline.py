@@ -1,0 +1,218 @@
+"""A push, end to end: unpack the pushed tree, build it in a subprocess,
+record the slug, release it. Every line of output goes both to the pusher
+(as it happens) and to the build's log file.
+
+Pushes to one app run one at a time. A failed build or release leaves the
+running release untouched and removes the half-made slug."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from hoist.core.platform import Platform
+from hoist.state import apps as apps_t
+from hoist.state import builds as builds_t
+from hoist.state import config as config_t
+from hoist.state import formation as formation_t
+from hoist.state import releases as releases_t
+from hoist.state.apps import App
+from hoist.state.users import User
+
+RESULT_PREFIX = "\x00hoist-result:"
+MAX_UPLOAD = 1024 * 1024 * 1024  # an unpacked tree over 1 GiB is refused
+
+
+class Pushes:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, app: str) -> asyncio.Lock:
+        return self._locks.setdefault(app, asyncio.Lock())
+
+    async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes]) -> AsyncIterator[str]:
+        """Yield output lines (with newlines) and finally the result marker for the hook."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def out(line: str) -> None:
+            queue.put_nowait(line)
+
+        async def work() -> bool:
+            try:
+                return await self._push(app, user, commit, body, out)
+            except Exception as exc:  # the pusher must hear about any failure
+                out(f" !     hoist failed while deploying: {exc!r}. The running release is unchanged.")
+                return False
+            finally:
+                queue.put_nowait(None)
+
+        if self.lock(app.name).locked():
+            yield "-----> Waiting for another push to this app to finish...\n"
+        task = asyncio.create_task(work())
+        while True:
+            line = await queue.get()
+            if line is None:
+                break
+            yield line + "\n"
+        ok = await task
+        yield f"{RESULT_PREFIX}{'ok' if ok else 'fail'}\n"
+
+    async def _push(self, app: App, user: User, commit: str, body: AsyncIterator[bytes],
+                    out: Callable[[str], None]) -> bool:
+        p = self.platform
+        async with self.lock(app.name):
+            app = apps_t.get_app(p.db, app.id) or app
+            build = builds_t.create_build(p.db, app.id, user.id, commit)
+            log_path = p.paths.build_log(app.name, build.id)
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            logf = log_path.open("w", encoding="utf-8")
+
+            def emit(line: str) -> None:
+                out(line)
+                logf.write(line + "\n")
+                logf.flush()
+
+            p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
+            slug_id = str(uuid.uuid4())
+            slug_dir = p.paths.slug(app.name, slug_id)
+            ok = False
+            try:
+                ok = await self._build_and_release(app, user, commit, body, build.id, slug_id, slug_dir, emit)
+            finally:
+                logf.close()
+                if not ok:
+                    builds_t.finish_build(p.db, build.id, "failed")
+                    shutil.rmtree(slug_dir, ignore_errors=True)
+                    p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
+            return ok
+
+    async def _build_and_release(self, app: App, user: User, commit: str, body: AsyncIterator[bytes],
+                                 build_id: str, slug_id: str, slug_dir: Path, emit: Callable[[str], None]) -> bool:
+        p = self.platform
+        started = time.monotonic()
+        emit("-----> Receiving push")
+        await _unpack(body, slug_dir)
+        config = config_t.get_config(p.db, app.id)
+        result = await self._run_builder(app, slug_dir, config, emit)
+        if result is None:
+            emit(" !     Push rejected: the build failed. The running release is unchanged.")
+            return False
+        slug = releases_t.create_slug(
+            p.db, app.id, slug_id=slug_id, commit=commit, process_types=result["process_types"],
+            env_dir=result.get("env_dir"), python_version=result.get("python_version"),
+            size=int(result.get("slug_size", 0)), app_json=result.get("app_json"),
+        )
+        apps_t.update_app(p.db, app.id, build_metadata=result.get("metadata"))
+        builds_t.finish_build(p.db, build_id, "succeeded", slug_id=slug.id)
+        self._apply_first_deploy_defaults(app, result)
+        emit(f"-----> Build succeeded in {time.monotonic() - started:.1f}s")
+        emit("-----> Launching...")
+        rel, outcome = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
+                                       description=f"Deploy {commit[:8]}", user=user, out=emit)
+        builds_t.finish_build(p.db, build_id, "succeeded", release_id=rel.id)
+        if not outcome.ok:
+            emit(f" !     Release v{rel.version} failed: {outcome.message}")
+            emit(" !     Push rejected. The previous release keeps serving; see `hoist logs`.")
+            return False
+        emit(f"       Released v{rel.version}")
+        emit(f"       {p.web_url(app.name)} deployed to hoist in {time.monotonic() - started:.1f}s")
+        return True
+
+    def _apply_first_deploy_defaults(self, app: App, result: dict) -> None:
+        """New process types get Heroku's default scale: web=1, others 0, unless app.json says otherwise."""
+        p = self.platform
+        types = [t for t in result["process_types"] if t != "release"]
+        defaults = {t: (1 if t == "web" else 0) for t in types}
+        app_json = result.get("app_json") or {}
+        for ptype, spec in (app_json.get("formation") or {}).items():
+            if ptype in defaults and isinstance(spec, dict) and isinstance(spec.get("quantity"), int):
+                defaults[ptype] = spec["quantity"]
+        formation_t.ensure_types(p.db, app.id, defaults)
+
+    async def _run_builder(self, app: App, slug_dir: Path, config: dict[str, str],
+                           emit: Callable[[str], None]) -> dict | None:
+        p = self.platform
+        app_home = p.paths.app(app.name)
+        with tempfile.TemporaryDirectory(prefix="hoist-build-") as tmp:
+            result_file = Path(tmp) / "result.json"
+            args = [sys.executable, "-m", "hoist.build", "--source", str(slug_dir), "--app-home", str(app_home),
+                    "--uv-cache", str(p.paths.uv_cache), "--result", str(result_file),
+                    "--timeout", str(p.settings.build_timeout)]
+            latest = apps_t.get_app(p.db, app.id)
+            if latest and latest.build_metadata:
+                prev = Path(tmp) / "previous.json"
+                prev.write_text(json.dumps(latest.build_metadata))
+                args += ["--previous", str(prev)]
+            env = build_env(config, app_home)
+            proc = await asyncio.create_subprocess_exec(
+                *args, env=env, cwd=str(slug_dir), stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            )
+            assert proc.stdout is not None
+            try:
+                async with asyncio.timeout(p.settings.build_timeout + 30):
+                    while True:
+                        raw = await proc.stdout.readline()
+                        if not raw:
+                            break
+                        emit(raw.decode("utf-8", "replace").rstrip("\n"))
+                    rc = await proc.wait()
+            except TimeoutError:
+                _kill_group(proc.pid)
+                await proc.wait()
+                emit(f" !     Build timed out after {p.settings.build_timeout:g} s and was stopped; "
+                     "raise HOIST_BUILD_TIMEOUT if your build needs longer.")
+                return None
+            except BaseException:
+                _kill_group(proc.pid)
+                raise
+            if rc != 0 or not result_file.exists():
+                return None
+            return json.loads(result_file.read_text())
+
+
+def build_env(config: dict[str, str], app_home: Path) -> dict[str, str]:
+    """The builder sees the app's config vars (as Heroku's build does), not hoist's own environment."""
+    env = dict(config)
+    env.update({
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(app_home),
+        "LANG": env.get("LANG", "C.UTF-8"),
+    })
+    return env
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+async def _unpack(body: AsyncIterator[bytes], dest: Path) -> None:
+    """Stream the tar upload to a temp file, then extract it safely (no links out, no absolute paths)."""
+    dest.mkdir(parents=True)
+    size = 0
+    with tempfile.TemporaryFile() as f:
+        async for chunk in body:
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise ValueError("the pushed tree is over 1 GiB; keep large data out of the repository")
+            f.write(chunk)
+        f.seek(0)
+        await asyncio.to_thread(_extract, f, dest)
+
+
+def _extract(fileobj: object, dest: Path) -> None:
+    with tarfile.open(fileobj=fileobj, mode="r:") as tar:  # type: ignore[call-overload]
+        tar.extractall(dest, filter="data")

@@ -1,0 +1,136 @@
+"""Dynos as local processes: each in its own session and process group, its
+output read line by line, its pid recorded so a restarted hoist can clean up
+after a `kill -9` of the previous one."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Callable
+
+from hoist.dynos.scheduler import DynoSpec
+
+_READ_CHUNK = 65536
+_MAX_LINE = 10_000
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks (field 22 of /proc/PID/stat), to tell a reused pid apart."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return data.rsplit(")", 1)[1].split()[19]
+
+
+class LocalProcess:
+    def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path, reader: asyncio.Task[None]) -> None:
+        self._proc = proc
+        self._pidfile = pidfile
+        self._reader = reader
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode
+
+    async def wait(self) -> int:
+        rc = await self._proc.wait()
+        # Drain what the dyno wrote before it exited, but do not wait on a
+        # daemon it left behind holding the pipe open.
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
+        except (asyncio.TimeoutError, Exception):
+            pass
+        self._pidfile.unlink(missing_ok=True)
+        return rc
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.killpg(self._proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class LocalScheduler:
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+    async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> LocalProcess:
+        proc = await asyncio.create_subprocess_exec(
+            "/bin/bash", "-c", spec.command,
+            cwd=str(spec.cwd), env=spec.env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        pidfile = self.run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
+        pidfile.write_text(f"{proc.pid} {_start_time(proc.pid) or ''}\n")
+        assert proc.stdout is not None
+        reader = asyncio.create_task(_pump(proc.stdout, on_line))
+        return LocalProcess(proc, pidfile, reader)
+
+    def cleanup_orphans(self, grace: float = 5.0) -> int:
+        groups: list[int] = []
+        for pidfile in self.run_dir.glob("*.pid"):
+            try:
+                pid_s, _, start = pidfile.read_text().strip().partition(" ")
+                pid = int(pid_s)
+            except (OSError, ValueError):
+                pidfile.unlink(missing_ok=True)
+                continue
+            if _start_time(pid) is not None and (not start or _start_time(pid) == start):
+                groups.append(pid)
+            pidfile.unlink(missing_ok=True)
+        # The group may outlive its leader (forked daemons), so signal the group
+        # even when the leader has gone.
+        for pgid in groups:
+            _killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while groups and time.monotonic() < deadline:
+            if not any(_group_alive(g) for g in groups):
+                break
+            time.sleep(0.05)
+        for pgid in groups:
+            _killpg(pgid, signal.SIGKILL)
+        return len(groups)
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+async def _pump(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+    """Read output in chunks and hand over whole lines; overlong lines are split."""
+    pending = b""
+    while True:
+        chunk = await stream.read(_READ_CHUNK)
+        if not chunk:
+            break
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            on_line(raw.rstrip(b"\r").decode("utf-8", "replace"))
+        while len(pending) > _MAX_LINE:
+            on_line(pending[:_MAX_LINE].decode("utf-8", "replace"))
+            pending = pending[_MAX_LINE:]
+    if pending:
+        on_line(pending.decode("utf-8", "replace"))

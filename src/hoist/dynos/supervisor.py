@@ -1,0 +1,335 @@
+"""The supervisor: makes running dynos match desired state.
+
+Like gunicorn's arbiter: events (a scale, a deploy, a crash, a restart
+request) only wake the loop; one loop reconciles each app's dynos with its
+formation and current release, restarts crashed dynos with backoff, and
+publishes the routing table when the set of serving web dynos changes.
+Deploys start the new release's web dynos beside the old ones and switch
+only once every new one accepts connections, so no request is dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from hoist.dynos.backoff import STABLE_AFTER, restart_delay
+from hoist.dynos.environment import dyno_env
+from hoist.dynos.runtime import AppRuntime, Dyno, RunRelease
+from hoist.dynos.scheduler import DynoSpec, Scheduler
+from hoist.logs.line import now_iso
+from hoist.logs.store import LogStore
+
+TICK = 0.25
+READY_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    ok: bool
+    message: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _accepts(port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 0.5)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+class Supervisor:
+    def __init__(
+        self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[], None], *,
+        boot_timeout: float = 60.0, stop_grace: float = 30.0, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.scheduler = scheduler
+        self.logs = logs
+        self.on_routes = on_routes
+        self.boot_timeout = boot_timeout
+        self.stop_grace = stop_grace
+        self.clock = clock
+        self.apps: dict[str, AppRuntime] = {}
+        self._wake = asyncio.Event()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._routes_key: object = None
+        self._closed = False
+
+    # ----- public API (called from the event loop) -----
+
+    def lock(self, app: str) -> asyncio.Lock:
+        """Deploys, scales and restarts of one app happen one at a time."""
+        return self._locks.setdefault(app, asyncio.Lock())
+
+    def load(self, app: str, release: RunRelease | None, formation: dict[str, int]) -> None:
+        """Set an app's current release and formation (at startup, or after a release without a slug)."""
+        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt.release = release
+        rt.formation = dict(formation)
+        self.wake()
+
+    def set_formation(self, app: str, formation: dict[str, int]) -> None:
+        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt.formation = dict(formation)
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deploy(self, app: str, release: RunRelease, formation: dict[str, int],
+                     out: Callable[[str], None] = lambda s: None) -> DeployResult:
+        """Make `release` current without dropping a request; on failure the old release keeps serving."""
+        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt.formation = dict(formation)
+        if "release" in release.process_types:
+            result = await self._release_phase(app, release, out)
+            if not result.ok:
+                return result
+        web_qty = formation.get("web", 0) if "web" in release.process_types else 0
+        new_webs = [Dyno(app, "web", n, release) for n in range(1, web_qty + 1)]
+        for d in new_webs:
+            await self._start(d)
+        result = await self._await_ready(new_webs)
+        if not result.ok:
+            for d in new_webs:
+                d.stopping = True
+                await self._stop(d, grace=0.0)
+            return result
+        old = list(rt.dynos.values())
+        rt.release = release
+        rt.dynos = {d.name: d for d in new_webs}
+        self._publish()
+        if old:
+            # Let the router reload before the old dynos stop listening.
+            await asyncio.sleep(0.2)
+            for d in old:
+                self._stop_later(d)
+        self.wake()
+        return DeployResult(True, f"v{release.version} is serving")
+
+    async def restart(self, app: str, target: str | None = None) -> int:
+        """Restart all dynos, one type (`web`) or one dyno (`web.1`); return how many."""
+        rt = self.apps.get(app)
+        if rt is None:
+            return 0
+        chosen = [d for d in rt.dynos.values() if target is None or d.name == target or d.type == target]
+        for d in chosen:
+            self.logs.emit(app, "hoist", d.name, "Restarting")
+            rt.dynos.pop(d.name, None)
+            self._stop_later(d)
+        self._publish()
+        self.wake()
+        return len(chosen)
+
+    async def remove(self, app: str) -> None:
+        """Stop everything of an app that is being destroyed."""
+        rt = self.apps.pop(app, None)
+        if rt is None:
+            return
+        await asyncio.gather(*(self._stop(d) for d in rt.dynos.values()))
+        self._publish()
+
+    async def run(self) -> None:
+        """The loop: reconcile, sleep until woken or the next tick."""
+        while not self._closed:
+            self._wake.clear()
+            try:
+                await self._reconcile()
+            except Exception as exc:  # the loop must survive any one bad app
+                print(f"hoist: supervisor error: {exc!r}", flush=True)
+            try:
+                await asyncio.wait_for(self._wake.wait(), TICK)
+            except asyncio.TimeoutError:
+                pass
+
+    async def shutdown(self) -> None:
+        """Stop every dyno (SIGTERM, grace, SIGKILL)."""
+        self._closed = True
+        self._wake.set()
+        dynos = [d for rt in self.apps.values() for d in rt.dynos.values()]
+        for rt in self.apps.values():
+            rt.dynos = {}
+        await asyncio.gather(*(self._stop(d) for d in dynos), *list(self._stopping), return_exceptions=True)
+
+    def web_backends(self) -> dict[str, tuple[str, list[tuple[str, int]]]]:
+        """Per app: routing state (up | crashed | starting | none) and the (dyno, port) of up web dynos."""
+        table: dict[str, tuple[str, list[tuple[str, int]]]] = {}
+        for name, rt in self.apps.items():
+            webs = [d for d in rt.dynos.values() if d.type == "web"]
+            up = [(d.name, d.port) for d in webs if d.state == "up" and d.port]
+            if up:
+                state = "up"
+            elif any(d.state == "crashed" for d in webs):
+                state = "crashed"
+            elif any(d.state == "starting" for d in webs):
+                state = "starting"
+            else:
+                state = "none"
+            table[name] = (state, [(n, p) for n, p in sorted(up) if p is not None])
+        return table
+
+    # ----- the loop's work -----
+
+    async def _reconcile(self) -> None:
+        now = self.clock()
+        for app, rt in list(self.apps.items()):
+            if self.lock(app).locked():
+                continue  # a deploy or scale is changing this app right now
+            rel = rt.release
+            desired: set[str] = set()
+            if rel is not None:
+                for ptype, qty in rt.formation.items():
+                    if ptype in rel.process_types and ptype != "release":
+                        desired.update(f"{ptype}.{n}" for n in range(1, qty + 1))
+            for name, d in list(rt.dynos.items()):
+                if name not in desired or d.release is not rel:
+                    rt.dynos.pop(name)
+                    self._stop_later(d)
+                    continue
+                await self._check(d, now)
+            if rel is None:
+                continue
+            for name in sorted(desired - set(rt.dynos)):
+                ptype, _, n = name.rpartition(".")
+                d = Dyno(app, ptype, int(n), rel)
+                rt.dynos[name] = d
+                await self._start(d)
+        self._publish()
+
+    async def _check(self, d: Dyno, now: float) -> None:
+        """Notice exits and readiness of one dyno; restart a crashed one when its delay is over."""
+        if d.proc is not None and d.proc.returncode is not None and d.state != "crashed":
+            rc = d.proc.returncode
+            ran = now - d.started_mono
+            d.crashes = 1 if ran >= STABLE_AFTER else d.crashes + 1
+            self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
+            self._set_state(d, "crashed")
+            d.next_start = now + restart_delay(d.crashes)
+            d.proc = None
+        if d.state == "crashed" and now >= d.next_start:
+            await self._start(d)
+        elif d.state == "starting" and d.type == "web" and d.port and await _accepts(d.port):
+            self._set_state(d, "up")
+        elif d.state == "starting" and d.type == "web" and now - d.started_mono > self.boot_timeout:
+            self.logs.emit(d.app, "hoist", d.name,
+                           f"Error R10 (Boot timeout) -> Web process failed to bind to $PORT within "
+                           f"{self.boot_timeout:g} seconds of launch")
+            if d.proc:
+                d.proc.signal(signal.SIGKILL)
+
+    async def _start(self, d: Dyno) -> None:
+        rel = d.release
+        d.port = free_port() if d.type == "web" else None
+        d.id = str(uuid.uuid4())
+        env = dyno_env(config=rel.config, app_dir=rel.slug_dir, env_dir=rel.env_dir, dyno=d.name, port=d.port)
+        spec = DynoSpec(app=d.app, name=d.name, command=d.command, cwd=rel.slug_dir, env=env)
+        self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
+        app, name = d.app, d.name
+        d.proc = await self.scheduler.spawn(spec, lambda line: self.logs.emit(app, "app", name, line))
+        d.started_mono = self.clock()
+        d.stopping = False
+        self._set_state(d, "starting" if d.type == "web" else "up")
+
+    async def _await_ready(self, dynos: list[Dyno]) -> DeployResult:
+        deadline = self.clock() + self.boot_timeout
+        pending = list(dynos)
+        while pending:
+            for d in list(pending):
+                if d.proc is not None and d.proc.returncode is not None:
+                    rc = d.proc.returncode
+                    self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
+                    self._set_state(d, "crashed")
+                    return DeployResult(False, f"{d.name} exited with status {_status(rc)} while booting; "
+                                               f"run `hoist logs` to see why")
+                if d.port and await _accepts(d.port):
+                    self._set_state(d, "up")
+                    pending.remove(d)
+            if pending and self.clock() > deadline:
+                for d in pending:
+                    self.logs.emit(d.app, "hoist", d.name,
+                                   f"Error R10 (Boot timeout) -> Web process failed to bind to $PORT within "
+                                   f"{self.boot_timeout:g} seconds of launch")
+                return DeployResult(False, f"web did not bind $PORT within {self.boot_timeout:g} s (R10); "
+                                           "make sure the web command listens on the port in $PORT")
+            if pending:
+                await asyncio.sleep(READY_POLL)
+        return DeployResult(True, "ready")
+
+    async def _release_phase(self, app: str, release: RunRelease, out: Callable[[str], None]) -> DeployResult:
+        command = release.process_types["release"]
+        name = "release.1"
+        env = dyno_env(config=release.config, app_dir=release.slug_dir, env_dir=release.env_dir, dyno=name, port=None)
+        out(f"-----> Running release command: {command}")
+        self.logs.emit(app, "hoist", name, f"Starting process with command `{command}`")
+
+        def line(text: str) -> None:
+            self.logs.emit(app, "app", name, text)
+            out("       " + text)
+
+        proc = await self.scheduler.spawn(DynoSpec(app, name, command, release.slug_dir, env), line)
+        try:
+            rc = await asyncio.wait_for(proc.wait(), timeout=3600)
+        except asyncio.TimeoutError:
+            proc.signal(signal.SIGKILL)
+            rc = await proc.wait()
+        self.logs.emit(app, "hoist", name, f"Process exited with status {_status(rc)}")
+        if rc != 0:
+            return DeployResult(False, f"the release command `{command}` exited with status {_status(rc)}; "
+                                       "the previous release keeps serving")
+        return DeployResult(True, "release command succeeded")
+
+    def _stop_later(self, d: Dyno) -> None:
+        task = asyncio.ensure_future(self._stop(d))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    async def _stop(self, d: Dyno, grace: float | None = None) -> None:
+        """SIGTERM the dyno's process group, wait the grace period, then SIGKILL."""
+        d.stopping = True
+        proc = d.proc
+        if proc is None:
+            return
+        grace = self.stop_grace if grace is None else grace
+        if proc.returncode is None:
+            self.logs.emit(d.app, "hoist", d.name, "Stopping all processes with SIGTERM")
+            proc.signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
+            except asyncio.TimeoutError:
+                self.logs.emit(d.app, "hoist", d.name,
+                               f"Error R12 (Exit timeout) -> At least one process failed to exit within "
+                               f"{grace:g} seconds of SIGTERM")
+                self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
+        # Kill what is left of the group: daemons the dyno forked outlive its leader.
+        proc.signal(signal.SIGKILL)
+        rc = await proc.wait()
+        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
+        self._set_state(d, "down")
+
+    def _set_state(self, d: Dyno, state: str) -> None:
+        if d.state != state:
+            self.logs.emit(d.app, "hoist", d.name, f"State changed from {d.state} to {state}")
+            d.state = state
+            d.state_since = now_iso()
+
+    def _publish(self) -> None:
+        key = tuple(sorted((a, s, tuple(b)) for a, (s, b) in self.web_backends().items()))
+        if key != self._routes_key:
+            self._routes_key = key
+            self.on_routes()
+
+
+def _status(rc: int) -> str:
+    return str(rc) if rc >= 0 else f"{128 - rc} (killed by signal {-rc})"

@@ -1,0 +1,247 @@
+"""The composition root: `hoist server` builds every piece and runs them in
+one process tree — the control-plane API and git receiver (in this
+process), the supervisor and its dynos, and the router (a child process
+that reads the routing table the supervisor publishes)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import IO
+
+import uvicorn
+
+from hoist.api.app import create_api
+from hoist.api.context import Ctx
+from hoist.core.pipeline import Pushes
+from hoist.core.platform import Platform
+from hoist.dynos.local import LocalScheduler
+from hoist.dynos.supervisor import Supervisor
+from hoist.logs.store import LogStore
+from hoist.paths import Paths
+from hoist.settings import Settings
+from hoist.state import apps as apps_t
+from hoist.state import builds as builds_t
+from hoist.state import users as users_t
+from hoist.state.db import Database
+
+ADMIN_EMAIL = "admin@hoist.local"
+
+
+class ServerError(Exception):
+    """hoist server cannot start; the message says why and what to do."""
+
+
+def say(message: str) -> None:
+    print(f"hoist: {message}", flush=True)
+
+
+def acquire_lock(paths: Paths) -> IO[str]:
+    """Hold an exclusive lock on the home for as long as this server runs."""
+    f = paths.lock.open("a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        f.seek(0)
+        pid = f.read().strip() or "unknown"
+        f.close()
+        raise ServerError(f"another hoist server (pid {pid}) is already running with home {paths.home}. "
+                          "Stop it first, or start this one with a different --home.") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def ensure_admin(db: Database, paths: Paths) -> bool:
+    """On first start create the admin user and write its token (mode 0600); return True if created."""
+    if users_t.admin_user(db) is not None and paths.admin_token.exists():
+        return False
+    admin = users_t.admin_user(db) or users_t.create_user(db, ADMIN_EMAIL, is_admin=True)
+    _, token = users_t.create_token(db, admin.id, "admin token written by hoist server")
+    fd = os.open(paths.admin_token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.chmod(paths.admin_token, 0o600)
+    return True
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ServerError(f"port {port} on {host} is already in use. Stop what uses it, or start hoist "
+                              "with --port N (or HOIST_PORT=N).") from None
+
+
+def remove_orphan_slugs(db: Database, paths: Paths) -> None:
+    """A build killed with hoist leaves a slug directory with no row: remove it."""
+    for app in apps_t.list_apps(db):
+        slugs_dir = paths.slugs(app.name)
+        if not slugs_dir.is_dir():
+            continue
+        known = {r["id"] for r in db.query("SELECT id FROM slugs WHERE app_id = ?", (app.id,))}
+        for child in slugs_dir.iterdir():
+            if child.name not in known:
+                shutil.rmtree(child, ignore_errors=True)
+
+
+class Router:
+    """The router child process: started, watched, restarted if it dies."""
+
+    def __init__(self, settings: Settings, paths: Paths, platform: Platform, logs: LogStore) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.platform = platform
+        self.logs = logs
+        self.proc: asyncio.subprocess.Process | None = None
+        self._closing = False
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
+            "--routes", str(self.paths.routes),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        )
+        self.platform.router_pid = self.proc.pid
+        (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
+
+    async def watch(self) -> None:
+        """Copy router log lines into the log store; restart the router if it exits."""
+        while not self._closing:
+            assert self.proc is not None and self.proc.stdout is not None
+            while True:
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    break
+                app, sep, message = raw.decode("utf-8", "replace").rstrip("\n").partition("\t")
+                if sep and app in self.platform.supervisor.apps:
+                    self.logs.emit(app, "hoist", "router", message)
+            rc = await self.proc.wait()
+            if self._closing:
+                return
+            say(f"the router exited with status {rc}; restarting it")
+            await asyncio.sleep(0.5)
+            await self.start()
+
+    async def stop(self) -> None:
+        self._closing = True
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 12)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
+
+
+def kill_stale_router(paths: Paths) -> None:
+    pidfile = paths.run_dir / "router.pid"
+    try:
+        pid = int(pidfile.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        pidfile.unlink(missing_ok=True)
+        return
+    if b"hoist.router" in cmdline:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+
+
+async def serve(settings: Settings) -> None:
+    paths = Paths(settings.home)
+    paths.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(paths.home, 0o700)
+    lock = acquire_lock(paths)
+    paths.run_dir.mkdir(exist_ok=True)
+    kill_stale_router(paths)
+    check_port_free(settings.host, settings.port)
+    db = Database(paths.db)
+    if ensure_admin(db, paths):
+        say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
+    failed = builds_t.fail_pending_builds(db)
+    if failed:
+        say(f"marked {failed} build(s) interrupted by the last shutdown as failed")
+    remove_orphan_slugs(db, paths)
+
+    logs = LogStore(paths.logs, keep=settings.log_lines)
+    scheduler = LocalScheduler(paths.run_dir / "dynos")
+    orphans = scheduler.cleanup_orphans()
+    if orphans:
+        say(f"stopped {orphans} dyno(s) left running by a previous hoist")
+    platform: Platform
+    supervisor = Supervisor(scheduler, logs, lambda: platform.publish_routes(),
+                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
+    platform = Platform(settings, paths, db, logs, supervisor)
+    ctx = Ctx(platform=platform, pushes=Pushes(platform))
+    api = create_api(ctx)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    internal_port = sock.getsockname()[1]
+    platform.internal_url = f"http://127.0.0.1:{internal_port}"
+    config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
+                            timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
+    api_server = uvicorn.Server(config)
+    api_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+
+    platform.publish_routes()
+    router = Router(settings, paths, platform, logs)
+    await router.start()
+    platform.publish_routes()
+    restored = platform.restore_all()
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
+             asyncio.create_task(router.watch())]
+    paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
+                                             "internal_port": internal_port}))
+    say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
+        f"home {paths.home}; {restored} app(s) restored")
+    if os.geteuid() != 0:
+        say("running as an ordinary user: apps are not isolated from each other (run as root for per-app users)")
+    say("ready")
+    try:
+        done, _ = await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            if t.exception() is not None:
+                raise t.exception()  # type: ignore[misc]
+    finally:
+        say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
+        await supervisor.shutdown()
+        await router.stop()
+        api_server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        paths.server_info.unlink(missing_ok=True)
+        logs.close()
+        db.close()
+        lock.close()
+        say("stopped")
+
+
+def run_server(settings: Settings) -> None:
+    try:
+        asyncio.run(serve(settings))
+    except ServerError as exc:
+        print(f"hoist: error: {exc}", file=sys.stderr)
+        sys.exit(1)

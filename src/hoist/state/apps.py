@@ -1,0 +1,84 @@
+"""Apps table."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from hoist.state.db import Database, utcnow
+
+
+class NameTaken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class App:
+    id: str
+    name: str
+    owner_id: str
+    created_at: str
+    updated_at: str
+    released_at: str | None
+    maintenance: bool
+    build_metadata: dict[str, Any] | None
+
+
+def _app(r: sqlite3.Row) -> App:
+    meta = json.loads(r["build_metadata"]) if r["build_metadata"] else None
+    return App(r["id"], r["name"], r["owner_id"], r["created_at"], r["updated_at"], r["released_at"], bool(r["maintenance"]), meta)
+
+
+def create_app(db: Database, name: str, owner_id: str) -> App:
+    aid = str(uuid.uuid4())
+    now = utcnow()
+    try:
+        with db.transaction() as c:
+            c.execute(
+                "INSERT INTO apps (id, name, owner_id, created_at, updated_at) VALUES (?,?,?,?,?)",
+                (aid, name, owner_id, now, now),
+            )
+    except sqlite3.IntegrityError:
+        raise NameTaken(name) from None
+    return App(aid, name, owner_id, now, now, None, False, None)
+
+
+def get_app(db: Database, name_or_id: str) -> App | None:
+    row = db.query_one("SELECT * FROM apps WHERE name = ? OR id = ?", (name_or_id, name_or_id))
+    return _app(row) if row else None
+
+
+def list_apps(db: Database, owner_id: str | None = None) -> list[App]:
+    if owner_id is None:
+        rows = db.query("SELECT * FROM apps ORDER BY name")
+    else:
+        rows = db.query("SELECT * FROM apps WHERE owner_id = ? ORDER BY name", (owner_id,))
+    return [_app(r) for r in rows]
+
+
+def update_app(db: Database, app_id: str, **fields: Any) -> None:
+    allowed = {"name", "maintenance", "released_at", "build_metadata"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)}")
+    if "build_metadata" in fields and fields["build_metadata"] is not None:
+        fields["build_metadata"] = json.dumps(fields["build_metadata"])
+    if "maintenance" in fields:
+        fields["maintenance"] = int(bool(fields["maintenance"]))
+    fields["updated_at"] = utcnow()
+    cols = ", ".join(f"{k} = ?" for k in fields)
+    try:
+        with db.transaction() as c:
+            c.execute(f"UPDATE apps SET {cols} WHERE id = ?", (*fields.values(), app_id))
+    except sqlite3.IntegrityError:
+        raise NameTaken(str(fields.get("name"))) from None
+
+
+def delete_app(db: Database, app_id: str) -> None:
+    with db.transaction() as c:
+        c.execute("DELETE FROM builds WHERE app_id = ?", (app_id,))
+        c.execute("DELETE FROM releases WHERE app_id = ?", (app_id,))
+        c.execute("DELETE FROM slugs WHERE app_id = ?", (app_id,))
+        c.execute("DELETE FROM apps WHERE id = ?", (app_id,))
