@@ -90,6 +90,13 @@ def _hosts(value: Any) -> tuple[str, ...]:
 
 def parse_table(data: Any) -> RouteTable:
     """Build a RouteTable from decoded routes.json; raise ValueError if malformed."""
+    try:
+        return _parse_table(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed routes: {exc!r}") from exc
+
+
+def _parse_table(data: Any) -> RouteTable:
     if not isinstance(data, dict):
         raise ValueError("routes must be a JSON object")
     by_host: dict[str, AppRoute | PlatformRoute] = {}
@@ -102,7 +109,7 @@ def parse_table(data: Any) -> RouteTable:
     for host in platform.hosts:
         by_host[host] = platform
     apps: dict[str, AppRoute] = {}
-    raw_apps = data.get("apps") or {}
+    raw_apps = data.get("apps", {})
     if not isinstance(raw_apps, dict):
         raise ValueError("apps must be an object keyed by app name")
     for name, spec in raw_apps.items():
