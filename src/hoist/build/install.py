@@ -109,8 +109,10 @@ def install_error(manager: Manager, res: RunResult) -> BuildError:
             "Hint: pin a version that ships a wheel for this Python version, or install the "
             "missing system library/compiler on the hoist server, then push again"
         )
-    errors = [ln for ln in res.lines if ln.lstrip().startswith(("×", "╰─▶", "error:", "Because", "hint:", "│"))]
-    shown = "\n".join((errors or res.tail(10))[-15:])
+    # uv prints its diagnosis last, starting at the first `error:` line.
+    starts = [i for i, ln in enumerate(res.lines) if ln.lstrip().startswith(("error:", "×"))]
+    block = [ln.strip() for ln in res.lines[starts[0]:] if ln.strip()] if starts else res.tail(10)
+    shown = "\n".join(block[-15:])
     return BuildError(
         f"Could not install the packages in {manager.file}:\n{shown}\n"
         f"Hint: check the package names and versions in {manager.file} (they must exist on PyPI "
