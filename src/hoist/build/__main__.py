@@ -1,0 +1,105 @@
+"""`python -m hoist.build`: run one build as a subprocess the server can kill and time out."""
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from hoist.build.builder import BuildRequest, build
+from hoist.build.errors import BuildError
+from hoist.build.output import Log, Runner
+
+# Variables of hoist itself or of whatever venv started us; the app's build must not see them.
+_DROP_PREFIXES = ("HOIST_",)
+_DROP_NAMES = {"VIRTUAL_ENV", "PYTHONHOME", "CONDA_PREFIX", "PYENV_VERSION", "UV_PROJECT_ENVIRONMENT"}
+
+
+def build_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The environment builds run with: ours minus hoist's own variables, with LANG defaulted."""
+    env = {k: v for k, v in environ.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP_NAMES}
+    env.setdefault("LANG", "C.UTF-8")
+    env.setdefault("HOME", "/tmp")
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    return env
+
+
+def find_uv() -> str:
+    """The uv binary shipped with the `uv` wheel hoist depends on."""
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m hoist.build", description="Build a pushed Python app.")
+    p.add_argument("--source", required=True, type=Path, help="extracted tree of the pushed commit")
+    p.add_argument("--app-home", required=True, type=Path, help="the app's private directory")
+    p.add_argument("--uv-cache", required=True, type=Path, help="uv cache shared across builds")
+    p.add_argument("--previous", type=Path, help="JSON metadata of the previous successful build")
+    p.add_argument("--result", required=True, type=Path, help="where to write the result JSON")
+    p.add_argument("--timeout", type=float, default=None, help="seconds before the build is killed")
+    return p.parse_args(argv)
+
+
+def _load_previous(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # a broken cache record only costs a reinstall
+    if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
+        data = data["metadata"]  # accept a whole previous result too
+    return data if isinstance(data, dict) else None
+
+
+def _on_term(signum: int, frame: FrameType | None) -> None:
+    # Raising lets `finally` blocks delete half-built envs before we go.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a build; exit 0 and write --result on success, exit 1 with ` !` lines on failure."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_term)
+    log = Log()
+    runner = Runner(log, args.timeout)
+    try:
+        source, app_home = args.source.resolve(), args.app_home.resolve()
+        if not source.is_dir():
+            raise BuildError(f"--source {source} is not a directory; pass the extracted tree of the push")
+        app_home.mkdir(parents=True, exist_ok=True)
+        args.uv_cache.mkdir(parents=True, exist_ok=True)
+        request = BuildRequest(
+            source=source, app_home=app_home, uv_cache=args.uv_cache.resolve(), uv=find_uv(),
+            previous=_load_previous(args.previous), env=build_environment(dict(os.environ)),
+        )
+        result = build(request, runner)
+        tmp = args.result.with_name(args.result.name + ".tmp")
+        tmp.write_text(json.dumps(result, indent=2))
+        os.replace(tmp, args.result)
+        return 0
+    except BuildError as exc:
+        log.error(str(exc))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            log.error("The disk is full (no space left on device); free some space on the hoist "
+                      "server (old releases, `uv cache prune`), then push again")
+        else:
+            log.error(f"{exc}; check the permissions and free space of the hoist directories, then push again")
+    except KeyboardInterrupt:
+        log.error("Build interrupted; push again to retry")
+    finally:
+        runner.close()
+    log.error("Push rejected, failed to compile Python app.")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

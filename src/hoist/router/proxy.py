@@ -1,0 +1,538 @@
+"""One client connection: parse requests, route them, stream to and from a backend."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+import httptools
+
+from hoist.router import pages
+from hoist.router.headers import build_request_head, build_response_head, choose_request_id
+from hoist.router.logline import format_line
+from hoist.router.table import AppRoute, Backend, PlatformRoute, normalize_host
+from hoist.router.upstream import Upstream
+
+if TYPE_CHECKING:
+    from hoist.router.server import Router
+
+MAX_URL = 8 * 1024
+MAX_HEADERS = 64 * 1024
+MAX_BUFFERED = 1 << 20  # request body held while connecting, before pausing the client
+MAX_QUEUE = 8  # pipelined requests waiting, before pausing the client
+CONNECT_TIMEOUT = 5.0
+PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_QUEUE = 1, 2, 4
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Request:
+    """A parsed request head and the part of its body not yet sent upstream."""
+
+    __slots__ = ("method", "url", "headers", "host", "request_id", "keep_alive", "upgrade",
+                 "chunked", "expect", "body", "buffered", "body_done", "http10", "t0")
+
+    def __init__(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.host: bytes | None = None
+        self.request_id: bytes | None = None
+        self.upgrade: bytes | None = None
+        self.chunked = False
+        self.expect = False
+        self.body: list[bytes] = []
+        self.buffered = 0
+        self.body_done = True  # until a Content-Length or chunked framing says otherwise
+        self.method = b""
+        self.keep_alive = True
+        self.http10 = False
+        self.t0 = 0.0
+
+
+class ClientConnection(asyncio.Protocol):
+    """Parses requests with httptools and proxies them one at a time, in order."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.loop = router.loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client_ip = "-"
+        self.closed = False
+        self.deadline = 0.0  # header/keep-alive deadline checked by the router's sweep
+        self.started_head = False  # bytes of a request head have arrived
+        self.cur: Request | None = None  # being parsed
+        self.queue: deque[Request] = deque()
+        self.req: Request | None = None  # being proxied
+        self.upstream: Upstream | None = None
+        self.tunnel = False
+        self.tunnel_pending: list[bytes] = []
+        self.read_paused = 0
+        self.write_paused = False
+        self._size = 0
+        self._reset_response()
+
+    def _reset_response(self) -> None:
+        self.app: AppRoute | None = None
+        self.backend: Backend | None = None
+        self.fwd = ""
+        self.status = 0
+        self.head_sent = False
+        self.chunked_out = False
+        self.until_close = False
+        self.close_after = False
+        self.nbytes = 0
+        self.connect_s: float | None = None
+        self.t_sent = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    # --- client transport events -------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.client_ip = peer[0] if peer else "-"
+        self.deadline = self.loop.time() + self.router.header_timeout
+        self.router.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.tunnel or self.tunnel_pending:
+            self.tunnel_from_client(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self.tunnel_pending.append(data[exc.args[0]:])
+        except httptools.HttpParserCallbackError as exc:
+            too_large = isinstance(exc.__context__, _TooLarge)
+            self._reject(pages.TOO_LARGE if too_large else pages.BAD_REQUEST)
+        except httptools.HttpParserError:
+            self._reject(pages.BAD_REQUEST)
+
+    def eof_received(self) -> bool | None:
+        return None  # a half-closed client is treated as gone (H27 if mid-request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.router.connections.discard(self)
+        up, self.upstream = self.upstream, None
+        if self.req is not None and not self.tunnel:
+            self._log_error("H27", "Client Request Interrupted", 499)
+        if up is not None:
+            up.abort()
+        self._cancel_timer()
+        self.req = None
+        self.queue.clear()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.resume_reading()
+
+    def pause_reading_for(self, reason: int) -> None:
+        if not self.read_paused and self.transport is not None:
+            self.transport.pause_reading()
+        self.read_paused |= reason
+
+    def resume_reading_for(self, reason: int) -> None:
+        if self.read_paused & reason:
+            self.read_paused &= ~reason
+            if not self.read_paused and self.transport is not None and not self.closed:
+                self.transport.resume_reading()
+
+    # --- httptools request callbacks ---------------------------------------------
+    def on_message_begin(self) -> None:
+        self.cur = Request()
+        self._size = 0
+        if self.req is None:
+            self.deadline = self.loop.time() + self.router.header_timeout
+
+    def on_url(self, url: bytes) -> None:
+        cur = self.cur
+        assert cur is not None
+        cur.url += url
+        if len(cur.url) > MAX_URL:
+            raise _TooLarge()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        cur = self.cur
+        assert cur is not None
+        self._size += len(name) + len(value) + 4
+        if self._size > MAX_HEADERS:
+            raise _TooLarge()
+        cur.headers.append((name, value))
+        lname = name.lower()
+        if lname == b"host":
+            cur.host = value
+        elif lname == b"x-request-id":
+            cur.request_id = value
+        elif lname == b"transfer-encoding":
+            cur.chunked = b"chunked" in value.lower()
+            cur.body_done = not cur.chunked
+        elif lname == b"expect":
+            cur.expect = value.lower() == b"100-continue"
+        elif lname == b"upgrade":
+            cur.upgrade = value
+        elif lname == b"content-length":
+            cur.body_done = value.strip() in (b"0", b"")
+
+    def on_headers_complete(self) -> None:
+        cur = self.cur
+        assert cur is not None
+        parser = self.parser
+        cur.method = parser.get_method()
+        cur.keep_alive = parser.should_keep_alive()
+        cur.http10 = parser.get_http_version() == "1.0"
+        if not parser.should_upgrade():
+            cur.upgrade = None
+        cur.t0 = time.time()
+        if self.req is None:
+            self.deadline = 0.0
+            self._start(cur)
+        else:
+            self.queue.append(cur)
+            if len(self.queue) >= MAX_QUEUE:
+                self.pause_reading_for(PAUSE_QUEUE)
+
+    def on_body(self, body: bytes) -> None:
+        cur = self.cur
+        if cur is None:
+            return
+        up = self.upstream
+        if cur is self.req and up is not None:
+            if up.transport is not None:
+                up.transport.write(b"%x\r\n%b\r\n" % (len(body), body) if cur.chunked else body)
+        elif cur is self.req or cur in self.queue:
+            cur.body.append(body)
+            cur.buffered += len(body)
+            if cur.buffered > MAX_BUFFERED:
+                self.pause_reading_for(PAUSE_BUFFER)
+
+    def on_message_complete(self) -> None:
+        cur, self.cur = self.cur, None
+        if cur is None:
+            return
+        cur.body_done = True
+        up = self.upstream
+        if cur is self.req and up is not None and cur.chunked and up.transport is not None:
+            up.transport.write(b"0\r\n\r\n")
+
+    # --- routing -----------------------------------------------------------------
+    def _start(self, req: Request) -> None:
+        self.req = req
+        self.close_after = not req.keep_alive or self.router.draining
+        if req.host is None:
+            return self._error(pages.BAD_REQUEST, close=True)
+        if req.method == b"CONNECT":
+            return self._error(pages.BAD_REQUEST, close=True)
+        table = self.router.table
+        route = table.lookup(req.host)
+        req.request_id = choose_request_id(req.request_id)
+        if route is None:
+            return self._error(pages.NOT_FOUND)
+        if isinstance(route, PlatformRoute):
+            if route.upstream is None:
+                return self._error(pages.ERRORS["H14"])
+            return self._connect([route.upstream], 0, None)
+        self.app = route
+        if route.maintenance:
+            return self._error(pages.ERRORS["H80"])
+        backends = route.backends
+        if not backends:
+            return self._error(pages.ERRORS["H10" if route.state == "crashed" else "H14"])
+        start = self.router.next_index(route.name, len(backends))
+        return self._connect(list(backends), start, table.request_timeout)
+
+    def _connect(self, backends: list[Backend], start: int, timeout: float | None) -> None:
+        pool = self.router.pool
+        b = backends[start]
+        up = pool.acquire((b.host, b.port))
+        if up is not None:
+            self.connect_s = 0.0
+            self._attach(up, b, timeout)
+        else:
+            self.loop.create_task(self._connect_slow(backends, start, timeout))
+
+    async def _connect_slow(self, backends: list[Backend], start: int,
+                            timeout: float | None) -> None:
+        req = self.req
+        n = len(backends)
+        code = "H10"
+        for i in range(n):
+            b = backends[(start + i) % n]
+            t = time.monotonic()
+            key = (b.host, b.port)
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    _, up = await self.loop.create_connection(
+                        lambda: Upstream(key, self.router.pool), b.host, b.port)
+            except (OSError, TimeoutError) as exc:
+                if isinstance(exc, TimeoutError):
+                    code = "H19"
+                self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
+                continue
+            if self.closed or self.req is not req:
+                up.close()
+                return
+            self.connect_s = time.monotonic() - t
+            self._attach(up, b, timeout)
+            return
+        if not self.closed and self.req is req:
+            self._error(pages.ERRORS[code])
+
+    def _attach(self, up: Upstream, b: Backend, timeout: float | None) -> None:
+        req = self.req
+        assert req is not None and up.transport is not None
+        self._cancel_timer()
+        self.upstream = up
+        self.backend = b
+        up.client = self
+        if self.write_paused:
+            up.transport.pause_reading()
+        router = self.router
+        head = build_request_head(
+            req.method, req.url, req.headers, client_ip=self.client_ip, proto=b"http",
+            port=router.port_bytes, request_id=req.request_id or b"",
+            start_ms=int(req.t0 * 1000), chunked=req.chunked, upgrade=req.upgrade)
+        fwd_start = head.find(b"X-Forwarded-For: ") + 17
+        self.fwd = head[fwd_start:head.find(b"\r\n", fwd_start)].decode("latin-1")
+        body = req.body
+        if req.chunked:
+            parts = [b"%x\r\n%b\r\n" % (len(c), c) for c in body]
+            if req.body_done:
+                parts.append(b"0\r\n\r\n")
+            up.transport.write(head + b"".join(parts))
+        else:
+            up.transport.write(head + b"".join(body) if body else head)
+        req.body = []
+        req.buffered = 0
+        self.resume_reading_for(PAUSE_BUFFER)
+        if req.expect and not req.body_done and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.t_sent = time.monotonic()
+        if timeout is not None:
+            self.timer = self.loop.call_later(timeout, self._on_timeout)
+
+    # --- upstream events ---------------------------------------------------------
+    def response_head(self, up: Upstream, status: int, reason: bytes,
+                      headers: list[tuple[bytes, bytes]]) -> None:
+        req = self.req
+        if req is None or up is not self.upstream or self.transport is None:
+            return
+        if 100 <= status < 200 and status != 101:
+            if status != 100:  # the router already answered Expect itself
+                self.transport.write(build_response_head(status, reason, headers,
+                                                         chunked=False, close=False))
+            return
+        self._cancel_timer()
+        self.status = status
+        if status == 101 and req.upgrade is not None:
+            self.tunnel = True
+            head = build_response_head(status, reason, headers, chunked=False, close=False,
+                                       upgrade=True)
+        else:
+            if req.upgrade is not None:
+                self.close_after = True  # our parser is past the upgrade; no more requests
+            no_body = req.method == b"HEAD" or status in (204, 304)
+            length = te = False
+            for name, _ in headers:
+                lname = name.lower()
+                length = length or lname == b"content-length"
+                te = te or lname == b"transfer-encoding"
+            if not no_body and not length:
+                self.until_close = not te
+                if req.http10:
+                    self.close_after = True
+                else:
+                    self.chunked_out = True
+            if not req.body_done:
+                self.close_after = True
+            head = build_response_head(status, reason, headers, chunked=self.chunked_out,
+                                       close=self.close_after)
+        self.head_sent = True
+        self.nbytes += len(head)
+        self.transport.write(head)
+        if self.tunnel:
+            self._log_info()
+            pending, self.tunnel_pending = self.tunnel_pending, []
+            if up.transport is not None and pending:
+                up.transport.write(b"".join(pending))
+        elif req.method == b"HEAD":
+            # httptools cannot be told a HEAD response has no body; drop the connection.
+            self.upstream = None
+            up.client = None
+            up.close()
+            self._finish()
+
+    def response_body(self, body: bytes) -> None:
+        if self.transport is None or not self.head_sent:
+            return
+        data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked_out else body
+        self.nbytes += len(data)
+        self.transport.write(data)
+
+    def response_complete(self, up: Upstream) -> None:
+        if self.tunnel or up is not self.upstream or not self.head_sent:
+            return
+        if self.chunked_out and self.transport is not None:
+            self.transport.write(b"0\r\n\r\n")
+            self.nbytes += 5
+        self.upstream = None
+        req = self.req
+        if up.parser.should_keep_alive() and req is not None and req.body_done \
+                and not self.until_close:
+            self.router.pool.release(up, self.loop.time())
+        else:
+            up.client = None
+            up.close()
+        self._finish()
+
+    def upstream_lost(self, up: Upstream) -> None:
+        if up is not self.upstream:
+            return
+        self.upstream = None
+        if self.tunnel:
+            self._close()
+            return
+        if self.head_sent and self.until_close:
+            if self.chunked_out and self.transport is not None:
+                self.transport.write(b"0\r\n\r\n")
+                self.nbytes += 5
+            self._finish()
+            return
+        req = self.req
+        if not self.head_sent:
+            if up.reused and req is not None and req.body_done and self.backend is not None \
+                    and not req.chunked and req.method in (b"GET", b"HEAD", b"OPTIONS"):
+                # A pooled connection the backend had already closed: retry once, fresh.
+                self.loop.create_task(self._connect_slow([self.backend], 0,
+                                                         self._timeout_for()))
+                return
+            self._cancel_timer()
+            self.close_after = True
+            self._error(pages.ERRORS["H13"], keep_backend=True)
+            return
+        self._log_error("H18", "Server Request Interrupted", self.status)
+        self.req = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _timeout_for(self) -> float | None:
+        return self.router.table.request_timeout if self.app is not None else None
+
+    def _on_timeout(self) -> None:
+        self.timer = None
+        up, self.upstream = self.upstream, None
+        if up is not None:
+            up.abort()
+        if self.req is not None and not self.head_sent:
+            self.close_after = True
+            self._error(pages.ERRORS["H12"], keep_backend=True)
+
+    def _cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    # --- tunnels (Upgrade) -----------------------------------------------------------
+    def tunnel_from_upstream(self, data: bytes) -> None:
+        if data and self.transport is not None:
+            self.transport.write(data)
+
+    def tunnel_from_client(self, data: bytes) -> None:
+        up = self.upstream
+        if self.tunnel and up is not None and up.transport is not None:
+            up.transport.write(data)
+        else:
+            self.tunnel_pending.append(data)
+
+    # --- finishing -----------------------------------------------------------------
+    def _error(self, err: pages.RouterError, close: bool = False,
+               keep_backend: bool = False) -> None:
+        req = self.req
+        if not keep_backend:
+            self.backend = None
+        if req is not None and not req.body_done:
+            close = True  # the unread body would be parsed as the next request
+        close = close or self.close_after
+        self.close_after = close
+        page = pages.render_response(err, close, req is not None and req.method == b"HEAD")
+        self.nbytes += len(page)
+        self.status = err.status
+        if self.transport is not None:
+            self.transport.write(page)
+        if err.code is not None:
+            self._log_error(err.code, err.desc, err.status)
+            self.app = None  # logged already
+        self._finish()
+
+    def _reject(self, err: pages.RouterError) -> None:
+        """Answer a request the parser refused, then close."""
+        if self.transport is None or self.closed:
+            return
+        if self.req is None or not self.head_sent:
+            self.transport.write(pages.render_response(err, True))
+        self._close()
+
+    def _finish(self) -> None:
+        self._cancel_timer()
+        if self.app is not None:
+            self._log_info()
+        self.req = None
+        close = self.close_after
+        self._reset_response()
+        if close or self.closed:
+            self._close()
+            return
+        if self.queue:
+            nxt = self.queue.popleft()
+            self.resume_reading_for(PAUSE_QUEUE)
+            self._start(nxt)
+        else:
+            self.deadline = self.loop.time() + self.router.keepalive_timeout
+
+    def _close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        self.req = None
+
+    def on_deadline(self) -> None:
+        """Header trickle or idle keep-alive timed out: answer 408 if mid-head, close."""
+        if self.req is not None:
+            return
+        if self.cur is not None and self.transport is not None:
+            self.transport.write(pages.render_response(pages.TIMEOUT, True))
+        self._close()
+
+    def close_if_idle(self) -> None:
+        """Close the connection if no request is in flight (used when draining)."""
+        if self.req is None and self.cur is None:
+            self._close()
+
+    def _log_info(self) -> None:
+        self._log(None, None, self.status)
+
+    def _log_error(self, code: str, desc: str, status: int) -> None:
+        self._log(code, desc, status)
+
+    def _log(self, code: str | None, desc: str | None, status: int) -> None:
+        app, req = self.app, self.req
+        if app is None or req is None:
+            return
+        self.app = None  # exactly one line per request
+        b = self.backend
+        service = time.monotonic() - self.t_sent if self.t_sent else None
+        self.router.logs.write(format_line(
+            app.name, method=req.method.decode("latin-1"), path=req.url.decode("latin-1"),
+            host=normalize_host(req.host or b""),
+            request_id=(req.request_id or b"").decode("latin-1"),
+            fwd=self.fwd or self.client_ip, dyno=b.dyno if b else "",
+            connect=self.connect_s if b else None, service=service if b else None,
+            status=status, nbytes=self.nbytes, code=code, desc=desc))

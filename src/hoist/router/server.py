@@ -1,0 +1,99 @@
+"""The router process: listening socket, table reloads, timeouts sweep, graceful stop."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from hoist.router.logwriter import LogWriter
+from hoist.router.proxy import ClientConnection
+from hoist.router.table import RouteTable, load_table
+from hoist.router.upstream import Pool
+
+DRAIN_SECONDS = 10.0
+
+
+class Router:
+    """Shared state of all client connections in one router process."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, routes: Path, port: int, *,
+                 header_timeout: float = 10.0, keepalive_timeout: float = 75.0) -> None:
+        self.loop = loop
+        self.routes = routes
+        self.port_bytes = str(port).encode()
+        self.header_timeout = header_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.table = RouteTable()
+        self.pool = Pool()
+        self.logs = LogWriter(loop, sys.stdout.buffer)
+        self.connections: set[ClientConnection] = set()
+        self.draining = False
+        self._rr: dict[str, int] = {}
+
+    def warn(self, message: str) -> None:
+        print(f"router: {message}", file=sys.stderr, flush=True)
+
+    def reload(self) -> None:
+        """Load the routes file; keep the last good table if it cannot be read."""
+        try:
+            self.table = load_table(self.routes)
+        except FileNotFoundError:
+            if not self.table.by_host:
+                self.warn(f"{self.routes} does not exist yet; routing table is empty")
+            else:
+                self.warn(f"{self.routes} is missing; keeping the last good routing table")
+        except (OSError, ValueError) as exc:
+            self.warn(f"cannot load {self.routes} ({exc}); keeping the last good table")
+        else:
+            self.warn(f"loaded {len(self.table.apps)} apps from {self.routes}")
+
+    def next_index(self, app: str, n: int) -> int:
+        """Round-robin position for an app's next request."""
+        i = self._rr.get(app, -1) + 1
+        if i >= n:
+            i = 0
+        self._rr[app] = i
+        return i
+
+    def sweep(self) -> None:
+        """Close connections past their header or keep-alive deadline, once a second."""
+        now = self.loop.time()
+        for conn in [c for c in self.connections if c.deadline and now > c.deadline]:
+            conn.deadline = 0.0
+            conn.on_deadline()
+        self.pool.sweep(now)
+        self.loop.call_later(1.0, self.sweep)
+
+
+async def serve(host: str, port: int, routes: Path, *, header_timeout: float = 10.0,
+                keepalive_timeout: float = 75.0) -> int:
+    """Run the router until SIGTERM/SIGINT, then drain in-flight requests."""
+    loop = asyncio.get_running_loop()
+    router = Router(loop, routes, port, header_timeout=header_timeout,
+                    keepalive_timeout=keepalive_timeout)
+    router.reload()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGHUP, router.reload)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    server = await loop.create_server(lambda: ClientConnection(router), host, port,
+                                      backlog=2048, reuse_address=True)
+    router.warn(f"listening on {host}:{port}")
+    loop.call_later(1.0, router.sweep)
+    await stop.wait()
+    server.close()
+    router.draining = True
+    deadline = loop.time() + DRAIN_SECONDS
+    while loop.time() < deadline:
+        for conn in list(router.connections):
+            conn.close_if_idle()
+        if not router.connections:
+            break
+        await asyncio.sleep(0.05)
+    for conn in list(router.connections):
+        if conn.transport is not None:
+            conn.transport.abort()
+    router.pool.close_all()
+    router.logs.flush()
+    return 0

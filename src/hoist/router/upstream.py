@@ -1,0 +1,147 @@
+"""Connections to backends: a response-parsing protocol and a small idle pool."""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httptools
+
+if TYPE_CHECKING:
+    from hoist.router.proxy import ClientConnection
+
+Key = tuple[str, int]
+
+
+class Upstream(asyncio.Protocol):
+    """One connection to a backend; hands parsed response events to its client."""
+
+    __slots__ = ("key", "pool", "transport", "client", "parser", "closed", "idle_since",
+                 "reused", "tunnel", "_headers", "_reason")
+
+    def __init__(self, key: Key, pool: Pool) -> None:
+        self.key = key
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.client: ClientConnection | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.idle_since = 0.0
+        self.reused = False
+        self.tunnel = False
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._reason = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        client = self.client
+        if client is None:  # an idle pooled connection must stay silent
+            self.close()
+            return
+        if self.tunnel:
+            client.tunnel_from_upstream(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self.tunnel = True
+            client.tunnel_from_upstream(data[exc.args[0]:])
+        except httptools.HttpParserError:
+            self.close()  # connection_lost reports it to the client as H13/H18
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.pool.discard(self)
+        client, self.client = self.client, None
+        if client is not None:
+            client.upstream_lost(self)
+
+    def pause_writing(self) -> None:
+        if self.client is not None:
+            self.client.pause_reading_for(1)
+
+    def resume_writing(self) -> None:
+        if self.client is not None:
+            self.client.resume_reading_for(1)
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._headers = []
+        self._reason = b""
+
+    def on_status(self, status: bytes) -> None:
+        self._reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self.client is not None:
+            self.client.response_head(self, self.parser.get_status_code(), self._reason,
+                                      self._headers)
+
+    def on_body(self, body: bytes) -> None:
+        if self.client is not None:
+            self.client.response_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.client is not None:
+            self.client.response_complete(self)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        self.client = None
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class Pool:
+    """Idle keep-alive upstream connections per backend, reused newest first."""
+
+    def __init__(self, max_idle: int = 8, max_age: float = 20.0) -> None:
+        self.max_idle = max_idle
+        self.max_age = max_age
+        self.idle: dict[Key, list[Upstream]] = {}
+
+    def acquire(self, key: Key) -> Upstream | None:
+        conns = self.idle.get(key)
+        while conns:
+            up = conns.pop()
+            if not up.closed and up.transport is not None and not up.transport.is_closing():
+                up.reused = True
+                return up
+        return None
+
+    def release(self, up: Upstream, now: float) -> None:
+        """Keep a finished connection for reuse, or close it if the pool is full."""
+        up.client = None
+        conns = self.idle.setdefault(up.key, [])
+        if up.closed or len(conns) >= self.max_idle:
+            up.close()
+            return
+        up.idle_since = now
+        conns.append(up)
+
+    def discard(self, up: Upstream) -> None:
+        conns = self.idle.get(up.key)
+        if conns and up in conns:
+            conns.remove(up)
+
+    def sweep(self, now: float) -> None:
+        """Close connections idle longer than max_age (backends time them out anyway)."""
+        for conns in self.idle.values():
+            for up in [u for u in conns if now - u.idle_since > self.max_age]:
+                conns.remove(up)
+                up.close()
+
+    def close_all(self) -> None:
+        for conns in self.idle.values():
+            for up in conns:
+                up.close()
+        self.idle.clear()
