@@ -252,7 +252,9 @@ class Cluster:
         while time.monotonic() < deadline:
             try:
                 with psycopg.connect(self.admin_url(), connect_timeout=5) as conn:
-                    conn.execute("SELECT 1")
+                    # App roles reach only their own database, not the maintenance ones.
+                    conn.execute("REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC")
+                    conn.commit()
                 return
             except psycopg.OperationalError as exc:
                 last = exc
