@@ -85,3 +85,12 @@ def test_timeout(db: Credentials, admin_url: str) -> None:
     with pytest.raises(PostgresError, match="the query ran longer than 1 s"):
         dataclips.run(admin_url, db.database, "SELECT pg_sleep(10)", timeout_s=1.0)
     assert time.monotonic() - start < 3.0
+
+
+def test_concurrent_first_runs(db: Credentials, admin_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: dataclips.run(admin_url, db.database, "SELECT count(*) FROM items"),
+                                range(4)))
+    assert all(r == (["count"], [(50,)]) for r in results)

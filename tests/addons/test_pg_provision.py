@@ -100,3 +100,24 @@ def test_create_is_fast(admin_url: str) -> None:
         times.append(time.perf_counter() - start)
         provision.destroy(admin_url, creds.database, creds.user)
     assert statistics.median(times) < 1.0, times
+
+
+def test_concurrent_creates_of_one_name_leave_the_winner_intact(admin_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> Credentials | PostgresError:
+        try:
+            return provision.create(admin_url, "racy-app")
+        except PostgresError as exc:
+            return exc
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(attempt, range(4)))
+    winners = [r for r in results if isinstance(r, Credentials)]
+    try:
+        assert len(winners) == 1, results
+        assert all("already exists" in str(r) for r in results if isinstance(r, PostgresError))
+        with psycopg.connect(winners[0].url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("racy_app",)
+    finally:
+        provision.destroy(admin_url, "racy_app", "racy_app")

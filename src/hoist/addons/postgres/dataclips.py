@@ -37,18 +37,29 @@ def ensure_readonly_role(admin_url: str, database: str) -> str:
     check_ident(database)
     role = readonly_role_name(database)
     ident, db = sql.Identifier(role), sql.Identifier(database)
-    with connect(admin_url) as conn:
-        owner_row = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
-                                 (database,)).fetchone()
-        if owner_row is None:
-            raise PostgresError(f"database {database!r} does not exist; list add-ons with `hoist addons`")
-        verifier = sql.Literal(scram_verifier(conn, role, readonly_password(admin_url, database)))
-        verb = "ALTER" if role_exists(conn, role) else "CREATE"
-        conn.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-                             "CONNECTION LIMIT 5 PASSWORD {}").format(ident, verifier))
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, ident))
-    owner = sql.Identifier(owner_row[0])
+    try:
+        with connect(admin_url) as conn:
+            # Concurrent first dataclips would race on CREATE ROLE and GRANT; one at a time per role.
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", ("hoist-readonly:" + role,))
+            owner_row = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                     (database,)).fetchone()
+            if owner_row is None:
+                raise PostgresError(f"database {database!r} does not exist; list add-ons with `hoist addons`")
+            verifier = sql.Literal(scram_verifier(conn, role, readonly_password(admin_url, database)))
+            verb = "ALTER" if role_exists(conn, role) else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
+                                 "CONNECTION LIMIT 5 PASSWORD {}").format(ident, verifier))
+            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, ident))
+            _grant_reads(admin_url, database, ident, sql.Identifier(owner_row[0]))
+    except psycopg.Error as exc:
+        raise PostgresError(f"could not set up the read-only role for {database!r}: {exc}; "
+                            "check the server log and try again") from exc
+    return readonly_url(admin_url, database)
+
+
+def _grant_reads(admin_url: str, database: str, ident: sql.Identifier, owner: sql.Identifier) -> None:
+    """SELECT on every table of every user schema, and on tables and schemas the owner makes later."""
     with connect(admin_url, database=database) as conn:
         schemas = [r[0] for r in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') "
@@ -62,7 +73,6 @@ def ensure_readonly_role(admin_url: str, database: str) -> str:
             owner, ident))
         conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT USAGE ON SCHEMAS TO {}").format(
             owner, ident))
-    return readonly_url(admin_url, database)
 
 
 def run(admin_url: str, database: str, query: str, timeout_s: float = 5.0, max_rows: int = 10_000,

@@ -46,14 +46,25 @@ def create(admin_url: str, addon_name: str) -> Credentials:
                 "or destroy the old add-on first"
             )
         role, db = sql.Identifier(name), sql.Identifier(name)
+        made_role = made_db = False
         try:
             conn.execute(sql.SQL(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
                 "PASSWORD {}").format(role, sql.Literal(scram_verifier(conn, name, password))))
+            made_role = True
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, role))
+            made_db = True
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
         except psycopg.Error as exc:
-            _drop(conn, name, name)
+            # Undo only what this call made: a concurrent create of the same name keeps its own.
+            with contextlib.suppress(psycopg.Error):
+                if made_db:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(db))
+                if made_role:
+                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+            if isinstance(exc, (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateDatabase)):
+                raise PostgresError(f"a database or role named {name!r} already exists; choose another "
+                                    "add-on name or destroy the old add-on first") from exc
             raise PostgresError(f"could not create database {name!r}: {exc}; check the server log") from exc
     with connect(admin_url, database=name) as conn:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
