@@ -48,7 +48,10 @@ def parse_pidfile(text: str) -> PidFile | None:
     lines = text.splitlines()
     if not lines or not lines[0].strip().isdigit():
         return None
-    field = lambda i: lines[i].strip() if len(lines) > i else ""  # noqa: E731
+
+    def field(i: int) -> str:
+        return lines[i].strip() if len(lines) > i else ""
+
     port = int(field(3)) if field(3).isdigit() else None
     shm = field(6).split()
     shmid = int(shm[-1]) if shm and shm[-1].isdigit() else None
@@ -303,7 +306,7 @@ class Cluster:
 def _is_live_postgres(pid: int) -> bool:
     try:
         proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and proc.name() == "postgres"
+        return bool(proc.status() != psutil.STATUS_ZOMBIE and proc.name() == "postgres")
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
 

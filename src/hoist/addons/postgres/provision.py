@@ -102,16 +102,20 @@ def info(admin_url: str, database: str) -> dict[str, Any]:
     with connect(admin_url) as conn:
         if not database_exists(conn, database):
             raise PostgresError(f"database {database!r} does not exist; list add-ons with `hoist addons`")
-        version, size, connections = conn.execute(
+        head = conn.execute(
             "SELECT current_setting('server_version'), pg_database_size(%s), "
             "(SELECT count(*) FROM pg_stat_activity WHERE datname = %s)", (database, database)).fetchone()
+        assert head is not None
+        version, size, connections = head
     with connect(admin_url, database=database) as conn:
-        tables, rows = conn.execute(
+        counts = conn.execute(
             "SELECT count(*), coalesce(sum(greatest(c.reltuples, s.n_live_tup, 0)), 0)::bigint "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
             "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg_toast%%'").fetchone()
+        assert counts is not None
+        tables, rows = counts
     return {"database": database, "server_version": version, "size_bytes": int(size),
             "table_count": int(tables), "connection_count": int(connections), "rows_estimate": int(rows)}
 
