@@ -116,8 +116,16 @@ class Router:
             "--routes", str(self.paths.routes),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         )
-        self.platform.router_pid = self.proc.pid
         (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
+        # Until it listens, the router may not have its SIGHUP handler: a reload
+        # signal then would kill it. It reads the current table when it starts.
+        deadline = asyncio.get_running_loop().time() + 15
+        while self.proc.returncode is None and asyncio.get_running_loop().time() < deadline:
+            if await _accepts(self.settings.host, self.settings.port):
+                break
+            await asyncio.sleep(0.02)
+        self.platform.router_pid = self.proc.pid
+        self.platform.publish_routes()
 
     async def watch(self) -> None:
         """Copy router log lines into the log store; restart the router if it exits."""
@@ -147,6 +155,15 @@ class Router:
                 self.proc.kill()
                 await self.proc.wait()
         (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
+
+
+async def _accepts(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
 
 
 def kill_stale_router(paths: Paths) -> None:
@@ -204,7 +221,6 @@ async def serve(settings: Settings) -> None:
     platform.publish_routes()
     router = Router(settings, paths, platform, logs)
     await router.start()
-    platform.publish_routes()
     restored = platform.restore_all()
 
     loop = asyncio.get_running_loop()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+
+from hoist.api.streaming import DuplexStreamingResponse
 from starlette.routing import Route
 
 from hoist.api.context import Ctx, endpoint
@@ -27,7 +29,7 @@ async def internal_push(request: Request, ctx: Ctx, user: None) -> Response:
         raise ApiError(401, "unauthorized", "This push token is unknown or already used.")
     commit = request.headers.get("x-hoist-commit", "")
     lines = ctx.pushes.run(app, grant.user, commit, request.stream())
-    return StreamingResponse(lines, media_type="text/plain; charset=utf-8")
+    return DuplexStreamingResponse(lines, media_type="text/plain; charset=utf-8")
 
 
 def routes(ctx: Ctx) -> list[Route]:

@@ -181,9 +181,18 @@ class Pushes:
             return json.loads(result_file.read_text())
 
 
+# The machine's network settings (its CA bundle, proxies, package index) are
+# the operator's, not hoist's secrets: builds need them to reach PyPI.
+NETWORK_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
+                "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+                "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_NATIVE_TLS", "UV_INSECURE_HOST")
+
+
 def build_env(config: dict[str, str], app_home: Path) -> dict[str, str]:
-    """The builder sees the app's config vars (as Heroku's build does), not hoist's own environment."""
-    env = dict(config)
+    """The builder sees the app's config vars (as Heroku's build does) and the machine's network
+    settings, not the rest of hoist's own environment."""
+    env = {k: os.environ[k] for k in NETWORK_VARS if k in os.environ}
+    env.update(config)
     env.update({
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(app_home),

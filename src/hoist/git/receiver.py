@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+
+from hoist.api.streaming import DuplexStreamingResponse
 
 from hoist.git.cgi import cgi_environ, parse_cgi_headers
 from hoist.state.users import User
@@ -120,7 +122,7 @@ async def serve_git(request: Request, app: str, rest: str, user: User, repo_pare
                 proc.kill()
                 await proc.wait()
 
-    response = StreamingResponse(body(), status_code=status)
+    response = DuplexStreamingResponse(body(), status_code=status)
     for name, value in cgi_headers:
         response.headers.append(name, value)
     if is_push:
