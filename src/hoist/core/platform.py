@@ -11,7 +11,7 @@ import asyncio
 import random
 import shutil
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from hoist import names
 from hoist.dynos.routing import build_table, notify, write_table
@@ -44,6 +44,16 @@ class PlatformError(Exception):
         self.message = message
         self.status = status
         self.resource = resource
+
+
+def web_health_path(app_json: Mapping[str, Any] | None) -> str | None:
+    """The web process's startup health check path from a parsed app.json, if any."""
+    checks = (app_json or {}).get("healthchecks") or {}
+    for check in checks.get("web") or [] if isinstance(checks, dict) else []:
+        path = check.get("path") if isinstance(check, dict) else None
+        if isinstance(path, str) and path.startswith("/"):
+            return path
+    return None
 
 
 def random_app_name() -> str:
@@ -143,6 +153,7 @@ class Platform:
             id=rel.id, version=rel.version, process_types=slug.process_types,
             slug_dir=self.paths.slug(app.name, slug.id),
             env_dir=Path(slug.env_dir) if slug.env_dir else None, config=rel.config,
+            health_path=web_health_path(slug.app_json),
         )
 
     def formation(self, app: App) -> dict[str, int]:

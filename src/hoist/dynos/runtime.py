@@ -17,6 +17,7 @@ class RunRelease:
     slug_dir: Path
     env_dir: Path | None
     config: dict[str, str] = field(repr=False)
+    health_path: str | None = None  # from app.json: ready means it answers 2xx/3xx
 
 
 @dataclass

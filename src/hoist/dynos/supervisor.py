@@ -19,6 +19,7 @@ from typing import Callable
 
 from hoist.dynos.backoff import STABLE_AFTER, restart_delay
 from hoist.dynos.environment import dyno_env
+from hoist.dynos.readiness import is_ready
 from hoist.dynos.runtime import AppRuntime, Dyno, RunRelease
 from hoist.dynos.scheduler import DynoSpec, Scheduler
 from hoist.logs.line import now_iso
@@ -40,13 +41,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _accepts(port: int) -> bool:
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 0.5)
-    except (OSError, asyncio.TimeoutError):
-        return False
-    writer.close()
-    return True
 
 
 class Supervisor:
@@ -220,7 +214,7 @@ class Supervisor:
             d.proc = None
         if d.state == "crashed" and now >= d.next_start:
             await self._start(d)
-        elif d.state == "starting" and d.type == "web" and d.port and await _accepts(d.port):
+        elif d.state == "starting" and d.type == "web" and d.port and await is_ready(d.port, d.release.health_path):
             self._set_state(d, "up")
         elif d.state == "starting" and d.type == "web" and now - d.started_mono > self.boot_timeout:
             self.logs.emit(d.app, "hoist", d.name,
@@ -253,7 +247,7 @@ class Supervisor:
                     self._set_state(d, "crashed")
                     return DeployResult(False, f"{d.name} exited with status {_status(rc)} while booting; "
                                                f"run `hoist logs` to see why")
-                if d.port and await _accepts(d.port):
+                if d.port and await is_ready(d.port, d.release.health_path):
                     self._set_state(d, "up")
                     pending.remove(d)
             if pending and self.clock() > deadline:

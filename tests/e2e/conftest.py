@@ -1,0 +1,30 @@
+"""Fixtures: one real hoist server per test module, in a fresh home."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.harness import HoistServer
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    # Not pytest's tmp_path: concurrent pytest runs as the same user prune each other's.
+    path = Path(tempfile.mkdtemp(prefix="hoist-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[HoistServer]:
+    srv = HoistServer(home=workdir / "home", user_home=workdir / "user")
+    srv.start()
+    # `hoist login` writes ~/.netrc (a throwaway HOME), which plain `git push` then uses.
+    srv.cli("login")
+    yield srv
+    if srv.proc and srv.proc.poll() is None:
+        srv.stop()
