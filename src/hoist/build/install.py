@@ -83,10 +83,10 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
         reqs_file = target / "hoist-requirements.txt"
         reqs_file.write_text("\n".join(plan.requirements) + "\n")
         # Lock files are complete, so sync installs exactly them; conda deps still need resolving.
-        verb = "install" if plan.manager.name == "conda" else "sync"
-        argv = [uv, "pip", verb, "--python", venv_python, str(reqs_file)]
-        if verb == "install":
-            argv.insert(4, "-r")
+        if plan.manager.name == "conda":
+            argv = [uv, "pip", "install", "--python", venv_python, "-r", str(reqs_file)]
+        else:
+            argv = [uv, "pip", "sync", "--python", venv_python, str(reqs_file)]
     else:
         argv = [uv, "pip", "install", "--python", venv_python, "-r", plan.manager.file]
     if plan.requirements == [] and plan.manager.name != "uv":
