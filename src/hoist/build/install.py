@@ -58,6 +58,10 @@ def uv_env(base: dict[str, str], uv_cache: Path) -> dict[str, str]:
         "UV_NO_PROGRESS": "1",
         "NO_COLOR": "1",
     })
+    # Apps written for Heroku's pip set private indexes with the PIP_ names; uv reads UV_ ones.
+    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
+        if pip_name in env and uv_name not in env:
+            env[uv_name] = env[pip_name]
     env.pop("VIRTUAL_ENV", None)
     return env
 
