@@ -140,3 +140,30 @@ def test_failing_hook(tmp_path: Path, run_build: BuildFn) -> None:
     run = run_build(app)
     assert "       boom" in run.lines
     assert run.error_lines[0] == " !     bin/post_compile failed with exit status 3 (its output is above); fix the hook and push again"
+
+
+def test_killed_build_cleans_its_temp_env(tmp_path: Path, uv_cache: Path) -> None:
+    """The server stops a build by signalling its process group; no half env may remain."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import SRC
+
+    app, home = native_app(tmp_path, "sleep"), tmp_path / "home"
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen([sys.executable, "-m", "hoist.build", "--source", str(app), "--app-home", str(home),
+                             "--uv-cache", str(uv_cache), "--result", str(tmp_path / "r.json")],
+                            env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not any((home / "envs").glob(".tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode != 0
+    assert " !     Build was stopped (interrupted or terminated); push again to retry" in out.splitlines()
+    assert list((home / "envs").iterdir()) == []
+    assert not (tmp_path / "r.json").exists()

@@ -33,7 +33,7 @@ def find_uv() -> str:
     """The uv binary shipped with the `uv` wheel hoist depends on."""
     from uv import find_uv_bin
 
-    return find_uv_bin()
+    return str(find_uv_bin())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                       "server (old releases, `uv cache prune`), then push again")
         else:
             log.error(f"{exc}; check the permissions and free space of the hoist directories, then push again")
-    except KeyboardInterrupt:
-        log.error("Build interrupted; push again to retry")
+    except (KeyboardInterrupt, SystemExit):
+        log.error("Build was stopped (interrupted or terminated); push again to retry")
     finally:
         runner.close()
     log.error("Push rejected, failed to compile Python app.")

@@ -58,6 +58,10 @@ def uv_env(base: dict[str, str], uv_cache: Path) -> dict[str, str]:
         "UV_NO_PROGRESS": "1",
         "NO_COLOR": "1",
     })
+    # Apps written for Heroku's pip set private indexes with the PIP_ names; uv reads UV_ ones.
+    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
+        if pip_name in env and uv_name not in env:
+            env[uv_name] = env[pip_name]
     env.pop("VIRTUAL_ENV", None)
     return env
 
@@ -83,10 +87,10 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
         reqs_file = target / "hoist-requirements.txt"
         reqs_file.write_text("\n".join(plan.requirements) + "\n")
         # Lock files are complete, so sync installs exactly them; conda deps still need resolving.
-        verb = "install" if plan.manager.name == "conda" else "sync"
-        argv = [uv, "pip", verb, "--python", venv_python, str(reqs_file)]
-        if verb == "install":
-            argv.insert(4, "-r")
+        if plan.manager.name == "conda":
+            argv = [uv, "pip", "install", "--python", venv_python, "-r", str(reqs_file)]
+        else:
+            argv = [uv, "pip", "sync", "--python", venv_python, str(reqs_file)]
     else:
         argv = [uv, "pip", "install", "--python", venv_python, "-r", plan.manager.file]
     if plan.requirements == [] and plan.manager.name != "uv":

@@ -89,7 +89,7 @@ def _is_main(package: dict[str, Any]) -> bool | None:
     if "groups" in package:  # poetry 2.x
         return "main" in package["groups"]
     if "category" in package:  # poetry 1.x before lock format 2.0
-        return package["category"] == "main"
+        return bool(package["category"] == "main")
     return None
 
 

@@ -17,7 +17,10 @@ def run_hook(runner: Runner, source: Path, name: str, base_env: dict[str, str], 
         return
     runner.log.topic(f"Running bin/{name} hook")
     started = time.monotonic()
-    argv = [str(hook)] if os.access(hook, os.X_OK) else ["bash", str(hook)]
+    # Without a shebang (or the executable bit) the kernel cannot run it; bash can.
+    with open(hook, "rb") as f:
+        has_shebang = f.read(2) == b"#!"
+    argv = [str(hook)] if has_shebang and os.access(hook, os.X_OK) else ["bash", str(hook)]
     res = runner.run(argv, cwd=source, env=build_env(base_env, env_dir))
     if res.returncode != 0:
         raise BuildError(

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import httptools
 
 from hoist.router import pages
-from hoist.router.headers import build_request_head, build_response_head, choose_request_id
+from hoist.router.headers import build_request_head, choose_request_id
 from hoist.router.logline import format_line
 from hoist.router.table import AppRoute, Backend, PlatformRoute, normalize_host
+from hoist.router.relay import Request, ResponseRelay
 from hoist.router.upstream import Upstream
 
 if TYPE_CHECKING:
@@ -29,30 +30,7 @@ class _TooLarge(Exception):
     pass
 
 
-class Request:
-    """A parsed request head and the part of its body not yet sent upstream."""
-
-    __slots__ = ("method", "url", "headers", "host", "request_id", "keep_alive", "upgrade",
-                 "chunked", "expect", "body", "buffered", "body_done", "http10", "t0")
-
-    def __init__(self) -> None:
-        self.url = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.host: bytes | None = None
-        self.request_id: bytes | None = None
-        self.upgrade: bytes | None = None
-        self.chunked = False
-        self.expect = False
-        self.body: list[bytes] = []
-        self.buffered = 0
-        self.body_done = True  # until a Content-Length or chunked framing says otherwise
-        self.method = b""
-        self.keep_alive = True
-        self.http10 = False
-        self.t0 = 0.0
-
-
-class ClientConnection(asyncio.Protocol):
+class ClientConnection(ResponseRelay, asyncio.Protocol):
     """Parses requests with httptools and proxies them one at a time, in order."""
 
     def __init__(self, router: Router) -> None:
@@ -319,139 +297,6 @@ class ClientConnection(asyncio.Protocol):
         self.t_sent = time.monotonic()
         if timeout is not None:
             self.timer = self.loop.call_later(timeout, self._on_timeout)
-
-    # --- upstream events ---------------------------------------------------------
-    def response_head(self, up: Upstream, status: int, reason: bytes,
-                      headers: list[tuple[bytes, bytes]]) -> None:
-        req = self.req
-        if req is None or up is not self.upstream or self.transport is None:
-            return
-        if 100 <= status < 200 and status != 101:
-            if status != 100:  # the router already answered Expect itself
-                self.transport.write(build_response_head(status, reason, headers,
-                                                         chunked=False, close=False))
-            return
-        self._cancel_timer()
-        self.status = status
-        if status == 101 and req.upgrade is not None:
-            self.tunnel = True
-            head = build_response_head(status, reason, headers, chunked=False, close=False,
-                                       upgrade=True)
-        else:
-            if req.upgrade is not None:
-                self.close_after = True  # our parser is past the upgrade; no more requests
-            no_body = req.method == b"HEAD" or status in (204, 304)
-            length = te = False
-            for name, _ in headers:
-                lname = name.lower()
-                length = length or lname == b"content-length"
-                te = te or lname == b"transfer-encoding"
-            if not no_body and not length:
-                self.until_close = not te
-                if req.http10:
-                    self.close_after = True
-                else:
-                    self.chunked_out = True
-            if not req.body_done:
-                self.close_after = True
-            head = build_response_head(status, reason, headers, chunked=self.chunked_out,
-                                       close=self.close_after)
-        self.head_sent = True
-        self.nbytes += len(head)
-        self.transport.write(head)
-        if self.tunnel:
-            self._log_info()
-            pending, self.tunnel_pending = self.tunnel_pending, []
-            if up.transport is not None and pending:
-                up.transport.write(b"".join(pending))
-        elif req.method == b"HEAD":
-            # httptools cannot be told a HEAD response has no body; drop the connection.
-            self.upstream = None
-            up.client = None
-            up.close()
-            self._finish()
-
-    def response_body(self, body: bytes) -> None:
-        if self.transport is None or not self.head_sent:
-            return
-        data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked_out else body
-        self.nbytes += len(data)
-        self.transport.write(data)
-
-    def response_complete(self, up: Upstream) -> None:
-        if self.tunnel or up is not self.upstream or not self.head_sent:
-            return
-        if self.chunked_out and self.transport is not None:
-            self.transport.write(b"0\r\n\r\n")
-            self.nbytes += 5
-        self.upstream = None
-        req = self.req
-        if up.parser.should_keep_alive() and req is not None and req.body_done \
-                and not self.until_close:
-            self.router.pool.release(up, self.loop.time())
-        else:
-            up.client = None
-            up.close()
-        self._finish()
-
-    def upstream_lost(self, up: Upstream) -> None:
-        if up is not self.upstream:
-            return
-        self.upstream = None
-        if self.tunnel:
-            self._close()
-            return
-        if self.head_sent and self.until_close:
-            if self.chunked_out and self.transport is not None:
-                self.transport.write(b"0\r\n\r\n")
-                self.nbytes += 5
-            self._finish()
-            return
-        req = self.req
-        if not self.head_sent:
-            if up.reused and req is not None and req.body_done and self.backend is not None \
-                    and not req.chunked and req.method in (b"GET", b"HEAD", b"OPTIONS"):
-                # A pooled connection the backend had already closed: retry once, fresh.
-                self.loop.create_task(self._connect_slow([self.backend], 0,
-                                                         self._timeout_for()))
-                return
-            self._cancel_timer()
-            self.close_after = True
-            self._error(pages.ERRORS["H13"], keep_backend=True)
-            return
-        self._log_error("H18", "Server Request Interrupted", self.status)
-        self.req = None
-        if self.transport is not None:
-            self.transport.abort()
-
-    def _timeout_for(self) -> float | None:
-        return self.router.table.request_timeout if self.app is not None else None
-
-    def _on_timeout(self) -> None:
-        self.timer = None
-        up, self.upstream = self.upstream, None
-        if up is not None:
-            up.abort()
-        if self.req is not None and not self.head_sent:
-            self.close_after = True
-            self._error(pages.ERRORS["H12"], keep_backend=True)
-
-    def _cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    # --- tunnels (Upgrade) -----------------------------------------------------------
-    def tunnel_from_upstream(self, data: bytes) -> None:
-        if data and self.transport is not None:
-            self.transport.write(data)
-
-    def tunnel_from_client(self, data: bytes) -> None:
-        up = self.upstream
-        if self.tunnel and up is not None and up.transport is not None:
-            up.transport.write(data)
-        else:
-            self.tunnel_pending.append(data)
 
     # --- finishing -----------------------------------------------------------------
     def _error(self, err: pages.RouterError, close: bool = False,
