@@ -41,6 +41,11 @@ class Paths:
         return self.home / "postgres"
 
     @property
+    def tls(self) -> Path:
+        """The local CA and the certificates hoist serves."""
+        return self.home / "tls"
+
+    @property
     def run_dir(self) -> Path:
         """Pid files of running dynos, so a restarted hoist can clean up after a kill -9."""
         return self.home / "run"

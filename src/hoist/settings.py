@@ -24,6 +24,7 @@ def _setting(default: Any, env: str, help: str) -> Any:
 class Settings:
     home: Path = _setting(Path(_default_home()), "HOIST_HOME", "where hoist keeps its state, repos, slugs and logs")
     port: int = _setting(5000, "HOIST_PORT", "the HTTP port: platform API + git at localhost:PORT, apps at APP.localhost:PORT")
+    tls_port: int = _setting(5443, "HOIST_TLS_PORT", "the HTTPS port (certificates from hoist's local CA, or your own)")
     host: str = _setting("127.0.0.1", "HOIST_BIND", "address the router listens on")
     domain: str = _setting("", "HOIST_DOMAIN", "extra domain under which apps are served as APP.<domain>")
     boot_timeout: float = _setting(60.0, "HOIST_BOOT_TIMEOUT", "seconds a web dyno has to bind $PORT (R10)")
