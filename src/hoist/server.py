@@ -23,6 +23,7 @@ from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
+from hoist.launch import module_argv
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
@@ -112,8 +113,8 @@ class Router:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
-            "--routes", str(self.paths.routes),
+            *module_argv("hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
+                         "--routes", str(self.paths.routes)),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         )
         (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))

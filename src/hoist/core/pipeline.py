@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import tarfile
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from hoist.core.platform import Platform
+from hoist.launch import module_argv
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import config as config_t
@@ -145,9 +145,9 @@ class Pushes:
         app_home = p.paths.app(app.name)
         with tempfile.TemporaryDirectory(prefix="hoist-build-") as tmp:
             result_file = Path(tmp) / "result.json"
-            args = [sys.executable, "-m", "hoist.build", "--source", str(slug_dir), "--app-home", str(app_home),
-                    "--uv-cache", str(p.paths.uv_cache), "--result", str(result_file),
-                    "--timeout", str(p.settings.build_timeout)]
+            args = module_argv("hoist.build", "--source", str(slug_dir), "--app-home", str(app_home),
+                               "--uv-cache", str(p.paths.uv_cache), "--result", str(result_file),
+                               "--timeout", str(p.settings.build_timeout))
             latest = apps_t.get_app(p.db, app.id)
             if latest and latest.build_metadata:
                 prev = Path(tmp) / "previous.json"

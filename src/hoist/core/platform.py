@@ -246,8 +246,11 @@ class Platform:
 
     def restore_all(self) -> int:
         """Hand every app's current release and formation to the supervisor (hoist just started)."""
+        from hoist.git.repo import init_repo
+
         count = 0
         for app in apps_t.list_apps(self.db):
+            init_repo(self.paths.repo(app.name))  # re-point the hook at this hoist (it may have moved)
             rel = releases_t.current_release(self.db, app.id)
             run = self.run_release(app, rel) if rel else None
             self.supervisor.load(app.name, run, self.formation(app))

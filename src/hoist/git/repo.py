@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 from pathlib import Path
+
+from hoist.launch import module_argv
 
 HOOK = """#!/bin/sh
 # Installed by hoist: hands the pushed commit to the builder and streams the build back.
-exec {python} -m hoist.git.hook
+exec {argv}
 """
 
 
@@ -22,5 +23,5 @@ def init_repo(path: Path) -> None:
             subprocess.run(["git", "-C", str(path), "config", key, value], check=True)
     hook = path / "hooks" / "pre-receive"
     hook.parent.mkdir(exist_ok=True)
-    hook.write_text(HOOK.format(python=shlex.quote(sys.executable)))
+    hook.write_text(HOOK.format(argv=shlex.join(module_argv("hoist.git.hook"))))
     hook.chmod(0o755)
