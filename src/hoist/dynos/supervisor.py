@@ -105,11 +105,9 @@ class Supervisor:
         rt.release = release
         rt.dynos = {d.name: d for d in new_webs}
         self._publish()
-        if old:
+        for d in old:
             # Let the router reload before the old dynos stop listening.
-            await asyncio.sleep(0.2)
-            for d in old:
-                self._stop_later(d)
+            self._stop_later(d, delay=0.3)
         self.wake()
         return DeployResult(True, f"v{release.version} is serving")
 
@@ -284,8 +282,13 @@ class Supervisor:
                                        "the previous release keeps serving")
         return DeployResult(True, "release command succeeded")
 
-    def _stop_later(self, d: Dyno) -> None:
-        task = asyncio.ensure_future(self._stop(d))
+    def _stop_later(self, d: Dyno, delay: float = 0.0) -> None:
+        async def stop() -> None:
+            if delay:
+                await asyncio.sleep(delay)
+            await self._stop(d)
+
+        task = asyncio.ensure_future(stop())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
 
