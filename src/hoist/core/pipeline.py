@@ -18,7 +18,9 @@ import uuid
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
+from hoist.core.appjson import resolve_env
 from hoist.core.platform import Platform
+from hoist.dynos.once import exit_status, run_once
 from hoist.launch import module_argv
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
@@ -26,6 +28,7 @@ from hoist.state import config as config_t
 from hoist.state import formation as formation_t
 from hoist.state import releases as releases_t
 from hoist.state.apps import App
+from hoist.state.releases import Release
 from hoist.state.users import User
 
 RESULT_PREFIX = "\x00hoist-result:"
@@ -107,6 +110,10 @@ class Pushes:
         if result is None:
             emit(" !     Push rejected: the build failed. The running release is unchanged.")
             return False
+        app_json = result.get("app_json") or {}
+        if not self._apply_app_json_env(app, app_json, emit):
+            return False
+        first_deploy = releases_t.latest_slug_release(p.db, app.id) is None
         slug = releases_t.create_slug(
             p.db, app.id, slug_id=slug_id, commit=commit, process_types=result["process_types"],
             env_dir=result.get("env_dir"), python_version=result.get("python_version"),
@@ -126,7 +133,37 @@ class Pushes:
             return False
         emit(f"       Released v{rel.version}")
         emit(f"       {p.web_url(app.name)} deployed to hoist in {time.monotonic() - started:.1f}s")
+        postdeploy = (app_json.get("scripts") or {}).get("postdeploy")
+        if first_deploy and postdeploy:
+            await self._postdeploy(app, rel, postdeploy, emit)
         return True
+
+    def _apply_app_json_env(self, app: App, app_json: dict, emit: Callable[[str], None]) -> bool:
+        """Set app.json's defaults for missing config vars; refuse the push while required ones are unset."""
+        p = self.platform
+        defaults, missing = resolve_env(app_json.get("env") or {}, config_t.get_config(p.db, app.id))
+        if missing:
+            emit(" !     app.json requires config vars that are not set: " + ", ".join(missing))
+            keys = " ".join(f"{m.split(' ')[0]}=..." for m in missing)
+            emit(f" !     Set them with `hoist config:set {keys} -a {app.name}`, then push again.")
+            emit(" !     Push rejected. The running release is unchanged.")
+            return False
+        if defaults:
+            config_t.apply_changes(p.db, app.id, defaults)
+            emit(f"-----> Set {', '.join(sorted(defaults))} from app.json")
+        return True
+
+    async def _postdeploy(self, app: App, rel: Release, command: str, emit: Callable[[str], None]) -> None:
+        """app.json's scripts.postdeploy runs once, after the app's first release."""
+        p = self.platform
+        run = p.run_release(app, rel)
+        if run is None:
+            return
+        emit(f"-----> Running postdeploy script: {command}")
+        rc = await run_once(p.supervisor.scheduler, p.logs, app.name, run, "postdeploy.1", command, emit)
+        if rc != 0:
+            emit(f" !     The postdeploy script exited with status {exit_status(rc)}; the release is live. "
+                 "Fix the script and run it by hand if needed.")
 
     def _apply_first_deploy_defaults(self, app: App, result: dict) -> None:
         """New process types get Heroku's default scale: web=1, others 0, unless app.json says otherwise."""
