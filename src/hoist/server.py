@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import uvicorn
 
@@ -98,6 +98,14 @@ def remove_orphan_slugs(db: Database, paths: Paths) -> None:
         for child in slugs_dir.iterdir():
             if child.name not in known:
                 shutil.rmtree(child, ignore_errors=True)
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handling: hoist's loop owns SIGINT/SIGTERM and stops every piece."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Router:
@@ -216,8 +224,7 @@ async def serve(settings: Settings) -> None:
     platform.internal_url = f"http://127.0.0.1:{internal_port}"
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
-    api_server = uvicorn.Server(config)
-    api_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    api_server = _ApiServer(config)
 
     platform.publish_routes()
     router = Router(settings, paths, platform, logs)

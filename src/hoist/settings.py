@@ -51,7 +51,7 @@ class Settings:
         return cls(**values)
 
 
-def _coerce(name: str, env: str, raw: Any, kind: type) -> Any:
+def _coerce(name: str, env: str, raw: Any, kind: Any) -> Any:
     try:
         if kind is bool:
             return str(raw).lower() in ("1", "true", "yes", "on")

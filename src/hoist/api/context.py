@@ -24,7 +24,8 @@ from hoist.state.users import User
 MAX_BODY = 1024 * 1024  # API bodies are small JSON documents
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9+=/-]{20,200}$")
 
-Handler = Callable[[Request, "Ctx", User], Awaitable[Response]]
+# The third argument is the authenticated user (None for endpoints with auth=False).
+Handler = Callable[[Request, "Ctx", Any], Awaitable[Response]]
 
 
 @dataclass

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop  # optional: about twice the throughput of the default loop
     except ImportError:
-        uvloop = None
+        uvloop = None  # type: ignore[assignment]
     coro = serve(host, port, args.routes, header_timeout=args.header_timeout,
                  keepalive_timeout=args.keepalive_timeout)
     if uvloop is not None:
