@@ -7,6 +7,7 @@ running release untouched and removes the half-made slug."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -82,8 +83,11 @@ class Pushes:
 
             def emit(line: str) -> None:
                 out(line)
-                logf.write(line + "\n")
-                logf.flush()
+                try:
+                    logf.write(line + "\n")
+                    logf.flush()
+                except OSError:
+                    pass  # a full disk must not hide the build's output from the pusher
 
             p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
             slug_id = str(uuid.uuid4())
@@ -92,11 +96,13 @@ class Pushes:
             try:
                 ok = await self._build_and_release(app, user, commit, body, build.id, slug_id, slug_dir, emit)
             finally:
-                logf.close()
                 if not ok:
-                    builds_t.finish_build(p.db, build.id, "failed")
+                    # First the cleanup, which must happen even on a full disk; then the bookkeeping.
                     shutil.rmtree(slug_dir, ignore_errors=True)
+                    builds_t.finish_build(p.db, build.id, "failed")
                     p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
+                with contextlib.suppress(OSError):
+                    logf.close()
             return ok
 
     async def _build_and_release(self, app: App, user: User, commit: str, body: AsyncIterator[bytes],

@@ -61,7 +61,16 @@ class LogStore:
         line = LogLine(timestamp or now_iso(), source, dyno, message)
         with self._lock:
             self._buffer(app).append(line)
-            self._write(app, line)
+            try:
+                self._write(app, line)
+            except OSError:
+                # A full disk keeps the lines in memory only; the app and hoist go on.
+                broken = self._files.pop(app, None)
+                if broken is not None:
+                    try:
+                        broken.close()  # type: ignore[attr-defined]
+                    except OSError:
+                        pass
             subs = list(self._subs.get(app, ()))
         for sub in subs:
             try:
