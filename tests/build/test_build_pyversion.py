@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from hoist.build import pyversion
 from hoist.build.errors import BuildError
 from hoist.build.pyversion import (
     VersionRequest,
@@ -84,3 +85,15 @@ def test_resolve_exists_but_not_installed() -> None:
     )
     with pytest.raises(BuildError, match=r"available: 3.11.7, 3.12.0, 3.12.1\); put `3.12` in"):
         resolve(VersionRequest("3.13", ".python-version"), KNOWN, INSTALLED)
+
+
+def test_default_falls_back_to_the_newest_supported_interpreter_here() -> None:
+    req = pyversion.VersionRequest(pyversion.DEFAULT_MINOR, "default")
+    installed = {"3.9.18": "/py39", "3.11.7": "/py311", "3.10.13": "/py310"}
+    assert pyversion.resolve(req, {"3.12.1", "3.11.7", "3.10.13", "3.9.18"}, installed) == ("3.11.7", "/py311")
+
+
+def test_an_explicit_version_does_not_fall_back() -> None:
+    req = pyversion.VersionRequest("3.12", ".python-version")
+    with pytest.raises(BuildError, match="isn't available on this machine"):
+        pyversion.resolve(req, {"3.12.1", "3.11.7"}, {"3.11.7": "/py311"})

@@ -151,6 +151,12 @@ def resolve(
             f"Python {req.version} (from {req.origin}) isn't recognised: no such CPython release exists; "
             f"put an existing version such as {DEFAULT_MINOR} in .python-version"
         )
+    if not candidates and req.origin == "default":
+        # Nothing was asked for: any supported interpreter here beats failing a newcomer's first push.
+        usable = [v for v in installed if version_key(v)[:2] >= OLDEST_SUPPORTED]
+        if usable:
+            best = max(usable, key=version_key)
+            return best, installed[best]
     if not candidates:
         usable = [v for v in installed if version_key(v)[:2] >= OLDEST_SUPPORTED]
         available = ", ".join(sorted(usable, key=version_key)) or "none"
