@@ -15,6 +15,7 @@ from tests.e2e.harness import HoistServer
 def workdir() -> Iterator[Path]:
     # Not pytest's tmp_path: concurrent pytest runs as the same user prune each other's.
     path = Path(tempfile.mkdtemp(prefix="hoist-e2e-"))
+    path.chmod(0o711)  # as root, per-app users must be able to pass through to their apps
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
