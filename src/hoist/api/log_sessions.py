@@ -52,7 +52,8 @@ async def create(request: Request, ctx: Ctx, user: User) -> Response:
     dyno = body.get("dyno") or body.get("dyno_name")
     source = body.get("source")
     for label, value in (("dyno", dyno), ("source", source)):
-        if value is not None and not (isinstance(value, str) and names.PROCESS_TYPE_RE.match(value.replace(".", "_"))):
+        if value is not None and not (isinstance(value, str) and (names.PROCESS_TYPE_RE.fullmatch(value)
+                                                                  or names.DYNO_NAME_RE.fullmatch(value))):
             raise invalid(f"{label} {value!r} is not valid: use for example web.1, web, router, app.", "log-session")
     secret = secrets.token_urlsafe(32)
     now = time.monotonic()
