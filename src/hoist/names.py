@@ -19,7 +19,7 @@ class InvalidName(ValueError):
 
 def app_name(value: str) -> str:
     """Return `value` if it is a valid app name, else raise InvalidName."""
-    if not isinstance(value, str) or not APP_NAME_RE.match(value):
+    if not isinstance(value, str) or not APP_NAME_RE.fullmatch(value):
         raise InvalidName(
             f"{value!r} is not a valid app name: use 3 to 30 characters, lower-case "
             "letters, digits and dashes, starting with a letter and not ending with a dash "
@@ -30,7 +30,7 @@ def app_name(value: str) -> str:
 
 def process_type(value: str) -> str:
     """Return `value` if it is a valid Procfile process type, else raise InvalidName."""
-    if not isinstance(value, str) or not PROCESS_TYPE_RE.match(value):
+    if not isinstance(value, str) or not PROCESS_TYPE_RE.fullmatch(value):
         raise InvalidName(
             f"{value!r} is not a valid process type: use letters, digits, '_' and '-' "
             "(up to 30 characters), for example web or worker"
@@ -40,7 +40,7 @@ def process_type(value: str) -> str:
 
 def config_key(value: str) -> str:
     """Return `value` if it is a valid config var name, else raise InvalidName."""
-    if not isinstance(value, str) or not CONFIG_KEY_RE.match(value):
+    if not isinstance(value, str) or not CONFIG_KEY_RE.fullmatch(value):
         raise InvalidName(
             f"{value!r} is not a valid config var name: use letters, digits and '_', "
             "not starting with a digit (for example DATABASE_URL)"
@@ -50,7 +50,7 @@ def config_key(value: str) -> str:
 
 def dyno_name(value: str) -> tuple[str, int]:
     """Split a dyno name like ``web.1`` into its type and number."""
-    m = DYNO_NAME_RE.match(value) if isinstance(value, str) else None
+    m = DYNO_NAME_RE.fullmatch(value) if isinstance(value, str) else None
     if not m:
         raise InvalidName(f"{value!r} is not a dyno name: use TYPE.N, for example web.1")
     return m.group(1), int(m.group(2))

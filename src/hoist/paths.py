@@ -33,6 +33,11 @@ class Paths:
         return self.home / "cache" / "uv"
 
     @property
+    def pythons(self) -> Path:
+        """Interpreters mirrored where per-app users can run them (see dynos/pythons.py)."""
+        return self.home / "pythons"
+
+    @property
     def routes(self) -> Path:
         return self.home / "router" / "routes.json"
 

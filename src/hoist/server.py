@@ -24,7 +24,9 @@ from hoist.api.context import Ctx
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
+from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
+from hoist.dynos.pythons import ensure_mirror, import_paths, others_can_reach, pyenv_roots
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -189,6 +191,28 @@ def kill_stale_router(paths: Paths) -> None:
     pidfile.unlink(missing_ok=True)
 
 
+async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
+    """As root: per-app users, a locked-down home, and interpreters app users can run."""
+    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_memory_mb))
+    if isolation is None:
+        return None
+    try:
+        isolation.check_reachable()
+    except IsolationError as exc:
+        raise ServerError(str(exc)) from None
+    isolation.lock_down_home()
+    mirrored = await asyncio.to_thread(ensure_mirror, pyenv_roots(), paths.pythons)
+    unreachable = [p for p in import_paths() if not others_can_reach(Path(p))]
+    if unreachable:
+        raise ServerError(f"hoist's own code in {', '.join(unreachable)} is not readable by other users, so "
+                          "builds cannot run as per-app users. Install hoist where other users can read it "
+                          "(for example a virtualenv under /opt).")
+    say(f"apps are isolated: each runs as its own system user (hoist-APP), with rlimits per dyno "
+        f"({'prlimit' if isolation.prlimit else 'no prlimit found: no rlimits'})"
+        + (f"; {len(mirrored)} pyenv interpreter(s) made runnable for them under {paths.pythons}" if mirrored else ""))
+    return isolation
+
+
 async def serve(settings: Settings) -> None:
     paths = Paths(settings.home)
     paths.home.mkdir(parents=True, exist_ok=True)
@@ -206,7 +230,10 @@ async def serve(settings: Settings) -> None:
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
-    scheduler = LocalScheduler(paths.run_dir / "dynos")
+    isolation = await setup_isolation(settings, paths)
+    scheduler = LocalScheduler(paths.run_dir / "dynos", run_as=isolation.run_as if isolation else None,
+                               limits=isolation.limits if isolation else None,
+                               prlimit=isolation.prlimit if isolation else None)
     orphans = scheduler.cleanup_orphans()
     if orphans:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
@@ -214,6 +241,7 @@ async def serve(settings: Settings) -> None:
     supervisor = Supervisor(scheduler, logs, lambda: platform.publish_routes(),
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
     platform = Platform(settings, paths, db, logs, supervisor)
+    platform.isolation = isolation
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
     api = create_api(ctx)
 
@@ -242,7 +270,7 @@ async def serve(settings: Settings) -> None:
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
         f"home {paths.home}; {restored} app(s) restored")
-    if os.geteuid() != 0:
+    if isolation is None:
         say("running as an ordinary user: apps are not isolated from each other (run as root for per-app users)")
     say("ready")
     try:

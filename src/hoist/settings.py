@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 
 def _default_home() -> str:
+    if os.geteuid() == 0:  # a server install: per-app users must be able to reach their apps
+        return "/var/lib/hoist"
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return str(base / "hoist")
@@ -32,6 +34,11 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    rate_limit: int = _setting(4500, "HOIST_RATE_LIMIT", "API requests per hour per token (a token bucket, as Heroku's)")
+    max_push_mb: int = _setting(1024, "HOIST_MAX_PUSH_MB", "largest git push body accepted, in MiB")
+    dyno_nofile: int = _setting(10000, "HOIST_DYNO_NOFILE", "open files per dyno process (rlimit), when isolated")
+    dyno_nproc: int = _setting(512, "HOIST_DYNO_NPROC", "processes per app user (rlimit), when isolated")
+    dyno_memory_mb: int = _setting(2048, "HOIST_DYNO_MEMORY_MB", "data segment per dyno process in MiB (rlimit), when isolated")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

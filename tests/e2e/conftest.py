@@ -1,7 +1,9 @@
 """Fixtures: one real hoist server per test module, in a fresh home."""
 from __future__ import annotations
 
+import pwd
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +17,7 @@ from tests.e2e.harness import HoistServer
 def workdir() -> Iterator[Path]:
     # Not pytest's tmp_path: concurrent pytest runs as the same user prune each other's.
     path = Path(tempfile.mkdtemp(prefix="hoist-e2e-"))
+    path.chmod(0o711)  # as root, per-app users must be able to pass through to their apps
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -28,3 +31,11 @@ def server(workdir: Path) -> Iterator[HoistServer]:
     yield srv
     if srv.proc and srv.proc.poll() is None:
         srv.stop()
+    remove_app_users(workdir)
+
+
+def remove_app_users(root: Path) -> None:
+    """Per-app system users made by a server run as root, for apps under this temp dir."""
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith("hoist-") and entry.pw_dir.startswith(str(root) + "/"):
+            subprocess.run(["userdel", entry.pw_name], capture_output=True, timeout=60)

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body, listing
-from hoist.api.errors import invalid
+from hoist.api.errors import ApiError, invalid
 from hoist.state.users import User
 
 APP_FIELDS = ["id", "name"]
@@ -58,6 +58,8 @@ async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
+    if not ctx.platform.can_manage(user, app):
+        raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
     await ctx.platform.destroy_app(app)
     return JSONResponse(data)

@@ -11,6 +11,8 @@ from typing import Any, Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hoist.accounts.ratelimit import RateLimiter
+from hoist.accounts.throttle import LoginThrottle
 from hoist.api.auth import token_from_header
 from hoist.api.errors import ApiError, bad_request
 from hoist.api.ranges import RangeError, format_next_range, page, parse_range
@@ -34,14 +36,33 @@ class Ctx:
     pushes: Pushes
     push_tokens: PushTokens = field(default_factory=PushTokens)
     log_sessions: dict[str, Any] = field(default_factory=dict)
+    limiter: RateLimiter | None = None
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    def __post_init__(self) -> None:
+        if self.limiter is None:
+            self.limiter = RateLimiter(self.platform.settings.rate_limit)
 
     def authenticate(self, request: Request) -> User:
+        """The user of the request's token; revoked, expired and unknown tokens are all a 401."""
         token = token_from_header(request.headers.get("authorization"))
         user = users_t.user_for_token(self.platform.db, token) if token else None
-        if user is None:
+        if user is None or token is None:
             raise ApiError(401, "unauthorized", "Invalid credentials provided. Run `hoist login`, or set "
                            "HOIST_API_KEY to a valid API token.")
+        users_t.touch_token(self.platform.db, token)
         return user
+
+    def spend(self, request: Request) -> int:
+        """Take one request from the caller's token bucket; 429 when it is empty. Returns what is left."""
+        assert self.limiter is not None
+        token = token_from_header(request.headers.get("authorization")) or ""
+        allowed, remaining = self.limiter.take(users_t.hash_token(token))
+        if not allowed:
+            raise ApiError(429, "rate_limit", f"Your account reached the API rate limit of "
+                           f"{self.limiter.per_hour} requests per hour. Wait a minute and retry: the "
+                           "allowance refills continuously.")
+        return remaining
 
     def app(self, user: User, name_or_id: str) -> App:
         try:
@@ -56,20 +77,27 @@ def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Requ
         rid = request.headers.get("request-id") or request.headers.get("x-request-id") or ""
         if not _REQUEST_ID_RE.match(rid):
             rid = str(uuid.uuid4())
+        assert ctx.limiter is not None
+        remaining = ctx.limiter.per_hour
         try:
             user = ctx.authenticate(request) if auth else None
+            if user is not None:
+                remaining = ctx.spend(request)
             response = await handler(request, ctx, user)  # type: ignore[arg-type]
         except ApiError as exc:
             response = exc.response()
         except PlatformError as exc:
             response = ApiError(exc.status, exc.id, exc.message, exc.resource).response()
         response.headers["Request-Id"] = rid
-        response.headers["RateLimit-Remaining"] = "4500"
+        response.headers["RateLimit-Remaining"] = str(max(0, remaining))
         return response
     return run
 
 
 async def json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:  # refuse before reading a byte
+        raise ApiError(413, "request_too_large", "The request body is over 1 MiB; send less data.")
     raw = b""
     async for chunk in request.stream():
         raw += chunk

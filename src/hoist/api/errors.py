@@ -5,8 +5,10 @@ from starlette.responses import JSONResponse
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, id: str, message: str, resource: str | None = None) -> None:
+    def __init__(self, status: int, id: str, message: str, resource: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.id = id
         self.message = message
@@ -16,7 +18,8 @@ class ApiError(Exception):
         body: dict[str, str] = {"id": self.id, "message": self.message}
         if self.resource:
             body["resource"] = self.resource
-        headers = {"WWW-Authenticate": 'Basic realm="hoist"'} if self.status == 401 else None
+        headers = {"WWW-Authenticate": 'Basic realm="hoist"'} if self.status == 401 else {}
+        headers.update(self.headers)
         return JSONResponse(body, status_code=self.status, headers=headers)
 
 

@@ -18,7 +18,8 @@ async def git(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     p = ctx.platform
     return await serve_git(request, app.name, request.path_params["rest"], user,
-                           str(p.paths.app(app.name)), ctx.push_tokens, p.internal_url)
+                           str(p.paths.app(app.name)), ctx.push_tokens, p.internal_url,
+                           max_body=p.settings.max_push_mb * 1024 * 1024)
 
 
 async def internal_push(request: Request, ctx: Ctx, user: None) -> Response:

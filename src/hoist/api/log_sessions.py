@@ -18,11 +18,12 @@ from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid
 from hoist.logs.line import LogLine, matches
 from hoist.state import apps as apps_t
+from hoist.state import users as users_t
 from hoist.state.db import utcnow
 from hoist.state.users import User
 
 SESSION_TTL = 300.0
-HEARTBEAT = 15.0
+ACCESS_RECHECK = 1.0  # seconds between access checks of a live stream (and its keep-alive interval)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ async def create(request: Request, ctx: Ctx, user: User) -> Response:
     dyno = body.get("dyno") or body.get("dyno_name")
     source = body.get("source")
     for label, value in (("dyno", dyno), ("source", source)):
-        if value is not None and not (isinstance(value, str) and names.PROCESS_TYPE_RE.match(value.replace(".", "_"))):
+        if value is not None and not (isinstance(value, str) and (names.PROCESS_TYPE_RE.fullmatch(value)
+                                                                  or names.DYNO_NAME_RE.fullmatch(value))):
             raise invalid(f"{label} {value!r} is not valid: use for example web.1, web, router, app.", "log-session")
     secret = secrets.token_urlsafe(32)
     now = time.monotonic()
@@ -69,9 +71,14 @@ async def stream(request: Request, ctx: Ctx, user: None) -> Response:
     if session is None or session.expires < time.monotonic():
         raise ApiError(401, "unauthorized", "This log stream URL is unknown or expired; ask for a new one "
                        "with `hoist logs`.")
-    app = apps_t.get_app(ctx.platform.db, session.app_id)
-    if app is None:
-        raise ApiError(404, "not_found", "That app no longer exists.", "app")
+    def allowed() -> bool:
+        # Asked again while streaming: a collaborator removed mid-session stops receiving.
+        a = apps_t.get_app(ctx.platform.db, session.app_id)
+        u = users_t.get_user(ctx.platform.db, session.user_id)
+        return a is not None and u is not None and ctx.platform.can_access(u, a)
+
+    if not allowed():
+        raise ApiError(404, "not_found", "That app no longer exists, or you no longer have access to it.", "app")
     sse = "text/event-stream" in request.headers.get("accept", "")
     logs = ctx.platform.logs
 
@@ -92,10 +99,17 @@ async def stream(request: Request, ctx: Ctx, user: None) -> Response:
                 return
             if sse:
                 yield ": connected\n\n"
+            checked = time.monotonic()
             while True:
                 try:
-                    line = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
+                    line = await asyncio.wait_for(sub.queue.get(), ACCESS_RECHECK)
                 except asyncio.TimeoutError:
+                    line = None
+                if time.monotonic() - checked >= ACCESS_RECHECK or line is None:
+                    if not allowed():
+                        return
+                    checked = time.monotonic()
+                if line is None:
                     if sse:
                         yield ": keep-alive\n\n"
                     continue

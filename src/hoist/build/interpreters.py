@@ -16,8 +16,11 @@ def pyenv_bin_dirs() -> list[Path]:
     dirs: list[Path] = []
     for root in dict.fromkeys(r for r in roots if r):
         versions = Path(root) / "versions"
-        if versions.is_dir():
-            dirs.extend(sorted(p / "bin" for p in versions.iterdir() if (p / "bin").is_dir()))
+        try:
+            if versions.is_dir():
+                dirs.extend(sorted(p / "bin" for p in versions.iterdir() if (p / "bin").is_dir()))
+        except PermissionError:  # another user's pyenv (builds run as the app's own user under root)
+            continue
     return dirs
 
 

@@ -3,6 +3,7 @@ API host, so plain `git push` to the same host authenticates too."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,18 +47,41 @@ def write_netrc(host: str, login: str, token: str) -> Path:
     return path
 
 
+def password_login(api_url: str, email: str, password: str) -> str:
+    """Trade email + password for a new API token (POST /oauth/authorizations with Basic auth)."""
+    import httpx
+
+    try:
+        resp = httpx.post(api_url.rstrip("/") + "/oauth/authorizations", auth=(email, password), timeout=60,
+                          json={"description": f"hoist CLI login on {socket.gethostname()}"},
+                          headers={"Accept": "application/vnd.heroku+json; version=3"})
+    except httpx.HTTPError as exc:
+        raise HoistError(f"cannot reach the hoist API at {api_url}: {exc}") from None
+    if resp.status_code != 201:
+        try:
+            message = resp.json().get("message", resp.text)
+        except ValueError:
+            message = resp.text
+        raise HoistError(f"login failed: {message}")
+    return str(resp.json()["access_token"]["token"])
+
+
 @click.command("login")
 @click.option("--token", help="an API token (default: ask, or use this machine's admin token if readable)")
+@click.option("--email", help="log in with this email and a password (asked for)")
 @pass_ctx
-def login(c: CliContext, token: str | None) -> None:
-    """Log in to a hoist server: stores the token in ~/.netrc for the API host."""
+def login(c: CliContext, token: str | None, email: str | None) -> None:
+    """Log in to a hoist server: stores a token in ~/.netrc for the API host."""
+    if email and not token:
+        token = password_login(c.api_url, email, click.prompt("Password", hide_input=True, err=True))
     if not token:
         local = Paths(Settings.load().home).admin_token
         if local.exists() and os.access(local, os.R_OK) and urlsplit(c.api_url).hostname in ("localhost", "127.0.0.1"):
             token = local.read_text().strip()
             click.echo(f"Using the admin token of the local hoist server ({local}).")
         else:
-            token = click.prompt("API token", hide_input=True).strip()
+            email = click.prompt("Email", err=True).strip()
+            token = password_login(c.api_url, email, click.prompt("Password", hide_input=True, err=True))
     try:
         account = Client(c.api_url, token).get("/account")
     except HoistError as exc:

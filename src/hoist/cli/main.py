@@ -5,6 +5,7 @@ import click
 
 from hoist import __version__
 from hoist.cli import apps, auth, config, logs, ps, releases, server
+from hoist.cli import access, accounts
 from hoist.cli.context import CliContext, default_api_url
 
 
@@ -19,6 +20,9 @@ def cli(ctx: click.Context, api_url: str | None) -> None:
 
 
 for module in (apps, auth, config, logs, ps, releases, server):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+for module in (accounts, access):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(apps.apps_create, "create")

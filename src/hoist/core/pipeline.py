@@ -22,6 +22,7 @@ from typing import AsyncIterator, Callable
 from hoist.core.appjson import resolve_env
 from hoist.core.platform import Platform
 from hoist.dynos.once import exit_status, run_once
+from hoist.dynos.pythons import builder_argv
 from hoist.launch import module_argv
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
@@ -186,20 +187,33 @@ class Pushes:
                            emit: Callable[[str], None]) -> dict | None:
         p = self.platform
         app_home = p.paths.app(app.name)
+        iso = p.isolation
         with tempfile.TemporaryDirectory(prefix="hoist-build-") as tmp:
             result_file = Path(tmp) / "result.json"
-            args = module_argv("hoist.build", "--source", str(slug_dir), "--app-home", str(app_home),
-                               "--uv-cache", str(p.paths.uv_cache), "--result", str(result_file),
-                               "--timeout", str(p.settings.build_timeout))
+            # Isolated builds get a uv cache of their own: a cache shared between app users
+            # would let one app plant packages that another app's build installs.
+            uv_cache = app_home / "cache" / "uv" if iso else p.paths.uv_cache
+            build_args = ("--source", str(slug_dir), "--app-home", str(app_home), "--uv-cache", str(uv_cache),
+                          "--result", str(result_file), "--timeout", str(p.settings.build_timeout))
+            args = builder_argv(p.paths.pythons, "hoist.build", *build_args) if iso else \
+                module_argv("hoist.build", *build_args)
             latest = apps_t.get_app(p.db, app.id)
             if latest and latest.build_metadata:
                 prev = Path(tmp) / "previous.json"
                 prev.write_text(json.dumps(latest.build_metadata))
                 args += ["--previous", str(prev)]
             env = build_env(config, app_home)
+            extra: dict[str, object] = {}
+            if iso:
+                user = iso.run_as(app.name)
+                iso.give(app.name, slug_dir)
+                iso.give(app.name, Path(tmp))
+                env.update({"HOME": str(user.home), "PYENV_ROOT": str(p.paths.pythons)})
+                extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
             proc = await asyncio.create_subprocess_exec(
                 *args, env=env, cwd=str(slug_dir), stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                **extra,  # type: ignore[arg-type]
             )
             assert proc.stdout is not None
             try:

@@ -20,7 +20,10 @@ from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.settings import Settings
+from hoist.state import activity as activity_t
 from hoist.state import apps as apps_t
+from hoist.state import collaborators as collaborators_t
+from hoist.state import users as users_t
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t
 from hoist.state import releases as releases_t
@@ -69,6 +72,7 @@ class Platform:
         self.supervisor = supervisor
         self.internal_url = ""  # set by the server once the API socket is bound
         self.router_pid: int | None = None
+        self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
 
     # ----- addresses -----
 
@@ -96,10 +100,25 @@ class Platform:
         return app
 
     def can_access(self, user: User, app: App) -> bool:
+        """The admin, the owner and the app's collaborators; asked again on every request and log line."""
+        if user.is_admin or app.owner_id == user.id:
+            return True
+        return collaborators_t.is_collaborator(self.db, app.id, user.id)
+
+    def can_manage(self, user: User, app: App) -> bool:
+        """Destroying the app and changing who has access: the owner and the admin only."""
         return user.is_admin or app.owner_id == user.id
 
     def visible_apps(self, user: User) -> list[App]:
-        return apps_t.list_apps(self.db, None if user.is_admin else user.id)
+        if user.is_admin:
+            return apps_t.list_apps(self.db)
+        shared = collaborators_t.app_ids_for(self.db, user.id)
+        return [a for a in apps_t.list_apps(self.db) if a.owner_id == user.id or a.id in shared]
+
+    def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None:
+        """Record who did what to the app (never secrets: config keys, not values)."""
+        email = user if isinstance(user, str) else user.email
+        activity_t.record(self.db, app.id, email, action, detail)
 
     # ----- apps -----
 
@@ -121,6 +140,9 @@ class Platform:
                                 "or omit it to get a random one.", 422, "app") from None
         from hoist.git.repo import init_repo  # git is a leaf package; imported late to keep startup small
         init_repo(self.paths.repo(name))
+        if self.isolation is not None:
+            self.isolation.prepare_app(name)
+        self.audit(app, user, "create", f"Created app {name}")
         releases_t.create_release(self.db, app.id, slug_id=None, config={}, description="Initial release",
                                   user_id=user.id, status="succeeded")
         self.logs.emit(name, "app", "api", f"Initial release by user {user.email}")
@@ -134,10 +156,13 @@ class Platform:
             apps_t.delete_app(self.db, app.id)
             self.logs.forget(app.name)
             shutil.rmtree(self.paths.app(app.name), ignore_errors=True)
+            if self.isolation is not None:
+                self.isolation.forget_app(app.name)
         self.publish_routes()
 
     async def set_maintenance(self, app: App, on: bool, user: User) -> None:
         apps_t.update_app(self.db, app.id, maintenance=on)
+        self.audit(app, user, "maintenance", "on" if on else "off")
         self.logs.emit(app.name, "app", "api", f"Maintenance mode {'on' if on else 'off'} by user {user.email}")
         self.publish_routes()
 
@@ -175,6 +200,7 @@ class Platform:
                 result = await self.supervisor.deploy(app.name, run, self.formation(app), out)
             status = "succeeded" if result.ok else "failed"
             releases_t.set_release_status(self.db, rel.id, status)
+            self.audit(app, user, "release", f"v{rel.version} {status}: {description}")
             if result.ok:
                 apps_t.update_app(self.db, app.id, released_at=utcnow())
                 self.logs.emit(app.name, "app", "api", f"Release v{rel.version} created by user {user.email}")
@@ -238,6 +264,7 @@ class Platform:
                                     f"This app's process types: {listed}.", 404, "formation")
         for ptype, qty in updates.items():
             formation_t.set_quantity(self.db, app.id, ptype, qty)
+        self.audit(app, user, "scale", ", ".join(f"{t}={q}" for t, q in updates.items()))
         self.logs.emit(app.name, "app", "api", "Scaled to " + ", ".join(f"{t}@{q}" for t, q in updates.items())
                        + f" by user {user.email}")
         self.supervisor.set_formation(app.name, self.formation(app))
@@ -251,6 +278,8 @@ class Platform:
         count = 0
         for app in apps_t.list_apps(self.db):
             init_repo(self.paths.repo(app.name))  # re-point the hook at this hoist (it may have moved)
+            if self.isolation is not None:
+                self.isolation.prepare_app(app.name)
             rel = releases_t.current_release(self.db, app.id)
             run = self.run_release(app, rel) if rel else None
             self.supervisor.load(app.name, run, self.formation(app))
@@ -273,3 +302,34 @@ class Platform:
         write_table(self.paths.routes, table)
         notify(self.router_pid)
 
+    # ----- access -----
+
+    def add_collaborator(self, app: App, actor: User, email: str) -> collaborators_t.Collaborator:
+        if not self.can_manage(actor, app):
+            raise PlatformError("forbidden", "Only the app's owner or the admin can change who has access.", 403,
+                                "collaborator")
+        target = users_t.find_user_by_email(self.db, email.strip().lower()) if isinstance(email, str) else None
+        if target is None:
+            raise PlatformError("not_found", f"There is no user {email!r} on this hoist; the admin adds users "
+                                "with `hoist users:add EMAIL`.", 404, "user")
+        if target.id == app.owner_id:
+            raise PlatformError("invalid_params", f"{target.email} owns {app.name} already.", 422, "collaborator")
+        collab = collaborators_t.add(self.db, app.id, target.id)
+        if collab is None:
+            raise PlatformError("invalid_params", f"{target.email} is already a collaborator on {app.name}.", 422,
+                                "collaborator")
+        self.audit(app, actor, "access:add", target.email)
+        return collab
+
+    def remove_collaborator(self, app: App, actor: User, email: str) -> collaborators_t.Collaborator:
+        if not self.can_manage(actor, app):
+            raise PlatformError("forbidden", "Only the app's owner or the admin can change who has access.", 403,
+                                "collaborator")
+        target = users_t.find_user_by_email(self.db, email.strip().lower())
+        collab = collaborators_t.get(self.db, app.id, target.id) if target else None
+        if target is None or collab is None:
+            raise PlatformError("not_found", f"{email!r} is not a collaborator on {app.name}; "
+                                "see `hoist access`.", 404, "collaborator")
+        collaborators_t.remove(self.db, app.id, target.id)
+        self.audit(app, actor, "access:remove", target.email)
+        return collab

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from hoist.dynos.isolation import Limits, RunAs
 from hoist.dynos.scheduler import DynoSpec
 
 _READ_CHUNK = 65536
@@ -58,16 +59,31 @@ class LocalProcess:
 
 
 class LocalScheduler:
-    def __init__(self, run_dir: Path) -> None:
+    """`run_as(app)` names the user an app's dynos run as (None: hoist's own user); `limits` and
+    `prlimit` (the util-linux tool's path) cap each dyno's open files, processes and memory."""
+
+    def __init__(self, run_dir: Path, run_as: Callable[[str], RunAs | None] | None = None,
+                 limits: Limits | None = None, prlimit: str | None = None) -> None:
         self.run_dir = run_dir
+        self.run_as = run_as
+        self.limits = limits
+        self.prlimit = prlimit
         run_dir.mkdir(parents=True, exist_ok=True)
 
     async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> LocalProcess:
+        user = self.run_as(spec.app) if self.run_as else None
+        argv = ["/bin/bash", "-c", spec.command]
+        extra: dict[str, object] = {}
+        if user is not None:
+            # setgroups([]) + setgid + setuid in the child, done by subprocess itself (no preexec_fn).
+            extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
+            if self.limits is not None and self.prlimit:
+                argv = self.limits.prlimit_argv(self.prlimit) + argv
         proc = await asyncio.create_subprocess_exec(
-            "/bin/bash", "-c", spec.command,
+            *argv,
             cwd=str(spec.cwd), env=spec.env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, **extra,  # type: ignore[arg-type]
         )
         pidfile = self.run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
         pidfile.write_text(f"{proc.pid} {_start_time(proc.pid) or ''}\n")

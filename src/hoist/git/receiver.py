@@ -56,9 +56,14 @@ def allowed_path(rest: str) -> bool:
 
 
 async def serve_git(request: Request, app: str, rest: str, user: User, repo_parent: str,
-                    tokens: PushTokens, internal_url: str) -> Response:
+                    tokens: PushTokens, internal_url: str, max_body: int = 1024 ** 3) -> Response:
     if not allowed_path(rest):
         return Response("Not found: hoist serves only smart-HTTP git (git push/clone).\n", 404)
+    declared = request.headers.get("content-length", "")
+    too_big = (f"The push is over this hoist's limit of {max_body // 1024 ** 2} MiB: keep large files out of "
+               "the repository, or ask the admin to raise HOIST_MAX_PUSH_MB.\n")
+    if declared.isdigit() and int(declared) > max_body:
+        return Response(too_big, 413)
     service = request.query_params.get("service", "")
     if rest == "info/refs" and service not in _SERVICES:
         return Response("Use a git client newer than 1.6.6 (smart HTTP is required).\n", 403)
@@ -82,8 +87,13 @@ async def serve_git(request: Request, app: str, rest: str, user: User, repo_pare
     assert proc.stdin and proc.stdout and proc.stderr
 
     async def feed() -> None:
+        received = 0
         try:
             async for chunk in request.stream():
+                received += len(chunk)
+                if received > max_body:  # chunked uploads have no Content-Length: count as they stream
+                    proc.kill()
+                    break
                 proc.stdin.write(chunk)  # type: ignore[union-attr]
                 await proc.stdin.drain()  # type: ignore[union-attr]
         except (BrokenPipeError, ConnectionResetError):

@@ -85,4 +85,24 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX releases_app ON releases(app_id, version)",
         "CREATE INDEX builds_app ON builds(app_id, created_at)",
     ],
+    # 2: accounts, access and audit
+    [
+        """CREATE TABLE collaborators (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            UNIQUE (app_id, user_id)
+        )""",
+        """CREATE TABLE activity (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_email TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX activity_app ON activity(app_id, id)",
+        "CREATE INDEX collaborators_user ON collaborators(user_id)",
+    ],
 ]

@@ -83,3 +83,66 @@ def user_for_token(db: Database, token: str) -> User | None:
     if row["t_expires"] and row["t_expires"] <= utcnow():
         return None
     return _user(row)
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    user_id: str
+    description: str
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+
+
+def _token(r: object) -> Token:
+    return Token(r["id"], r["user_id"], r["description"], r["created_at"], r["expires_at"],  # type: ignore[index]
+                 r["last_used_at"])  # type: ignore[index]
+
+
+def list_users(db: Database) -> list[User]:
+    return [_user(r) for r in db.query("SELECT * FROM users ORDER BY email")]
+
+
+def delete_user(db: Database, user_id: str) -> None:
+    with db.transaction() as c:
+        c.execute("DELETE FROM tokens WHERE user_id = ?", (user_id,))
+        c.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+def password_hash(db: Database, user_id: str) -> str | None:
+    row = db.query_one("SELECT password_hash FROM users WHERE id = ?", (user_id,))
+    return row["password_hash"] if row else None
+
+
+def set_password_hash(db: Database, user_id: str, value: str) -> None:
+    with db.transaction() as c:
+        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (value, user_id))
+
+
+def list_tokens(db: Database, user_id: str) -> list[Token]:
+    return [_token(r) for r in db.query("SELECT * FROM tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,))]
+
+
+def get_token(db: Database, user_id: str, token_id: str) -> Token | None:
+    row = db.query_one("SELECT * FROM tokens WHERE user_id = ? AND id = ?", (user_id, token_id))
+    return _token(row) if row else None
+
+
+def revoke_token(db: Database, user_id: str, token_id: str) -> bool:
+    with db.transaction() as c:
+        cur = c.execute("DELETE FROM tokens WHERE user_id = ? AND id = ?", (user_id, token_id))
+    return cur.rowcount > 0
+
+
+def token_id_for(db: Database, token: str) -> str | None:
+    row = db.query_one("SELECT id FROM tokens WHERE token_hash = ?", (hash_token(token),))
+    return row["id"] if row else None
+
+
+def touch_token(db: Database, token: str) -> None:
+    """Record when a token was last used (to the second: one write per request is cheap in WAL mode)."""
+    now = utcnow()
+    with db.transaction() as c:
+        c.execute("UPDATE tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR "
+                  "last_used_at <> ?)", (now, hash_token(token), now))

@@ -1,0 +1,1 @@
+"""Accounts: password hashing, login throttling, API rate limits. Pure or in-memory; no HTTP."""

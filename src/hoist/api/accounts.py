@@ -1,0 +1,196 @@
+"""/users (admin only) and /oauth/authorizations (a user's API tokens; also
+the login endpoint: POST with Basic email:password, as `heroku login -i`)."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hoist.accounts.passwords import generate_password, hash_password, verify_password
+from hoist.api import serialize
+from hoist.api.context import Ctx, endpoint, json_body
+from hoist.api.errors import ApiError, invalid, not_found
+from hoist.state import apps as apps_t
+from hoist.state import users as users_t
+from hoist.state.db import utcnow
+from hoist.state.users import Token, User
+
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+
+
+def _require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Only the admin can manage users; ask them to run `hoist users:add`.")
+
+
+def valid_email(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 254 or value.count("@") != 1 or any(
+            c.isspace() or ord(c) < 32 for c in value) or value.startswith("@") or value.endswith("@"):
+        raise invalid("email must be an address like ada@example.com.", "user")
+    return value.strip().lower()
+
+
+# ----- users -----
+
+async def list_users(request: Request, ctx: Ctx, user: User) -> Response:
+    _require_admin(user)
+    return JSONResponse([serialize.user(u) | {"admin": u.is_admin} for u in users_t.list_users(ctx.platform.db)])
+
+
+async def create_user(request: Request, ctx: Ctx, user: User) -> Response:
+    _require_admin(user)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("Send a JSON object such as {\"email\": \"ada@example.com\"}.", "user")
+    email = valid_email(body.get("email"))
+    password = body.get("password")
+    if password is not None and (not isinstance(password, str) or not 8 <= len(password) <= 1024):
+        raise invalid("password must be 8 to 1024 characters (or omit it to get a generated one).", "user")
+    db = ctx.platform.db
+    if users_t.find_user_by_email(db, email) is not None:
+        raise invalid(f"A user {email} exists already.", "user")
+    generated = password is None
+    password = password or generate_password()
+    digest = await asyncio.to_thread(hash_password, password)
+    new = users_t.create_user(db, email, password_hash=digest)
+    data = serialize.user(new) | {"admin": False}
+    if generated:
+        data["password"] = password  # shown once; stored only as an argon2 hash
+    return JSONResponse(data, status_code=201)
+
+
+async def delete_user(request: Request, ctx: Ctx, user: User) -> Response:
+    _require_admin(user)
+    db = ctx.platform.db
+    ref = request.path_params["user"]
+    target = users_t.find_user_by_email(db, ref.lower()) or users_t.get_user(db, ref)
+    if target is None:
+        raise not_found("user", f"There is no user {ref!r}; see `hoist users`.")
+    if target.is_admin:
+        raise invalid("The admin user cannot be removed.", "user")
+    owned = [a.name for a in apps_t.list_apps(db, target.id)]
+    if owned:
+        raise invalid(f"{target.email} owns {', '.join(owned)}; destroy those apps first.", "user")
+    users_t.delete_user(db, target.id)
+    return JSONResponse(serialize.user(target))
+
+
+# ----- authorizations -----
+
+def _expires_in(t: Token) -> int | None:
+    if not t.expires_at:
+        return None
+    end = datetime.strptime(t.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return max(0, int((end - datetime.now(timezone.utc)).total_seconds()))
+
+
+def authorization(t: Token, user: User, token: str | None = None) -> dict[str, Any]:
+    """Heroku's OAuth authorization shape; the token itself only when just created."""
+    return {"id": t.id, "description": t.description, "scope": ["global"], "created_at": t.created_at,
+            "updated_at": t.created_at, "last_used_at": t.last_used_at,
+            "access_token": {"id": t.id, "token": token, "expires_in": _expires_in(t)},
+            "refresh_token": None, "grant": None, "client": None, "session": None,
+            "user": {"id": user.id, "email": user.email, "full_name": None}}
+
+
+def _basic_password(header: str | None) -> tuple[str, str] | None:
+    """(email, password) from `Basic base64(email:password)`, unless the password is an API token."""
+    scheme, _, rest = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    email, sep, password = decoded.partition(":")
+    if not sep or not email or password.startswith("hoist_"):
+        return None
+    return email.strip().lower(), password
+
+
+async def _password_login(request: Request, ctx: Ctx, email: str, password: str) -> User:
+    ip = request.client.host if request.client else "?"
+    keys = (f"email:{email}", f"ip:{ip}")
+    wait = ctx.throttle.wait_for(*keys)
+    if wait > 0:
+        raise ApiError(429, "rate_limit", f"Too many wrong passwords in a row; try again in {wait:.1f} s.",
+                       headers={"Retry-After": str(int(wait) + 1)})
+    user = users_t.find_user_by_email(ctx.platform.db, email)
+    stored = users_t.password_hash(ctx.platform.db, user.id) if user else None
+    if not await asyncio.to_thread(verify_password, stored, password) or user is None:
+        count = ctx.throttle.failed(*keys)
+        if count in (1, 5) or count % 100 == 0 or count & (count - 1) == 0:
+            print(f"hoist: failed login for {email!r} from {ip} ({count} in a row)", flush=True)
+        raise ApiError(401, "unauthorized", "Wrong email or password. Ask the admin to reset it "
+                       "(`hoist users:remove` and `users:add`), or log in with --token.")
+    ctx.throttle.succeeded(*keys)
+    return user
+
+
+async def _token_body(request: Request) -> tuple[str, str | None]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("Send a JSON object such as {\"description\": \"CI\", \"expires_in\": 3600}.", "authorization")
+    description = body.get("description") or ""
+    if not isinstance(description, str) or len(description) > 200:
+        raise invalid("description must be a string of up to 200 characters.", "authorization")
+    expires_in = body.get("expires_in")
+    expires_at = None
+    if expires_in is not None:
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 1 <= expires_in <= MAX_EXPIRES_IN:
+            raise invalid("expires_in must be a number of seconds from 1 to 10 years.", "authorization")
+        expires_at = (datetime.now(timezone.utc) + timedelta(seconds=expires_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return description, expires_at
+
+
+async def create_authorization(request: Request, ctx: Ctx, user: None) -> Response:
+    creds = _basic_password(request.headers.get("authorization"))
+    if creds is not None:
+        who = await _password_login(request, ctx, *creds)
+    else:
+        who = ctx.authenticate(request)
+        ctx.spend(request)
+    description, expires_at = await _token_body(request)
+    tid, token = users_t.create_token(ctx.platform.db, who.id, description, expires_at)
+    t = users_t.get_token(ctx.platform.db, who.id, tid)
+    assert t is not None
+    return JSONResponse(authorization(t, who, token), status_code=201)
+
+
+async def list_authorizations(request: Request, ctx: Ctx, user: User) -> Response:
+    return JSONResponse([authorization(t, user) for t in users_t.list_tokens(ctx.platform.db, user.id)])
+
+
+def _own_token(ctx: Ctx, user: User, token_id: str) -> Token:
+    t = users_t.get_token(ctx.platform.db, user.id, token_id)
+    if t is None:
+        raise not_found("authorization", f"Couldn't find that authorization ({token_id}); see `hoist authorizations`.")
+    return t
+
+
+async def get_authorization(request: Request, ctx: Ctx, user: User) -> Response:
+    return JSONResponse(authorization(_own_token(ctx, user, request.path_params["id"]), user))
+
+
+async def revoke_authorization(request: Request, ctx: Ctx, user: User) -> Response:
+    t = _own_token(ctx, user, request.path_params["id"])
+    users_t.revoke_token(ctx.platform.db, user.id, t.id)
+    return JSONResponse(authorization(t, user))
+
+
+def routes(ctx: Ctx) -> list[Route]:
+    return [
+        Route("/users", endpoint(ctx, list_users), methods=["GET"]),
+        Route("/users", endpoint(ctx, create_user), methods=["POST"]),
+        Route("/users/{user}", endpoint(ctx, delete_user), methods=["DELETE"]),
+        Route("/oauth/authorizations", endpoint(ctx, list_authorizations), methods=["GET"]),
+        Route("/oauth/authorizations", endpoint(ctx, create_authorization, auth=False), methods=["POST"]),
+        Route("/oauth/authorizations/{id}", endpoint(ctx, get_authorization), methods=["GET"]),
+        Route("/oauth/authorizations/{id}", endpoint(ctx, revoke_authorization), methods=["DELETE"]),
+    ]

@@ -1,0 +1,174 @@
+"""Per-app isolation when hoist runs as root: each app gets its own system
+user (builds and dynos run as it), its own directories, and rlimits per dyno.
+
+Layout and ownership (root is hoist):
+  HOIST_HOME            root 0711   (others may pass through, not list)
+  HOIST_HOME/apps       root 0711
+  apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app)
+  apps/APP/{slugs,envs,home,cache}   hoist-APP 0700   (written by its builds)
+  apps/APP/{repo.git,builds,logs}    root 0700       (hoist's: hooks run as root, so never app-writable)
+  HOIST_HOME/pythons    root 0755   interpreters app users can run (see pythons.py)
+Everything else under HOIST_HOME (the database, tokens, TLS keys) is root 0700/0600.
+"""
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from hoist.paths import Paths
+
+USER_PREFIX = "hoist-"
+MAX_USER = 32  # useradd's limit for a user name
+_APP_OWNED = ("slugs", "envs", "home", "cache")
+_HOIST_OWNED = ("repo.git", "builds", "logs")
+
+
+class IsolationError(Exception):
+    """Per-app users cannot be set up; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RunAs:
+    name: str
+    uid: int
+    gid: int
+    home: Path
+
+
+@dataclass(frozen=True)
+class Limits:
+    nofile: int
+    nproc: int
+    memory_mb: int
+
+    def prlimit_argv(self, prlimit: str) -> list[str]:
+        """`prlimit --nofile=N:N ... --`: set hard limits on itself, then exec the command (no preexec_fn)."""
+        data = self.memory_mb * 1024 * 1024
+        return [prlimit, f"--nofile={self.nofile}:{self.nofile}", f"--nproc={self.nproc}:{self.nproc}",
+                f"--data={data}:{data}", "--"]
+
+
+def app_user_name(app: str) -> str:
+    """`hoist-APP`, or for long names a truncated one with a hash so distinct apps never share a user."""
+    name = USER_PREFIX + app
+    if len(name) <= MAX_USER:
+        return name
+    digest = hashlib.sha256(app.encode()).hexdigest()[:8]
+    return f"{USER_PREFIX}{app[:MAX_USER - len(USER_PREFIX) - 9].rstrip('-')}-{digest}"
+
+
+def lookup(name: str) -> RunAs | None:
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return RunAs(name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir))
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            os.chown(os.path.join(root, n), uid, gid, follow_symlinks=False)
+
+
+class Isolation:
+    """Creates and looks up app users, and keeps app directories owned right."""
+
+    def __init__(self, paths: Paths, limits: Limits) -> None:
+        self.paths = paths
+        self.limits = limits
+        self.prlimit = shutil.which("prlimit")
+        self._users: dict[str, RunAs] = {}
+
+    def check_reachable(self) -> None:
+        """App users must be able to walk down to their app directory."""
+        for parent in [*reversed(self.paths.home.parents)]:
+            if not os.stat(parent).st_mode & 0o001:
+                raise IsolationError(f"{parent} is not searchable by other users (mode "
+                                     f"{oct(os.stat(parent).st_mode & 0o777)}), so per-app users cannot reach "
+                                     f"their apps under {self.paths.home}. Run `chmod o+x {parent}` or start "
+                                     "hoist with a --home elsewhere (for example /var/lib/hoist).")
+
+    def lock_down_home(self) -> None:
+        home = self.paths.home
+        os.chmod(home, 0o711)
+        (home / "apps").mkdir(exist_ok=True)
+        os.chmod(home / "apps", 0o711)
+        for child in home.iterdir():
+            if child.name in ("apps", "pythons") or child.is_symlink():
+                continue
+            os.chmod(child, 0o700 if child.is_dir() else 0o600)
+
+    def user(self, app: str) -> RunAs:
+        """The app's user, created on first use (argument lists, no shell)."""
+        cached = self._users.get(app)
+        if cached is not None:
+            return cached
+        home = self.paths.app(app) / "home"
+        name = app_user_name(app)
+        found = lookup(name)
+        if found is not None and found.home != home:
+            # That name belongs to the same-named app of another hoist home on this machine.
+            name = app_user_name(app + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
+            found = lookup(name)
+        if found is None:
+            proc = subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(home),
+                                   "--shell", "/usr/sbin/nologin", "--user-group", name],
+                                  capture_output=True, text=True, timeout=60)
+            found = lookup(name)
+            if found is None:
+                raise IsolationError(f"could not create the system user {name} for app {app}: "
+                                     f"{proc.stderr.strip() or proc.returncode}. Check that useradd works here.")
+        self._users[app] = found
+        return found
+
+    def prepare_app(self, app: str) -> RunAs:
+        """Create the user and set the ownership and modes of the app's directories."""
+        run_as = self.user(app)
+        app_dir = self.paths.app(app)
+        app_dir.mkdir(parents=True, exist_ok=True)
+        os.chown(app_dir, 0, run_as.gid)
+        os.chmod(app_dir, 0o750)
+        for sub in _APP_OWNED:
+            d = app_dir / sub
+            d.mkdir(exist_ok=True)
+            if os.stat(d).st_uid != run_as.uid:
+                _chown_tree(d, run_as.uid, run_as.gid)
+            os.chmod(d, 0o700)
+        for sub in _HOIST_OWNED:
+            d = app_dir / sub
+            d.mkdir(exist_ok=True)
+            os.chmod(d, 0o700)
+        return run_as
+
+    def give(self, app: str, path: Path) -> None:
+        """Hand a directory hoist made (an unpacked slug, a build's temp dir) to the app's user."""
+        run_as = self.user(app)
+        _chown_tree(path, run_as.uid, run_as.gid)
+
+    def run_as(self, app: str) -> RunAs:
+        return self.user(app)
+
+    def forget_app(self, app: str) -> None:
+        """Remove the app's user (its files went with the app directory)."""
+        known = self._users.pop(app, None)
+        if known is None or known.home != self.paths.app(app) / "home":
+            return
+        subprocess.run(["userdel", known.name], capture_output=True, text=True, timeout=60)
+        try:
+            grp.getgrnam(known.name)
+            subprocess.run(["groupdel", known.name], capture_output=True, text=True, timeout=60)
+        except KeyError:
+            pass
+
+
+def isolation_for(paths: Paths, limits: Limits) -> Isolation | None:
+    """Isolation when running as root; None (apps share hoist's user) otherwise."""
+    return Isolation(paths, limits) if os.geteuid() == 0 else None

@@ -1,0 +1,113 @@
+"""Interpreters that app users can run.
+
+pyenv installs under /root/.pyenv, and /root is 0700 on Debian: an app's
+user cannot execute those interpreters, so its build (and its venv's python
+symlink) would fail. hoist mirrors them under HOIST_HOME/pythons/versions
+(root-owned, world-readable) with hard links (no copy, same inode, so the
+mirror costs almost no disk), except the python executable itself: pyenv
+builds link libpython through an absolute RUNPATH into /root, so the mirror
+gets a copy whose RUNPATH says `$ORIGIN/../lib` instead (same length or
+shorter, patched in place in the copy's string table). Builds then find
+interpreters with PYENV_ROOT pointing at the mirror."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+_EXE_RE = re.compile(r"^python\d+\.\d+m?$")
+ORIGIN_LIB = b"$ORIGIN/../lib"
+
+
+def others_can_reach(path: Path) -> bool:
+    """True if every directory from / to `path` is searchable by other users."""
+    for p in [*reversed(path.parents), path]:
+        try:
+            if not os.stat(p).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def patch_runpath(exe: Path, old_prefix: Path) -> bool:
+    """Rewrite the absolute RUNPATH `OLD_PREFIX/lib` in a copied executable to `$ORIGIN/../lib`."""
+    data = exe.read_bytes()
+    old = str(old_prefix / "lib").encode() + b"\0"
+    if data.count(old) != 1 or len(old) < len(ORIGIN_LIB) + 1:
+        return False
+    new = ORIGIN_LIB + b"\0" * (len(old) - len(ORIGIN_LIB))
+    tmp = exe.with_name(exe.name + ".hoist-tmp")
+    tmp.write_bytes(data.replace(old, new))
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, exe)
+    return True
+
+
+def mirror_version(src: Path, dest: Path) -> None:
+    """Hard-link a pyenv version tree to `dest` and give it relocatable python executables."""
+    tmp = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(src), str(tmp)], check=True, capture_output=True, timeout=600)
+    for exe in (tmp / "bin").iterdir():
+        if _EXE_RE.match(exe.name) and exe.is_file() and not exe.is_symlink():
+            exe.unlink()  # break the hard link: the patch must not touch pyenv's own file
+            shutil.copy2(src / "bin" / exe.name, exe)
+            patch_runpath(exe, src)
+    os.rename(tmp, dest)
+
+
+def ensure_mirror(roots: list[Path], dest_root: Path) -> list[str]:
+    """Mirror every version under the given pyenv roots that others cannot reach; return the versions."""
+    versions = dest_root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    for p in (dest_root, versions):
+        os.chmod(p, 0o755)
+    done: list[str] = []
+    for root in roots:
+        src_versions = root / "versions"
+        if not src_versions.is_dir() or others_can_reach(src_versions):
+            continue
+        for src in sorted(src_versions.iterdir()):
+            if not (src / "bin").is_dir() or src.is_symlink():
+                continue
+            dest = versions / src.name
+            if not dest.exists():
+                mirror_version(src, dest)
+            done.append(src.name)
+    return done
+
+
+def pyenv_roots() -> list[Path]:
+    roots = [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv"), "/root/.pyenv"]
+    return [Path(r) for r in dict.fromkeys(r for r in roots if r)]
+
+
+def builder_python(mirror_root: Path) -> str:
+    """An interpreter for hoist's own builder that app users can run: hoist's, or its mirror."""
+    base = Path(sys.base_prefix)
+    exe = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if others_can_reach(base / "bin"):
+        return str(base / "bin" / exe)
+    return str(mirror_root / "versions" / base.name / "bin" / exe)
+
+
+def import_paths() -> list[str]:
+    """Where hoist's builder imports from: hoist itself and its dependencies (site-packages)."""
+    import hoist
+
+    paths = [str(Path(hoist.__file__).resolve().parent.parent)]
+    paths += [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
+    return list(dict.fromkeys(paths))
+
+
+BOOT = ("import sys, runpy; sys.path[0:0] = sys.argv.pop(1).split(':'); m = sys.argv.pop(1); "
+        "runpy.run_module(m, run_name='__main__', alter_sys=True)")
+
+
+def builder_argv(mirror_root: Path, module: str, *args: str) -> list[str]:
+    """`python -m MODULE ARGS` runnable by an app user (its interpreter and imports reachable)."""
+    return [builder_python(mirror_root), "-c", BOOT, ":".join(import_paths()), module, *args]
