@@ -10,6 +10,7 @@ from hoist import names
 @dataclass(frozen=True)
 class Paths:
     home: Path
+    pythons_dir: Path | None = None  # HOIST_PYTHONS: where the interpreter mirror lives, if not under home
 
     @property
     def db(self) -> Path:
@@ -35,7 +36,7 @@ class Paths:
     @property
     def pythons(self) -> Path:
         """Interpreters mirrored where per-app users can run them (see dynos/pythons.py)."""
-        return self.home / "pythons"
+        return self.pythons_dir or self.home / "pythons"
 
     @property
     def routes(self) -> Path:

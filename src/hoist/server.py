@@ -26,7 +26,7 @@ from hoist.core.platform import Platform
 from hoist.launch import module_argv
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
-from hoist.dynos.pythons import ensure_mirror, import_paths, others_can_reach, pyenv_roots
+from hoist.dynos.pythons import MirrorError, ensure_mirror, import_paths, others_can_reach, pyenv_roots
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -201,7 +201,10 @@ async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
     except IsolationError as exc:
         raise ServerError(str(exc)) from None
     isolation.lock_down_home()
-    mirrored = await asyncio.to_thread(ensure_mirror, pyenv_roots(), paths.pythons)
+    try:
+        mirrored = await asyncio.to_thread(ensure_mirror, pyenv_roots(), paths.pythons)
+    except MirrorError as exc:
+        raise ServerError(str(exc)) from None
     unreachable = [p for p in import_paths() if not others_can_reach(Path(p))]
     if unreachable:
         raise ServerError(f"hoist's own code in {', '.join(unreachable)} is not readable by other users, so "
@@ -214,7 +217,7 @@ async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
 
 
 async def serve(settings: Settings) -> None:
-    paths = Paths(settings.home)
+    paths = Paths(settings.home, Path(settings.pythons) if settings.pythons else None)
     paths.home.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.home, 0o700)
     lock = acquire_lock(paths)

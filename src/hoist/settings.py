@@ -34,6 +34,7 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    pythons: str = _setting("", "HOIST_PYTHONS", "where pyenv interpreters are mirrored for app users (default HOME/pythons; must be on the same filesystem as pyenv)")
     rate_limit: int = _setting(4500, "HOIST_RATE_LIMIT", "API requests per hour per token (a token bucket, as Heroku's)")
     max_push_mb: int = _setting(1024, "HOIST_MAX_PUSH_MB", "largest git push body accepted, in MiB")
     dyno_nofile: int = _setting(10000, "HOIST_DYNO_NOFILE", "open files per dyno process (rlimit), when isolated")

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
 EXAMPLES = REPO / "examples"
 ACCEPT = "application/vnd.heroku+json; version=3"
+SHARED_PYTHONS = Path("/tmp/hoist-test-pythons")
 
 # The machine's network settings reach builds through hoist's own allowlist;
 # everything else of the test runner's environment stays out.
@@ -38,6 +39,8 @@ def base_env(user_home: Path) -> dict[str, str]:
     env = {k: os.environ[k] for k in _PASS_THROUGH if k in os.environ}
     env["HOME"] = str(user_home)
     env["PYTHONPATH"] = str(SRC)
+    # One interpreter mirror for every test server (it is read-only and costs a copy per home otherwise).
+    env["HOIST_PYTHONS"] = str(SHARED_PYTHONS)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "Test"
     env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = "test@example.com"

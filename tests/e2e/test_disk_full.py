@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpf
 @pytest.fixture(scope="module")
 def small_disk_server() -> Iterator[HoistServer]:
     work = Path(tempfile.mkdtemp(prefix="hoist-e2e-disk-"))
+    work.chmod(0o711)  # per-app users must be able to pass through to the home
     mount = work / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120m", "tmpfs", str(mount)], check=True)

@@ -47,17 +47,38 @@ def patch_runpath(exe: Path, old_prefix: Path) -> bool:
     return True
 
 
+class MirrorError(Exception):
+    """The interpreters cannot be mirrored; the message says what to do."""
+
+
+def _supported(version_dir: Path) -> bool:
+    """Only versions hoist builds with (3.10+) are worth mirroring."""
+    parts = version_dir.name.split(".")
+    return len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and (int(parts[0]), int(parts[1])) >= (3, 10)
+
+
 def mirror_version(src: Path, dest: Path) -> None:
     """Hard-link a pyenv version tree to `dest` and give it relocatable python executables."""
-    tmp = dest.with_name(dest.name + ".partial")
+    # Per-process temp name: several hoist servers may share one mirror (HOIST_PYTHONS).
+    tmp = dest.with_name(f"{dest.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(["cp", "-al", str(src), str(tmp)], check=True, capture_output=True, timeout=600)
+    linked = subprocess.run(["cp", "-al", str(src), str(tmp)], capture_output=True, text=True, timeout=600)
+    if linked.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MirrorError(
+            f"cannot hard-link {src} into {dest.parent} ({linked.stderr.strip()[:200]}); the interpreter mirror must "
+            "be on the same filesystem as pyenv: set HOIST_PYTHONS to a directory there (for example /var/lib/hoist-pythons)")
     for exe in (tmp / "bin").iterdir():
         if _EXE_RE.match(exe.name) and exe.is_file() and not exe.is_symlink():
             exe.unlink()  # break the hard link: the patch must not touch pyenv's own file
             shutil.copy2(src / "bin" / exe.name, exe)
             patch_runpath(exe, src)
-    os.rename(tmp, dest)
+    try:
+        os.rename(tmp, dest)
+    except OSError:
+        if not dest.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # another hoist finished the same mirror first
 
 
 def ensure_mirror(roots: list[Path], dest_root: Path) -> list[str]:
@@ -72,7 +93,7 @@ def ensure_mirror(roots: list[Path], dest_root: Path) -> list[str]:
         if not src_versions.is_dir() or others_can_reach(src_versions):
             continue
         for src in sorted(src_versions.iterdir()):
-            if not (src / "bin").is_dir() or src.is_symlink():
+            if not (src / "bin").is_dir() or src.is_symlink() or not _supported(src):
                 continue
             dest = versions / src.name
             if not dest.exists():
