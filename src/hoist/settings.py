@@ -32,6 +32,8 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    postgres_url: str = _setting("", "HOIST_POSTGRES_URL", "admin URL of an existing PostgreSQL server to provision on, instead of hoist's own cluster")
+    dataclip_timeout: float = _setting(5.0, "HOIST_DATACLIP_TIMEOUT", "seconds a dataclip query may run before it is stopped")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
