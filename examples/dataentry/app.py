@@ -6,7 +6,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 
 def database_url():
-    url = os.environ.get("DATABASE_URL", "sqlite:///dataentry.db")
+    url = os.environ.get("DATABASE_URL", "sqlite://")  # in memory until a database is attached
     # Heroku (and hoist) hand out postgres://; SQLAlchemy 1.4+ only knows postgresql://.
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://"):]
@@ -29,8 +29,13 @@ class Entry(db.Model):
 
 
 def create_tables():
+    """The release phase: create missing tables (runs on every deploy and config change)."""
+    if "DATABASE_URL" not in os.environ:
+        print("No DATABASE_URL yet: add one with `hoist addons:create heroku-postgresql`")
+        return
     with app.app_context():
         db.create_all()
+    print("tables are ready")
 
 
 PAGE = """<!doctype html><title>Data entry</title>
@@ -46,6 +51,8 @@ PAGE = """<!doctype html><title>Data entry</title>
 
 @app.route("/")
 def index():
+    if "DATABASE_URL" not in os.environ:
+        return "No database yet: run `hoist addons:create heroku-postgresql`.\n"
     entries = Entry.query.order_by(Entry.id).all()
     return render_template_string(PAGE, entries=entries)
 
