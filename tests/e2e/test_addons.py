@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import httpx
+import psutil
 import psycopg
 import pytest
 
@@ -197,3 +198,24 @@ def test_destroy_takes_a_final_backup_and_detaches(server: HoistServer) -> None:
     rel = server.api("GET", f"/apps/{APP}/releases").json()[-1]
     assert rel["description"].startswith("Detach HEROKU_POSTGRESQL_")
     assert len(server.api("GET", f"/apps/{APP}/addons").json()) == 1
+
+
+def test_server_restart_stops_and_starts_postgres_and_redis(server: HoistServer) -> None:
+    pidfile = server.home / "postgres" / "data" / "postmaster.pid"
+    pg_pid = int(pidfile.read_text().split()[0])
+    redis_pid = int(next((server.home / "apps" / "other" / "addons").glob("redis-*/redis.pid")).read_text())
+    assert server.stop() == 0
+    for pid in (pg_pid, redis_pid):  # gone, or a zombie waiting for a reaper that is not hoist
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    server.start()
+    try:
+        assert "6 entries" in server.wait_for(APP, "entries").text
+    except AssertionError:
+        raise AssertionError("\n".join(server.output) + server.cli("logs", "-n", "60", "-a", APP).stdout)
+    url = httpx.URL(config(server, "other")["REDIS_URL"])
+    import socket
+    with socket.create_connection((url.host, url.port), timeout=5) as sock:
+        pw = (url.password or "").encode()
+        sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(pw), pw))
+        time.sleep(0.2)
+        assert sock.recv(100) == b"+OK\r\n+PONG\r\n"
