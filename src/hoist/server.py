@@ -19,6 +19,7 @@ from typing import IO, Iterator
 
 import uvicorn
 
+from hoist.addons.manager import build as build_addons
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.core.pipeline import Pushes
@@ -245,6 +246,7 @@ async def serve(settings: Settings) -> None:
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
     platform = Platform(settings, paths, db, logs, supervisor)
     platform.isolation = isolation
+    addons = build_addons(platform, say)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
     api = create_api(ctx)
 
@@ -260,6 +262,7 @@ async def serve(settings: Settings) -> None:
     platform.publish_routes()
     router = Router(settings, paths, platform, logs)
     await router.start()
+    await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()
 
     loop = asyncio.get_running_loop()
@@ -269,6 +272,7 @@ async def serve(settings: Settings) -> None:
 
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(router.watch())]
+    addons.start_tasks()
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
@@ -284,6 +288,7 @@ async def serve(settings: Settings) -> None:
     finally:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         await supervisor.shutdown()
+        await addons.stop_all()
         await router.stop()
         api_server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -40,6 +40,8 @@ class Settings:
     dyno_nofile: int = _setting(10000, "HOIST_DYNO_NOFILE", "open files per dyno process (rlimit), when isolated")
     dyno_nproc: int = _setting(512, "HOIST_DYNO_NPROC", "processes per app user (rlimit), when isolated")
     dyno_memory_mb: int = _setting(2048, "HOIST_DYNO_MEMORY_MB", "data segment per dyno process in MiB (rlimit), when isolated")
+    postgres_url: str = _setting("", "HOIST_POSTGRES_URL", "admin URL of an existing PostgreSQL server to provision on, instead of hoist's own cluster")
+    dataclip_timeout: float = _setting(5.0, "HOIST_DATACLIP_TIMEOUT", "seconds a dataclip query may run before it is stopped")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

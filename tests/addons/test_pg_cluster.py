@@ -138,3 +138,16 @@ def test_taken_port_gives_a_clear_error(pg_tmp: Path) -> None:
                 c.start(timeout_s=20)
         finally:
             c.stop()
+
+
+def test_start_after_an_ancestor_was_made_private_again(pg_tmp: Path) -> None:
+    """hoist server chmods its home 0700 on every start; the cluster under it must still start (as root)."""
+    home = pg_tmp / "home"
+    c = Cluster(home / "postgres" / "data")
+    c.ensure_initialised()
+    home.chmod(0o700)
+    c.start()
+    try:
+        assert c.is_running()
+    finally:
+        c.stop()

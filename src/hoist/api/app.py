@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
+from hoist.api import addons, dataclips, pg
 from hoist.api.context import Ctx
 
 
@@ -36,6 +37,8 @@ def create_api(ctx: Ctx) -> Starlette:
     for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http):
         routes.extend(module.routes(ctx))
     for module in (accounts, collaborators, openapi):
+        routes.extend(module.routes(ctx))
+    for module in (addons, pg, dataclips):
         routes.extend(module.routes(ctx))
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

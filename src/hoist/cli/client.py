@@ -61,6 +61,39 @@ class Client:
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path).json()
 
+    def download(self, path: str, dest: str) -> int:
+        """Stream GET `path` into file `dest` (written beside it first, renamed when complete); return bytes."""
+        import os
+
+        tmp = f"{dest}.partial"
+        size = 0
+        try:
+            with self._http.stream("GET", path) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    self._raise(resp)
+                with open(tmp, "wb") as out:
+                    for chunk in resp.iter_bytes():
+                        out.write(chunk)
+                        size += len(chunk)
+            os.replace(tmp, dest)
+        except httpx.HTTPError as exc:
+            raise HoistError(f"the download from {self.base_url}{path} failed: {exc}; try again") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return size
+
+    def _raise(self, resp: httpx.Response) -> None:
+        try:
+            message = resp.json().get("message") or resp.text
+        except ValueError:
+            message = resp.text.strip() or resp.reason_phrase
+        raise HoistError(message)
+
+    def put(self, path: str, json: Any) -> Any:
+        return self.request("PUT", path, json=json).json()
+
     def stream_lines(self, url: str) -> Iterator[str]:
         try:
             with httpx.stream("GET", url, headers={"Accept": "text/plain"}, timeout=None) as resp:

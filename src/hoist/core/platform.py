@@ -73,6 +73,7 @@ class Platform:
         self.internal_url = ""  # set by the server once the API socket is bound
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
+        self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
 
     # ----- addresses -----
 
@@ -153,6 +154,8 @@ class Platform:
     async def destroy_app(self, app: App) -> None:
         async with self.supervisor.lock(app.name):
             await self.supervisor.remove(app.name)
+            if self.addons is not None:  # drop its databases and stop its Redis servers first
+                await self.addons.forget_app(app)
             apps_t.delete_app(self.db, app.id)
             self.logs.forget(app.name)
             shutil.rmtree(self.paths.app(app.name), ignore_errors=True)
@@ -216,7 +219,8 @@ class Platform:
         cur = releases_t.latest_slug_release(self.db, app.id)
         return cur.slug_id if cur else None
 
-    async def set_config(self, app: App, changes: Mapping[str, str | None], user: User) -> tuple[dict[str, str], Release, DeployResult]:
+    async def set_config(self, app: App, changes: Mapping[str, str | None], user: User,
+                         description: str | None = None) -> tuple[dict[str, str], Release, DeployResult]:
         for key in changes:
             try:
                 names.config_key(key)
@@ -230,7 +234,7 @@ class Platform:
             parts.append(f"Set {', '.join(set_keys)} config vars")
         if removed:
             parts.append(f"Remove {', '.join(removed)} config vars")
-        description = "; ".join(parts) or "Config vars unchanged"
+        description = description or "; ".join(parts) or "Config vars unchanged"
         rel, result = await self.release(app, slug_id=self._slug_of_current(app), config=config,
                                          description=description, user=user)
         return config, rel, result

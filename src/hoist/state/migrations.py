@@ -106,3 +106,55 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX collaborators_user ON collaborators(user_id)",
     ],
 ]
+MIGRATIONS.append(
+    # 2: add-ons (Postgres, Redis), their backups and schedules, dataclips
+    [
+        """CREATE TABLE addons (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            name TEXT NOT NULL UNIQUE,
+            service TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            state TEXT NOT NULL,
+            config_vars TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE backups (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            addon_id TEXT,
+            addon_name TEXT NOT NULL,
+            num INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            source TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            UNIQUE (app_id, num)
+        )""",
+        """CREATE TABLE backup_schedules (
+            addon_id TEXT PRIMARY KEY REFERENCES addons(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            keep INTEGER NOT NULL,
+            next_run TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE dataclips (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            addon_id TEXT NOT NULL REFERENCES addons(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            sql TEXT NOT NULL,
+            token TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            UNIQUE (app_id, name)
+        )""",
+        "CREATE INDEX addons_app ON addons(app_id, created_at)",
+        "CREATE INDEX backups_app ON backups(app_id, num)",
+    ]
+)

@@ -127,6 +127,8 @@ class Cluster:
                 self._wait_accepting(timeout_s)
                 return
             self._recover_stale_pidfile()
+            # Every start, not just initdb: a parent may have been tightened since (hoist server chmods its home 0700).
+            sysuser.ensure_traversable(self.data_dir, self.run_as)
             conf = self.data_dir / CONF_NAME
             conf.write_text(server_conf(self.port))
             self.run_as.chown(conf)

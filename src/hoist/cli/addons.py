@@ -1,0 +1,82 @@
+"""addons, addons:create, addons:info, addons:destroy."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from hoist.cli.context import CliContext
+from hoist.cli.errors import HoistError
+from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.output import header, keyvals, table
+
+
+def _plan(a: dict[str, Any]) -> str:
+    return str((a.get("plan") or {}).get("name", ""))
+
+
+@click.command("addons")
+@app_option
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def addons_list(c: CliContext, as_json: bool) -> None:
+    """List the app's add-ons."""
+    app = c.app()
+    items = c.client().get_all(f"/apps/{app}/addons")
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    if not items:
+        click.echo(f"{app} has no add-ons. Add a database with `hoist addons:create heroku-postgresql`.")
+        return
+    table(["Add-on", "Plan", "State", "Config vars"],
+          [[a["name"], _plan(a), a["state"], ", ".join(a["config_vars"])] for a in items])
+
+
+@click.command("addons:create")
+@app_option
+@click.argument("plan")
+@pass_ctx
+def addons_create(c: CliContext, plan: str) -> None:
+    """Create an add-on: postgresql, heroku-postgresql[:PLAN], redis or heroku-redis[:PLAN]."""
+    app = c.app()
+    click.echo(f"Creating {plan} on {app}... ", nl=False)
+    addon = c.client().post(f"/apps/{app}/addons", {"plan": plan})
+    click.echo("done")
+    click.echo(f"Created {addon['name']} as {', '.join(addon['config_vars'])}")
+    if addon["addon_service"]["name"] == "heroku-postgresql":
+        click.echo(f"Use `hoist pg:psql -a {app}` to connect and `hoist pg:backups:capture -a {app}` to back it up.")
+
+
+@click.command("addons:info")
+@app_option
+@click.argument("addon")
+@pass_ctx
+def addons_info(c: CliContext, addon: str) -> None:
+    """Show one add-on (by name or attachment, e.g. DATABASE)."""
+    a = c.client().get(f"/apps/{c.app()}/addons/{addon}")
+    header(a["name"])
+    keyvals([("Attachments", ", ".join(f"{a['app']['name']}::{v.removesuffix('_URL')}" for v in a["config_vars"])),
+             ("Installed at", a["created_at"]), ("Owning app", a["app"]["name"]), ("Plan", _plan(a)),
+             ("Service", a["addon_service"]["name"]), ("State", a["state"])])
+
+
+@click.command("addons:destroy")
+@app_option
+@click.argument("addon")
+@click.option("--confirm", help="the app's name, to confirm")
+@pass_ctx
+def addons_destroy(c: CliContext, addon: str, confirm: str | None) -> None:
+    """Destroy an add-on (Postgres: after a final backup; restore it later with pg:backups:restore)."""
+    app = c.app()
+    if confirm != app:
+        raise HoistError(f"this destroys {addon} and its data on {app}. Run again with --confirm {app}")
+    click.echo(f"Destroying {addon} on {app}... ", nl=False)
+    gone = c.client().delete(f"/apps/{app}/addons/{addon}")
+    click.echo("done")
+    if gone["addon_service"]["name"] == "heroku-postgresql":
+        click.echo(f"A final backup was kept: see `hoist pg:backups -a {app}`.")
+
+
+COMMANDS = [addons_list, addons_create, addons_info, addons_destroy]

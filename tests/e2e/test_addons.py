@@ -1,0 +1,221 @@
+"""Postgres and Redis add-ons end to end: the data-entry tutorial app from form to CSV, and the faults."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import psutil
+import psycopg
+import pytest
+
+from hoist.addons.postgres.urls import parse_url, with_login
+from tests.e2e.harness import HoistServer, example_files, make_repo
+
+APP = "entries"
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[HoistServer]:
+    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
+                      extra_env={"HOIST_DATACLIP_TIMEOUT": "1.5"})
+    srv.start()
+    srv.cli("login")
+    yield srv
+    if srv.proc and srv.proc.poll() is None:
+        srv.stop()
+
+
+def post_entry(server: HoistServer, name: str, value: str) -> httpx.Response:
+    return httpx.post(f"http://127.0.0.1:{server.port}/entries", data={"name": name, "value": value},
+                      headers={"Host": f"{APP}.localhost"}, timeout=30)
+
+
+def config(server: HoistServer, app: str = APP) -> dict[str, str]:
+    return server.api("GET", f"/apps/{app}/config-vars").json()
+
+
+def psql(server: HoistServer, sql: str, *db: str) -> str:
+    return server.cli("pg:psql", *db, "-c", sql, "-a", APP).stdout
+
+
+def test_addon_for_a_missing_app_or_an_unknown_plan_is_refused(server: HoistServer) -> None:
+    r = server.api("POST", "/apps/no-such-app/addons", json={"plan": "heroku-postgresql"})
+    assert r.status_code == 404 and r.json()["id"] == "not_found"
+    server.cli("apps:create", "planless")
+    r = server.api("POST", "/apps/planless/addons", json={"plan": {"name": "heroku-mysql"}})
+    assert r.status_code == 422 and r.json()["id"] == "invalid_params"
+    assert "heroku-postgresql:essential-0" in r.json()["message"] and "redis" in r.json()["message"]
+    r = server.api("POST", "/apps/planless/addons", json={"plan": "heroku-postgresql:gigantic-9"})
+    assert r.status_code == 422 and "heroku-postgresql:essential-0" in r.json()["message"]
+    out = server.cli("addons:create", "nosuch", "-a", "planless", check=False)
+    assert out.returncode == 1 and "postgresql" in out.stderr
+
+
+def test_dataentry_from_form_to_psql_dataclip_and_backup(server: HoistServer, workdir: Path) -> None:
+    repo = make_repo(workdir / "dataentry", example_files("dataentry"), server.env())
+    server.cli("apps:create", APP, cwd=repo)
+    server.push(repo)
+    assert "No database yet" in server.app_get(APP).text
+
+    out = server.cli("addons:create", "heroku-postgresql", "-a", APP).stdout
+    name = re.search(r"Created (postgresql-[a-z]+-\d{5}) as DATABASE_URL", out)
+    assert name, out
+    url = config(server)["DATABASE_URL"]
+    assert url.startswith("postgres://") and parse_url(url).host == "127.0.0.1"
+    rel = server.api("GET", f"/apps/{APP}/releases").json()[-1]
+    assert rel["description"] == f"Attach DATABASE ({name.group(1)})" and rel["current"]
+    assert "0 entries" in server.app_get(APP).text  # the release phase created the table
+
+    for i in range(3):
+        assert post_entry(server, f"sample-{i}", f"{i * 1.5}").status_code in (200, 303)
+    assert "3 entries" in server.app_get(APP).text
+    rows = psql(server, "SELECT name, value FROM entries ORDER BY id")
+    assert "sample-0" in rows and "sample-2" in rows and "(3 rows)" in rows
+
+    addons = server.api("GET", f"/apps/{APP}/addons").json()
+    assert addons[0]["plan"]["name"] == "heroku-postgresql:essential-0"
+    assert addons[0]["addon_service"]["name"] == "heroku-postgresql" and addons[0]["state"] == "provisioned"
+    att = server.api("POST", "/actions/addon-attachments/resolve",
+                     json={"app": APP, "addon_attachment": "DATABASE", "addon_service": "heroku-postgresql"}).json()
+    assert att[0]["name"] == "DATABASE" and att[0]["addon"]["name"] == name.group(1)
+    assert "PG Version" in server.cli("pg:info", "-a", APP).stdout
+
+    out = server.cli("dataclips:create", "entries", "--query", "SELECT name, value FROM entries ORDER BY id",
+                     "-a", APP).stdout
+    csv_url = re.search(r"CSV:\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    got = httpx.get(csv_url.replace("localhost", "127.0.0.1"), timeout=30)  # no token: the URL is the secret
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert list(csv.reader(io.StringIO(got.text)))[:2] == [["name", "value"], ["sample-0", "0.0"]]
+    page = httpx.get(csv_url.removesuffix(".csv"), timeout=30)
+    assert "<td>sample-1</td>" in page.text
+    assert httpx.get(csv_url.replace(".csv", ".json"), timeout=30).json()["fields"] == ["name", "value"]
+
+    out = server.cli("pg:backups:capture", "-a", APP).stdout
+    assert "b001" in out
+    dump = workdir / "b001.dump"
+    server.cli("pg:backups:download", "b001", "-o", str(dump), "-a", APP)
+    assert dump.read_bytes()[:5] == b"PGDMP"
+
+    # A scratch database: a second add-on, attached under a colour, restored from the backup.
+    out = server.cli("addons:create", "postgresql", "-a", APP).stdout
+    color = re.search(r"as (HEROKU_POSTGRESQL_[A-Z]+_URL)", out).group(1)  # type: ignore[union-attr]
+    assert "(0 rows)" in psql(server, "SELECT 1 WHERE false", color) or True
+    refused = server.cli("pg:backups:restore", "b001", color, "-a", APP, check=False)
+    assert refused.returncode == 1 and "--confirm" in refused.stderr
+    server.cli("pg:backups:restore", "b001", color, "--confirm", APP, "-a", APP)
+    assert "(3 rows)" in psql(server, "SELECT * FROM entries", color)
+
+    # pg:pull refuses a non-empty target, and copies into an empty one.
+    scratch_url = config(server)[color]
+    refused = server.cli("pg:pull", "DATABASE_URL", scratch_url, "-a", APP, check=False)
+    assert refused.returncode == 1 and "not empty" in refused.stderr
+    psql(server, "DROP TABLE entries", color)
+    server.cli("pg:pull", "DATABASE_URL", scratch_url, "-a", APP)
+    assert "(3 rows)" in psql(server, "SELECT * FROM entries", color)
+
+
+def test_dataclip_writes_timeouts_and_wrong_urls(server: HoistServer) -> None:
+    for sql in ("DELETE FROM entries", "CREATE TABLE x (a int)", "COPY entries TO PROGRAM 'id'", "SET ROLE postgres"):
+        r = server.api("POST", f"/apps/{APP}/dataclips", json={"name": "bad", "sql": sql})
+        assert r.status_code == 422 and "read-only" in r.json()["message"], (sql, r.text)
+    sneaky = server.api("POST", f"/apps/{APP}/dataclips",
+                        json={"name": "sneaky", "sql": "WITH d AS (DELETE FROM entries RETURNING *) SELECT * FROM d"})
+    assert sneaky.status_code == 201
+    r = httpx.get(sneaky.json()["csv_url"], timeout=30)
+    assert r.status_code == 422 and "read-only" in r.text
+    assert "(3 rows)" in psql(server, "SELECT * FROM entries")
+
+    slow = server.api("POST", f"/apps/{APP}/dataclips", json={"name": "slow", "sql": "SELECT pg_sleep(30)"}).json()
+    started = time.monotonic()
+    r = httpx.get(slow["url"], timeout=30)
+    assert r.status_code == 422 and "ran longer than 1.5 s" in r.text
+    assert time.monotonic() - started < 10
+
+    good = slow["url"]
+    base, secret = good.rsplit("/", 1)
+    for wrong in (secret[:-1] + ("A" if secret[-1] != "A" else "B"), "x", secret + ".xml"):
+        r = httpx.get(f"{base}/{wrong}", timeout=30)
+        assert r.status_code == 404 and "No such dataclip" in r.text
+    assert "sneaky" in server.cli("dataclips", "-a", APP).stdout
+    server.cli("dataclips:destroy", "slow", "-a", APP)
+    assert httpx.get(good, timeout=30).status_code == 404
+
+
+def test_one_apps_credentials_cannot_reach_another_apps_database(server: HoistServer) -> None:
+    server.cli("apps:create", "other")
+    server.cli("addons:create", "heroku-postgresql:essential-0", "-a", "other")
+    mine, theirs = parse_url(config(server)["DATABASE_URL"]), parse_url(config(server, "other")["DATABASE_URL"])
+    assert mine.database != theirs.database
+    crossed = with_login(config(server)["DATABASE_URL"], mine.user, mine.password, theirs.database)
+    with pytest.raises(psycopg.OperationalError, match="permission denied|not permitted"):
+        psycopg.connect(crossed.replace("postgres://", "postgresql://"), connect_timeout=5).close()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(crossed.replace("postgres://", "postgresql://").replace(mine.database, "postgres"),
+                        connect_timeout=5).close()
+
+
+def test_kill_9_of_postgres_is_restarted_and_the_app_keeps_working(server: HoistServer) -> None:
+    pidfile = server.home / "postgres" / "data" / "postmaster.pid"
+    old = int(pidfile.read_text().split()[0])
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not any("PostgreSQL restarted" in line for line in server.output):
+        time.sleep(0.2)
+    assert any("restarting it" in line for line in server.output), "\n".join(server.output[-20:])
+    assert any("PostgreSQL restarted" in line for line in server.output), "\n".join(server.output[-20:])
+    assert int(pidfile.read_text().split()[0]) != old
+    codes = [post_entry(server, "after-restart", "1").status_code for _ in range(3)]
+    assert codes == [303, 303, 303], server.cli("logs", "-n", "40", "-a", APP).stdout
+    assert "6 entries" in server.app_get(APP).text
+
+
+def test_redis_addon_gets_a_password_protected_server(server: HoistServer) -> None:
+    out = server.cli("addons:create", "redis", "-a", "other").stdout
+    assert "as REDIS_URL" in out
+    url = httpx.URL(config(server, "other")["REDIS_URL"])
+    import socket
+    with socket.create_connection((url.host, url.port), timeout=5) as sock:
+        sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+        assert sock.recv(100).startswith(b"-NOAUTH")
+
+
+def test_destroy_takes_a_final_backup_and_detaches(server: HoistServer) -> None:
+    color = next(k for k in config(server) if k.startswith("HEROKU_POSTGRESQL_"))
+    refused = server.cli("addons:destroy", color, "-a", APP, check=False)
+    assert refused.returncode == 1 and f"--confirm {APP}" in refused.stderr
+    server.cli("addons:destroy", color.removesuffix("_URL"), "--confirm", APP, "-a", APP)
+    assert color not in config(server)
+    backups = server.api("GET", f"/apps/{APP}/pg/backups").json()
+    assert backups[-1]["source"] == "final" and backups[-1]["status"] == "completed" and backups[-1]["size"] > 0
+    assert "final" in server.cli("pg:backups", "-a", APP).stdout
+    rel = server.api("GET", f"/apps/{APP}/releases").json()[-1]
+    assert rel["description"].startswith("Detach HEROKU_POSTGRESQL_")
+    assert len(server.api("GET", f"/apps/{APP}/addons").json()) == 1
+
+
+def test_server_restart_stops_and_starts_postgres_and_redis(server: HoistServer) -> None:
+    pidfile = server.home / "postgres" / "data" / "postmaster.pid"
+    pg_pid = int(pidfile.read_text().split()[0])
+    redis_pid = int(next((server.home / "apps" / "other" / "addons").glob("redis-*/redis.pid")).read_text())
+    assert server.stop() == 0
+    for pid in (pg_pid, redis_pid):  # gone, or a zombie waiting for a reaper that is not hoist
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    server.start()
+    try:
+        assert "6 entries" in server.wait_for(APP, "entries").text
+    except AssertionError:
+        raise AssertionError("\n".join(server.output) + server.cli("logs", "-n", "60", "-a", APP).stdout)
+    url = httpx.URL(config(server, "other")["REDIS_URL"])
+    import socket
+    with socket.create_connection((url.host, url.port), timeout=5) as sock:
+        pw = (url.password or "").encode()
+        sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(pw), pw))
+        time.sleep(0.2)
+        assert sock.recv(100) == b"+OK\r\n+PONG\r\n"
