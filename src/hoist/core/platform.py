@@ -21,6 +21,7 @@ from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
+from hoist.state import domains as domains_t
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t
 from hoist.state import releases as releases_t
@@ -69,6 +70,8 @@ class Platform:
         self.supervisor = supervisor
         self.internal_url = ""  # set by the server once the API socket is bound
         self.router_pid: int | None = None
+        self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
+        self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
 
     # ----- addresses -----
 
@@ -76,7 +79,7 @@ class Platform:
         hosts = [f"{app}.localhost"]
         if self.settings.domain:
             hosts.append(f"{app}.{self.settings.domain}")
-        return hosts
+        return hosts + domains_t.hostnames_of(self.db, app)
 
     def web_url(self, app: str) -> str:
         host = f"{app}.{self.settings.domain}" if self.settings.domain else f"{app}.localhost"
@@ -260,6 +263,7 @@ class Platform:
 
     def publish_routes(self) -> None:
         """Write the routing table from the supervisor's view and tell the router."""
+        from hoist.core.domains import tls_entries  # it imports this module
         platform_hosts = ["localhost", "127.0.0.1", "[::1]"]
         if self.settings.domain:
             platform_hosts.append(self.settings.domain)
@@ -268,7 +272,7 @@ class Platform:
             platform_hosts=platform_hosts, platform_upstream=self.internal_url.removeprefix("http://"),
             request_timeout=self.settings.request_timeout, backends=self.supervisor.web_backends(),
             app_hosts=self.app_hosts, maintenance=[a.name for a in all_apps if a.maintenance],
-            app_names=[a.name for a in all_apps],
+            app_names=[a.name for a in all_apps], tls=tls_entries(self),
         )
         write_table(self.paths.routes, table)
         notify(self.router_pid)

@@ -63,14 +63,14 @@ class Certificates:
         self.default.sni_callback = self._sni
 
     def load(self, entries: Iterable[Any]) -> None:
-        """Replace the installed certificates: [{"cert": path, "key": path}], names from the cert."""
+        """Replace the installed certificates: [{"cert", "key", "hosts"}]; no hosts: the cert's own names."""
         installed: dict[str, ssl.SSLContext] = {}
         for entry in entries:
             try:
                 cert, key = Path(entry["cert"]), Path(entry["key"])
                 ctx = _context(cert, key)
                 ctx.sni_callback = self._sni
-                for name in cert_names(cert.read_bytes()):
+                for name in entry.get("hosts") or cert_names(cert.read_bytes()):
                     installed.setdefault(name, ctx)
             except (OSError, ValueError, KeyError, TypeError, ssl.SSLError) as exc:
                 self.warn(f"skipping certificate {entry!r}: {exc}")

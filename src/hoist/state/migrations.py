@@ -85,4 +85,29 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX releases_app ON releases(app_id, version)",
         "CREATE INDEX builds_app ON builds(app_id, created_at)",
     ],
+    # 2: custom domains, installed certificates (SNI endpoints), automated certificates (ACM)
+    [
+        """CREATE TABLE domains (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            hostname TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE sni_endpoints (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (app_id, name)
+        )""",
+        """CREATE TABLE acm (
+            app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+            enabled INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX domains_app ON domains(app_id)",
+    ],
 ]
