@@ -21,6 +21,7 @@ import uvicorn
 
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
+from hoist.core.acm import AcmeManager
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
@@ -33,6 +34,7 @@ from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
+from hoist.tls.acme import AcmeIssuer
 from hoist.tls.ca import LocalCA
 
 ADMIN_EMAIL = "admin@hoist.local"
@@ -236,8 +238,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    acme = AcmeManager(platform, AcmeIssuer(settings.acme_directory, paths.tls / "acme-account.pem",
+                                            paths.tls / "acme-challenges", settings.acme_email,
+                                            settings.acme_ca_bundle or None))
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
-             asyncio.create_task(router.watch())]
+             asyncio.create_task(router.watch()), asyncio.create_task(acme.run())]
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "

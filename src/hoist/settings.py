@@ -32,6 +32,10 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    acme_directory: str = _setting("https://acme-v02.api.letsencrypt.org/directory", "HOIST_ACME_DIRECTORY",
+                                   "ACME directory URL for certs:auto (Let's Encrypt by default)")
+    acme_email: str = _setting("", "HOIST_ACME_EMAIL", "contact e-mail for the ACME account (expiry notices)")
+    acme_ca_bundle: str = _setting("", "HOIST_ACME_CA_BUNDLE", "CA file to trust the ACME server with (tests, private ACME)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
