@@ -260,6 +260,7 @@ async def serve(settings: Settings) -> None:
         await supervisor.shutdown()
         await router.stop()
         api_server.should_exit = True
+        tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish
         await asyncio.gather(*tasks, return_exceptions=True)
         paths.server_info.unlink(missing_ok=True)
         logs.close()
