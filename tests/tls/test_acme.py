@@ -55,23 +55,28 @@ def pebble() -> Iterator[tuple[str, Path, int]]:
     ca = LocalCA(d / "ca")
     ca.ensure()
     pair = ca.issue(["localhost", "127.0.0.1"], d / "tls")
-    http_port, acme_port, dns_port, mgmt_port = free_port(), free_port(), free_port(), free_port()
+    http_port, acme_port, dns_port, mgmt_port, chall_port = (free_port() for _ in range(5))
     (d / "config.json").write_text(json.dumps({"pebble": {
         "listenAddress": f"127.0.0.1:{acme_port}", "managementListenAddress": f"127.0.0.1:{mgmt_port}",
         "certificate": str(pair.cert), "privateKey": str(pair.key), "httpPort": http_port, "tlsPort": free_port(),
         "ocspResponderURL": "", "externalAccountBindingRequired": False}}))
     dns = subprocess.Popen(["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
                             "-dns01", f"127.0.0.1:{dns_port}", "-http01", "", "-https01", "", "-tlsalpn01", "",
-                            "-management", f"127.0.0.1:{free_port()}"],
+                            "-management", f"127.0.0.1:{chall_port}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
-    proc = subprocess.Popen(["pebble", "-config", str(d / "config.json"), "-dnsserver", f"127.0.0.1:{dns_port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc: subprocess.Popen[bytes] | None = None
     try:
+        wait_port(chall_port)  # the mock DNS answers before pebble needs it
+        wait_port(dns_port)
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+                   PEBBLE_AUTHZREUSE="100")  # deterministic: a valid authorization is always reused
+        proc = subprocess.Popen(["pebble", "-config", str(d / "config.json"), "-dnsserver", f"127.0.0.1:{dns_port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         wait_port(acme_port)
         yield f"https://127.0.0.1:{acme_port}/dir", ca.cert_path, http_port
     finally:
-        stop(proc)
+        if proc is not None:
+            stop(proc)
         stop(dns)
         shutil.rmtree(d, ignore_errors=True)
 
@@ -95,10 +100,13 @@ def test_order_from_pebble_validated_through_the_router(pebble: tuple[str, Path,
         assert info.names == ("www.example.com",) and info.not_after - info.not_before > 5 * DAY
         assert (home / "account.pem").stat().st_mode & 0o777 == 0o600
         assert list((home / "challenges").iterdir()) == []  # challenge files cleaned up
-        # The same account again, but challenge files the router does not read: validation fails.
+        # A renewal with the same account reuses the valid authorization (no challenge needed).
+        chain2, _ = issuer.issue(["www.example.com"])
+        assert chain2 != chain
+        # Challenge files the router does not read: validation of a new name fails, with the reason.
         elsewhere = AcmeIssuer(directory, home / "account.pem", home / "elsewhere", "", str(pebble_ca), timeout=60)
-        with pytest.raises(AcmeError, match="could not validate www.example.com"):
-            elsewhere.issue(["www.example.com"])
+        with pytest.raises(AcmeError, match="could not validate api.example.com"):
+            elsewhere.issue(["api.example.com"])
     finally:
         stop(router)
         shutil.rmtree(home, ignore_errors=True)

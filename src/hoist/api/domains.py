@@ -1,6 +1,7 @@
 """/apps/{app}/domains, /apps/{app}/sni-endpoints, /apps/{app}/acm and /hoist/tls."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from hoist.tls.ca import LocalCA
 from hoist.tls.certs import CertInfo
 
 
-def _iso(value: Any) -> str:
+def _iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

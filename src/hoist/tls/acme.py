@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import josepy as jose
+from josepy.jwa import ES256
+from josepy.jwk import JWKEC
 from acme import challenges, client, crypto_util, errors, messages
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -68,8 +69,8 @@ class AcmeIssuer:
         if not self.account_key.exists():
             _write_private(self.account_key, new_key_pem())
         key = serialization.load_pem_private_key(self.account_key.read_bytes(), None)
-        jwk = jose.JWKEC(key=key)
-        net = client.ClientNetwork(jwk, alg=jose.ES256, user_agent="hoist",
+        jwk = JWKEC(key=key)
+        net = client.ClientNetwork(jwk, alg=ES256, user_agent="hoist",
                                    verify_ssl=self.ca_bundle or True)  # type: ignore[arg-type]
         acme = client.ClientV2(client.ClientV2.get_directory(self.directory_url, net), net=net)
         reg = messages.NewRegistration.from_data(email=self.email or None, terms_of_service_agreed=True)
@@ -97,6 +98,8 @@ class AcmeIssuer:
         written: list[Path] = []
         try:
             for authz in order.authorizations:
+                if authz.body.status == messages.STATUS_VALID:
+                    continue  # the account proved control recently; the CA reuses that
                 challb = next((c for c in authz.body.challenges if isinstance(c.chall, challenges.HTTP01)), None)
                 if challb is None:
                     raise AcmeError(f"the ACME server offers no http-01 challenge for "
