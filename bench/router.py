@@ -34,6 +34,11 @@ http {{
   upstream app {{ server 127.0.0.1:{up}; keepalive 16; }}
   server {{
     listen 127.0.0.1:{port};
+    listen 127.0.0.1:{tls_port} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:1m;
     keepalive_requests 1000000;
     keepalive_timeout 75s;
     location / {{
@@ -72,11 +77,13 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(port: int, seconds: int, host: str) -> tuple[float, float, float, int]:
+def wrk(port: int, seconds: int, host: str, scheme: str = "http",
+        conns: int = 32) -> tuple[float, float, float, int]:
     """Run wrk once; return (requests/s, p50 ms, p99 ms, non-2xx + socket errors)."""
+    threads = min(2, conns)
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-H", f"Host: {host}",
-         f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-H", f"Host: {host}",
+         f"{scheme}://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -120,7 +127,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "hello.py").write_text(HELLO)
-        up, rport, nport = free_port(), free_port(), free_port()
+        up, rport, nport, rtls, ntls = free_port(), free_port(), free_port(), free_port(), free_port()
         procs.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{up}", "hello:app"], cwd=d,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -129,20 +136,25 @@ def main() -> None:
             "backends": [{"dyno": "web.1", "addr": f"127.0.0.1:{up}"}]}}}))
         router = subprocess.Popen(
             [sys.executable, "-m", "hoist.router", "--listen", f"127.0.0.1:{rport}",
-             "--routes", str(d / "routes.json")], stdout=subprocess.DEVNULL,
+             "--routes", str(d / "routes.json"), "--tls-listen", f"127.0.0.1:{rtls}",
+             "--ca-dir", str(d / "ca")], stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
         procs.append(router)
-        (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, up=up, port=nport))
+        wait_port(rtls)  # the router has written its default certificate: nginx serves the same one
+        cert = d / "ca" / "hosts" / "_default"
+        (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, up=up, port=nport, tls_port=ntls,
+                                                        cert=cert / "cert.pem", key=cert / "key.pem"))
         procs.append(subprocess.Popen(["nginx", "-p", str(d), "-c", str(d / "nginx.conf"),
                                        "-g", "daemon off;"], stderr=subprocess.DEVNULL))
         try:
-            for p in (up, rport, nport):
+            for p in (up, rport, nport, ntls):
                 wait_port(p)
-            targets = {"a direct": up, "b hoist": rport, "c nginx": nport}
+            targets = {"a direct": (up, "http"), "b hoist": (rport, "http"), "c nginx": (nport, "http"),
+                       "d hoistTLS": (rtls, "https"), "e nginxTLS": (ntls, "https")}
             results: dict[str, list[tuple[float, float, float, int]]] = {k: [] for k in targets}
             for rnd in range(args.rounds):
-                for name, port in targets.items():
-                    res = wrk(port, args.seconds, "hello.localhost")
+                for name, (port, scheme) in targets.items():
+                    res = wrk(port, args.seconds, "hello.localhost", scheme)
                     results[name].append(res)
                     print(f"round {rnd + 1} {name:9s} {res[0]:9.0f} req/s  p50 {res[1]:6.2f} ms"
                           f"  p99 {res[2]:6.2f} ms  errors {res[3]}", flush=True)
@@ -155,6 +167,15 @@ def main() -> None:
             print(f"ratio b/a (hoist/direct) throughput {med['b hoist'][0] / a:.2f}")
             print(f"ratio c/a (nginx/direct) throughput {med['c nginx'][0] / a:.2f}")
             print(f"ratio b/c (hoist/nginx)  throughput {med['b hoist'][0] / med['c nginx'][0]:.2f}")
+            print(f"ratio d/a (hoist TLS/direct) throughput {med['d hoistTLS'][0] / a:.2f}")
+            print(f"ratio e/a (nginx TLS/direct) throughput {med['e nginxTLS'][0] / a:.2f}")
+            print(f"ratio d/e (hoist TLS/nginx TLS) throughput {med['d hoistTLS'][0] / med['e nginxTLS'][0]:.2f}")
+            low = {k: statistics.median(wrk(port, 2, "hello.localhost", "http", conns=1)[1]
+                                        for _ in range(args.rounds))
+                   for k, port in (("direct", up), ("hoist", rport), ("nginx", nport))}
+            print(f"low load (1 connection) p50: direct {low['direct']:.3f} ms, hoist {low['hoist']:.3f} ms "
+                  f"(+{low['hoist'] - low['direct']:.3f}), nginx {low['nginx']:.3f} ms "
+                  f"(+{low['nginx'] - low['direct']:.3f})")
             before, after = idle_rss(router.pid, rport)
             print(f"router RSS: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB with 1000 "
                   f"idle keep-alive connections ({(after - before) / 1000:.1f} KiB each)")

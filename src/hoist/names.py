@@ -54,3 +54,21 @@ def dyno_name(value: str) -> tuple[str, int]:
     if not m:
         raise InvalidName(f"{value!r} is not a dyno name: use TYPE.N, for example web.1")
     return m.group(1), int(m.group(2))
+
+
+HOSTNAME_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def hostname(value: str) -> str:
+    """Return `value` if it is a valid custom domain (lower-case, no wildcard), else raise InvalidName."""
+    ok = (isinstance(value, str) and 3 < len(value) <= 253 and "." in value
+          and not value.endswith(".localhost") and value != "localhost"
+          and all(HOSTNAME_LABEL_RE.match(label) for label in value.split("."))
+          and not value.rsplit(".", 1)[1].isdigit())
+    if not ok:
+        raise InvalidName(
+            f"{value!r} is not a valid domain: use a full lower-case host name such as "
+            "www.example.com (letters, digits and dashes in dot-separated labels, at most 253 "
+            "characters; no wildcards, IP addresses or .localhost names)"
+        )
+    return value

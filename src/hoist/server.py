@@ -22,6 +22,7 @@ import uvicorn
 from hoist.addons.manager import build as build_addons
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
+from hoist.core.acm import AcmeManager
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
@@ -36,6 +37,8 @@ from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
+from hoist.tls.acme import AcmeIssuer
+from hoist.tls.ca import LocalCA
 
 ADMIN_EMAIL = "admin@hoist.local"
 
@@ -81,14 +84,14 @@ def ensure_admin(db: Database, paths: Paths) -> bool:
     return True
 
 
-def check_port_free(host: str, port: int) -> None:
+def check_port_free(host: str, port: int, how: str = "--port N (or HOIST_PORT=N)") -> None:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
             raise ServerError(f"port {port} on {host} is already in use. Stop what uses it, or start hoist "
-                              "with --port N (or HOIST_PORT=N).") from None
+                              f"with {how}.") from None
 
 
 def remove_orphan_slugs(db: Database, paths: Paths) -> None:
@@ -125,7 +128,9 @@ class Router:
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             *module_argv("hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
-                         "--routes", str(self.paths.routes)),
+                         "--routes", str(self.paths.routes),
+                         "--tls-listen", f"{self.settings.host}:{self.settings.tls_port}",
+                         "--ca-dir", str(self.paths.tls), "--acme-dir", str(self.paths.tls / "acme-challenges")),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         )
         (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
@@ -225,6 +230,10 @@ async def serve(settings: Settings) -> None:
     paths.run_dir.mkdir(exist_ok=True)
     kill_stale_router(paths)
     check_port_free(settings.host, settings.port)
+    check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
+    if LocalCA(paths.tls).ensure():
+        say(f"created a local certificate authority; trust {paths.tls / 'ca.pem'} to use https:// "
+            "(`hoist certs` says how)")
     db = Database(paths.db)
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
@@ -270,8 +279,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    acme = AcmeManager(platform, AcmeIssuer(settings.acme_directory, paths.tls / "acme-account.pem",
+                                            paths.tls / "acme-challenges", settings.acme_email,
+                                            settings.acme_ca_bundle or None))
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
-             asyncio.create_task(router.watch())]
+             asyncio.create_task(router.watch()), asyncio.create_task(acme.run())]
     addons.start_tasks()
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
@@ -291,6 +303,7 @@ async def serve(settings: Settings) -> None:
         await addons.stop_all()
         await router.stop()
         api_server.should_exit = True
+        tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish
         await asyncio.gather(*tasks, return_exceptions=True)
         paths.server_info.unlink(missing_ok=True)
         logs.close()

@@ -42,6 +42,10 @@ class Settings:
     dyno_memory_mb: int = _setting(2048, "HOIST_DYNO_MEMORY_MB", "data segment per dyno process in MiB (rlimit), when isolated")
     postgres_url: str = _setting("", "HOIST_POSTGRES_URL", "admin URL of an existing PostgreSQL server to provision on, instead of hoist's own cluster")
     dataclip_timeout: float = _setting(5.0, "HOIST_DATACLIP_TIMEOUT", "seconds a dataclip query may run before it is stopped")
+    acme_directory: str = _setting("https://acme-v02.api.letsencrypt.org/directory", "HOIST_ACME_DIRECTORY",
+                                   "ACME directory URL for certs:auto (Let's Encrypt by default)")
+    acme_email: str = _setting("", "HOIST_ACME_EMAIL", "contact e-mail for the ACME account (expiry notices)")
+    acme_ca_bundle: str = _setting("", "HOIST_ACME_CA_BUNDLE", "CA file to trust the ACME server with (tests, private ACME)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

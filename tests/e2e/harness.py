@@ -52,6 +52,7 @@ class HoistServer:
     home: Path
     user_home: Path
     port: int = field(default_factory=free_port)
+    tls_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -73,7 +74,8 @@ class HoistServer:
         self.user_home.mkdir(parents=True, exist_ok=True)
         self.output = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hoist", "server", "--home", str(self.home), "--port", str(self.port)],
+            [sys.executable, "-m", "hoist", "server", "--home", str(self.home), "--port", str(self.port),
+             "--tls-port", str(self.tls_port)],
             env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         ready = threading.Event()

@@ -55,6 +55,17 @@ def sleep(s):
     time.sleep(s)
     return "slept"
 
+@app.route("/die")
+def die():
+    def gen():
+        yield "partial\\n"
+        os.kill(os.getpid(), 9)  # the worker dies mid-response, like a killed dyno
+    return Response(gen(), mimetype="text/plain")
+
+@app.route("/die-early")
+def die_early():
+    os.kill(os.getpid(), 9)
+
 @app.route("/pid")
 def pid():
     return str(os.getpid())

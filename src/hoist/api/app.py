@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
+from hoist.api import apps, builds, config_vars, domains, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addons, dataclips, pg
 from hoist.api.context import Ctx
@@ -34,7 +34,7 @@ async def _root(request: Request) -> Response:
 
 def create_api(ctx: Ctx) -> Starlette:
     routes: list[Route] = [Route("/", _root, methods=["GET"])]
-    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http):
+    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http, domains):
         routes.extend(module.routes(ctx))
     for module in (accounts, collaborators, openapi):
         routes.extend(module.routes(ctx))

@@ -24,6 +24,7 @@ from hoist.state import activity as activity_t
 from hoist.state import apps as apps_t
 from hoist.state import collaborators as collaborators_t
 from hoist.state import users as users_t
+from hoist.state import domains as domains_t
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t
 from hoist.state import releases as releases_t
@@ -74,6 +75,8 @@ class Platform:
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
         self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
+        self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
+        self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
 
     # ----- addresses -----
 
@@ -81,7 +84,7 @@ class Platform:
         hosts = [f"{app}.localhost"]
         if self.settings.domain:
             hosts.append(f"{app}.{self.settings.domain}")
-        return hosts
+        return hosts + domains_t.hostnames_of(self.db, app)
 
     def web_url(self, app: str) -> str:
         host = f"{app}.{self.settings.domain}" if self.settings.domain else f"{app}.localhost"
@@ -293,6 +296,7 @@ class Platform:
 
     def publish_routes(self) -> None:
         """Write the routing table from the supervisor's view and tell the router."""
+        from hoist.core.domains import tls_entries  # it imports this module
         platform_hosts = ["localhost", "127.0.0.1", "[::1]"]
         if self.settings.domain:
             platform_hosts.append(self.settings.domain)
@@ -301,7 +305,7 @@ class Platform:
             platform_hosts=platform_hosts, platform_upstream=self.internal_url.removeprefix("http://"),
             request_timeout=self.settings.request_timeout, backends=self.supervisor.web_backends(),
             app_hosts=self.app_hosts, maintenance=[a.name for a in all_apps if a.maintenance],
-            app_names=[a.name for a in all_apps],
+            app_names=[a.name for a in all_apps], tls=tls_entries(self),
         )
         write_table(self.paths.routes, table)
         notify(self.router_pid)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 def build_table(
     *, platform_hosts: Iterable[str], platform_upstream: str, request_timeout: float,
     backends: Mapping[str, tuple[str, list[tuple[str, int]]]], app_hosts: Callable[[str], list[str]],
-    maintenance: Iterable[str] = (), app_names: Iterable[str] = (),
+    maintenance: Iterable[str] = (), app_names: Iterable[str] = (), tls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The routes.json document for every known app (apps with no dynos route to H14)."""
     in_maintenance = set(maintenance)
@@ -29,6 +29,7 @@ def build_table(
         "platform": {"hosts": sorted(set(platform_hosts)), "upstream": platform_upstream},
         "request_timeout": request_timeout,
         "apps": apps,
+        "tls": {"certs": tls or []},
     }
 
 

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from hoist.router.server import serve
+from hoist.router.server import TlsOptions, serve
 from hoist.router.table import parse_addr
 
 
@@ -19,17 +19,33 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds a client may take to send request headers")
     ap.add_argument("--keepalive-timeout", type=float, default=75.0,
                     help="seconds an idle client keep-alive connection is kept")
+    ap.add_argument("--tls-listen", help="host:port for HTTPS (needs --ca-dir)")
+    ap.add_argument("--ca-dir", type=Path, help="hoist's local CA (ca.pem, ca-key.pem); "
+                    "signs certificates for routed hosts that have none installed")
+    ap.add_argument("--cert-cache", type=Path, help="where issued local certificates are "
+                    "kept (default CA_DIR/hosts)")
+    ap.add_argument("--acme-dir", type=Path, help="ACME HTTP-01 challenge files "
+                    "(served at /.well-known/acme-challenge/TOKEN)")
     args = ap.parse_args(argv)
     try:
         host, port = parse_addr(args.listen)
     except ValueError as exc:
         ap.error(f"--listen: {exc}")
+    tls: TlsOptions | None = None
+    if args.tls_listen:
+        if args.ca_dir is None:
+            ap.error("--tls-listen needs --ca-dir (hoist's local CA directory)")
+        try:
+            tls_host, tls_port = parse_addr(args.tls_listen)
+        except ValueError as exc:
+            ap.error(f"--tls-listen: {exc}")
+        tls = TlsOptions(tls_host, tls_port, args.ca_dir, args.cert_cache or args.ca_dir / "hosts")
     try:
         import uvloop  # optional: about twice the throughput of the default loop
     except ImportError:
         uvloop = None  # type: ignore[assignment]
     coro = serve(host, port, args.routes, header_timeout=args.header_timeout,
-                 keepalive_timeout=args.keepalive_timeout)
+                 keepalive_timeout=args.keepalive_timeout, tls=tls, acme_dir=args.acme_dir)
     if uvloop is not None:
         return uvloop.run(coro)
     return asyncio.run(coro)

@@ -14,6 +14,7 @@ from hoist.router.logline import format_line
 from hoist.router.table import AppRoute, Backend, PlatformRoute, normalize_host
 from hoist.router.relay import Request, ResponseRelay
 from hoist.router.upstream import Upstream
+from hoist.router.challenges import CHALLENGE_PREFIX, acme_response
 
 if TYPE_CHECKING:
     from hoist.router.server import Router
@@ -33,8 +34,9 @@ class _TooLarge(Exception):
 class ClientConnection(ResponseRelay, asyncio.Protocol):
     """Parses requests with httptools and proxies them one at a time, in order."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, tls: bool = False) -> None:
         self.router = router
+        self.tls = tls
         self.loop = router.loop
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -210,6 +212,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             return self._error(pages.BAD_REQUEST, close=True)
         if req.method == b"CONNECT":
             return self._error(pages.BAD_REQUEST, close=True)
+        if req.url.startswith(CHALLENGE_PREFIX) and self._acme_challenge(req):
+            return None
         table = self.router.table
         route = table.lookup(req.host)
         req.request_id = choose_request_id(req.request_id)
@@ -276,8 +280,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             up.transport.pause_reading()
         router = self.router
         head = build_request_head(
-            req.method, req.url, req.headers, client_ip=self.client_ip, proto=b"http",
-            port=router.port_bytes, request_id=req.request_id or b"",
+            req.method, req.url, req.headers, client_ip=self.client_ip, proto=b"https" if self.tls else b"http",
+            port=router.tls_port_bytes if self.tls else router.port_bytes, request_id=req.request_id or b"",
             start_ms=int(req.t0 * 1000), chunked=req.chunked, upgrade=req.upgrade)
         fwd_start = head.find(b"X-Forwarded-For: ") + 17
         self.fwd = head[fwd_start:head.find(b"\r\n", fwd_start)].decode("latin-1")
@@ -297,6 +301,20 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.t_sent = time.monotonic()
         if timeout is not None:
             self.timer = self.loop.call_later(timeout, self._on_timeout)
+
+    def _acme_challenge(self, req: Request) -> bool:
+        """Answer an ACME HTTP-01 challenge from the challenge dir; False if there is none."""
+        body = acme_response(self.router.acme_dir, req.url[len(CHALLENGE_PREFIX):])
+        if body is None:
+            return False
+        close = self.close_after or not req.body_done
+        self.close_after = close
+        if self.transport is not None:
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%b\r\n%b"
+                                 % (len(body), b"Connection: close\r\n" if close else b"",
+                                    b"" if req.method == b"HEAD" else body))
+        self._finish()
+        return True
 
     # --- finishing -----------------------------------------------------------------
     def _error(self, err: pages.RouterError, close: bool = False,
@@ -380,4 +398,5 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             request_id=(req.request_id or b"").decode("latin-1"),
             fwd=self.fwd or self.client_ip, dyno=b.dyno if b else "",
             connect=self.connect_s if b else None, service=service if b else None,
-            status=status, nbytes=self.nbytes, code=code, desc=desc))
+            status=status, nbytes=self.nbytes, protocol="https" if self.tls else "http",
+            code=code, desc=desc))

@@ -4,24 +4,40 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from hoist.router.logwriter import LogWriter
 from hoist.router.proxy import ClientConnection
 from hoist.router.table import RouteTable, load_table
+from hoist.router.tls import Certificates
 from hoist.router.upstream import Pool
 
 DRAIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """Where the TLS listener binds and where its local certificates come from."""
+
+    host: str
+    port: int
+    ca_dir: Path
+    cache_dir: Path
 
 
 class Router:
     """Shared state of all client connections in one router process."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, routes: Path, port: int, *,
-                 header_timeout: float = 10.0, keepalive_timeout: float = 75.0) -> None:
+                 header_timeout: float = 10.0, keepalive_timeout: float = 75.0,
+                 tls_port: int = 0, acme_dir: Path | None = None) -> None:
         self.loop = loop
         self.routes = routes
         self.port_bytes = str(port).encode()
+        self.tls_port_bytes = str(tls_port).encode()
+        self.acme_dir = acme_dir
+        self.certs: Certificates | None = None
         self.header_timeout = header_timeout
         self.keepalive_timeout = keepalive_timeout
         self.table = RouteTable()
@@ -46,6 +62,8 @@ class Router:
         except (OSError, ValueError) as exc:
             self.warn(f"cannot load {self.routes} ({exc}); keeping the last good table")
         else:
+            if self.certs is not None:
+                self.certs.load(self.table.certs)
             self.warn(f"loaded {len(self.table.apps)} apps from {self.routes}")
 
     def next_index(self, app: str, n: int) -> int:
@@ -67,11 +85,16 @@ class Router:
 
 
 async def serve(host: str, port: int, routes: Path, *, header_timeout: float = 10.0,
-                keepalive_timeout: float = 75.0) -> int:
+                keepalive_timeout: float = 75.0, tls: TlsOptions | None = None,
+                acme_dir: Path | None = None) -> int:
     """Run the router until SIGTERM/SIGINT, then drain in-flight requests."""
     loop = asyncio.get_running_loop()
     router = Router(loop, routes, port, header_timeout=header_timeout,
-                    keepalive_timeout=keepalive_timeout)
+                    keepalive_timeout=keepalive_timeout, tls_port=tls.port if tls else 0,
+                    acme_dir=acme_dir)
+    if tls is not None:
+        router.certs = Certificates(tls.ca_dir, tls.cache_dir,
+                                    lambda h: h in router.table.by_host, router.warn)
     router.reload()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGHUP, router.reload)
@@ -79,10 +102,17 @@ async def serve(host: str, port: int, routes: Path, *, header_timeout: float = 1
     loop.add_signal_handler(signal.SIGINT, stop.set)
     server = await loop.create_server(lambda: ClientConnection(router), host, port,
                                       backlog=2048, reuse_address=True)
+    servers = [server]
+    if tls is not None and router.certs is not None:
+        servers.append(await loop.create_server(
+            lambda: ClientConnection(router, tls=True), tls.host, tls.port, backlog=2048,
+            reuse_address=True, ssl=router.certs.default, ssl_handshake_timeout=header_timeout))
+        router.warn(f"listening on {tls.host}:{tls.port} (TLS)")
     router.warn(f"listening on {host}:{port}")
     loop.call_later(1.0, router.sweep)
     await stop.wait()
-    server.close()
+    for s in servers:
+        s.close()
     router.draining = True
     deadline = loop.time() + DRAIN_SECONDS
     while loop.time() < deadline:

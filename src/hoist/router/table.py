@@ -45,6 +45,7 @@ class RouteTable:
     request_timeout: float = 30.0
     apps: dict[str, AppRoute] = field(default_factory=dict)
     by_host: dict[str, AppRoute | PlatformRoute] = field(default_factory=dict)
+    certs: tuple[dict[str, Any], ...] = ()  # installed certificates: {"cert", "key", "hosts"?}
 
     def lookup(self, raw_host: bytes | str | None) -> AppRoute | PlatformRoute | None:
         """The route for a Host header value, or None for an unknown host."""
@@ -129,7 +130,11 @@ def _parse_table(data: Any) -> RouteTable:
     timeout = float(data.get("request_timeout", 30))
     if timeout <= 0:
         raise ValueError("request_timeout must be positive")
-    return RouteTable(platform, timeout, apps, by_host)
+    raw_tls = data.get("tls") or {}
+    certs = tuple({"cert": str(c["cert"]), "key": str(c["key"]),
+                   "hosts": [normalize_host(str(h)) for h in c.get("hosts") or []]}
+                  for c in raw_tls.get("certs", []))
+    return RouteTable(platform, timeout, apps, by_host, certs)
 
 
 def load_table(path: str | Path) -> RouteTable:

@@ -105,9 +105,34 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX activity_app ON activity(app_id, id)",
         "CREATE INDEX collaborators_user ON collaborators(user_id)",
     ],
+    # 3: custom domains, installed certificates (SNI endpoints), automated certificates (ACM)
+    [
+        """CREATE TABLE domains (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            hostname TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE sni_endpoints (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (app_id, name)
+        )""",
+        """CREATE TABLE acm (
+            app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+            enabled INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX domains_app ON domains(app_id)",
+    ],
 ]
 MIGRATIONS.append(
-    # 2: add-ons (Postgres, Redis), their backups and schedules, dataclips
+    # 4: add-ons (Postgres, Redis), their backups and schedules, dataclips
     [
         """CREATE TABLE addons (
             id TEXT PRIMARY KEY,
