@@ -31,7 +31,9 @@ from hoist.paths import Paths
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import sleep as sleep_t
 from hoist.state import users as users_t
+from hoist.router.wake import WAKE_SECRET_ENV
 from hoist.state.db import Database
 
 ADMIN_EMAIL = "admin@hoist.local"
@@ -116,6 +118,7 @@ class Router:
             *module_argv("hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
                          "--routes", str(self.paths.routes)),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, WAKE_SECRET_ENV: self.platform.wake_secret},
         )
         (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
         # Until it listens, the router may not have its SIGHUP handler: a reload
@@ -139,6 +142,7 @@ class Router:
                 app, sep, message = raw.decode("utf-8", "replace").rstrip("\n").partition("\t")
                 if sep and app in self.platform.supervisor.apps:
                     self.logs.emit(app, "hoist", "router", message)
+                    self.platform.supervisor.note_request(app)
             rc = await self.proc.wait()
             if self._closing:
                 return
@@ -204,7 +208,10 @@ async def serve(settings: Settings) -> None:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
     platform: Platform
     supervisor = Supervisor(scheduler, logs, lambda: platform.publish_routes(),
-                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
+                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
+                            memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
+                            memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
+                            log_rate=settings.log_rate)
     platform = Platform(settings, paths, db, logs, supervisor)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
     api = create_api(ctx)
@@ -223,6 +230,8 @@ async def serve(settings: Settings) -> None:
     router = Router(settings, paths, platform, logs)
     await router.start()
     restored = platform.restore_all()
+    for name in sleep_t.sleeping_apps(db):
+        supervisor.set_sleep(name, True)
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -32,6 +32,11 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    sleep_after: float = _setting(30.0, "HOIST_SLEEP_AFTER", "minutes without requests before a sleeping app's web dynos idle (fractions allowed)")
+    dyno_memory_mb: float = _setting(512.0, "HOIST_DYNO_MEMORY_MB", "memory quota per dyno in MB: over it logs R14")
+    memory_kill_factor: float = _setting(2.0, "HOIST_MEMORY_KILL_FACTOR", "a dyno over quota x this factor is restarted (R15)")
+    memory_interval: float = _setting(5.0, "HOIST_MEMORY_INTERVAL", "seconds between dyno memory samples")
+    log_rate: float = _setting(2000.0, "HOIST_LOG_RATE", "log lines per second one dyno may write before lines are dropped (L10)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

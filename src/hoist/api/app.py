@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
+from hoist.api import sleep
 from hoist.api.context import Ctx
 
 
@@ -34,5 +35,6 @@ def create_api(ctx: Ctx) -> Starlette:
     routes: list[Route] = [Route("/", _root, methods=["GET"])]
     for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http):
         routes.extend(module.routes(ctx))
+    routes.extend(sleep.routes(ctx))
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -69,6 +70,7 @@ class Platform:
         self.supervisor = supervisor
         self.internal_url = ""  # set by the server once the API socket is bound
         self.router_pid: int | None = None
+        self.wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
 
     # ----- addresses -----
 

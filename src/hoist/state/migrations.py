@@ -85,4 +85,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX releases_app ON releases(app_id, version)",
         "CREATE INDEX builds_app ON builds(app_id, created_at)",
     ],
+    # 2: ps:sleep (web dynos idle after HOIST_SLEEP_AFTER minutes without requests)
+    [
+        "ALTER TABLE apps ADD COLUMN sleep INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
