@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -171,18 +172,35 @@ async def _accepts(host: str, port: int) -> bool:
     return True
 
 
-def kill_stale_router(paths: Paths) -> None:
+def kill_stale_router(paths: Paths) -> bool:
+    """Kill the router a previous hoist left running (it was killed with -9); True if there was one."""
     pidfile = paths.run_dir / "router.pid"
     try:
         pid = int(pidfile.read_text())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         pidfile.unlink(missing_ok=True)
-        return
-    if b"hoist.router" in cmdline:
+        return False
+    found = b"hoist.router" in cmdline
+    if found:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid)  # it holds the public port until it is really gone
     pidfile.unlink(missing_ok=True)
+    return found
+
+
+def _wait_gone(pid: int, timeout: float = 5.0) -> None:
+    """Wait until `pid` has exited (a zombie counts: it holds no sockets)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.02)
 
 
 async def serve(settings: Settings) -> None:
@@ -191,8 +209,15 @@ async def serve(settings: Settings) -> None:
     os.chmod(paths.home, 0o700)
     lock = acquire_lock(paths)
     paths.run_dir.mkdir(exist_ok=True)
-    kill_stale_router(paths)
-    check_port_free(settings.host, settings.port)
+    stale = kill_stale_router(paths)
+    for attempt in range(50 if stale else 1):
+        try:
+            check_port_free(settings.host, settings.port)
+            break
+        except ServerError:
+            if attempt == (49 if stale else 0):
+                raise
+            time.sleep(0.1)  # the killed router's socket closes a moment after it dies
     db = Database(paths.db)
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
