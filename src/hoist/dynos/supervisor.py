@@ -23,13 +23,14 @@ from hoist.dynos.loglimit import LineLimiter
 from hoist.dynos.memory import MB, group_rss, verdict
 from hoist.dynos.readiness import is_ready
 from hoist.dynos.runtime import AppRuntime, Dyno, RunRelease
-from hoist.dynos.scheduler import DynoSpec, Scheduler
+from hoist.dynos.scheduler import DynoProcess, DynoSpec, Scheduler
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
 
 TICK = 0.25
 READY_POLL = 0.05
-R14_EVERY = 20.0  # seconds between repeated R14 lines for one dyno
+R14_EVERY = 20.0
+ORPHAN_GRACE = 5.0  # seconds the rest of a dead dyno's group gets between SIGTERM and SIGKILL  # seconds between repeated R14 lines for one dyno
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ class Supervisor:
             self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
             self._set_state(d, "crashed")
             d.next_start = now + restart_delay(d.crashes)
-            d.proc.signal(signal.SIGKILL)  # daemons it forked die with it: the group is the dyno
+            self._end_group(d.proc)  # what it forked (gunicorn workers, daemons) goes with it
             d.proc = None
             d.memory_mb = None
         if d.state == "crashed" and now >= d.next_start:
@@ -331,6 +332,9 @@ class Supervisor:
                               rate=self.log_rate, burst=2 * self.log_rate)
         d.memory_mb = None
         d.proc = await self.scheduler.spawn(spec, limiter)
+        # Like the arbiter's SIGCHLD: an exit wakes the loop now, not at the next tick, so the
+        # routes drop a dead dyno within milliseconds.
+        asyncio.ensure_future(d.proc.wait()).add_done_callback(lambda _t: self._wake.set())
         d.started_mono = self.clock()
         d.stopping = False
         self._set_state(d, "starting" if d.type == "web" else "up")
@@ -382,6 +386,11 @@ class Supervisor:
             return DeployResult(False, f"the release command `{command}` exited with status {_status(rc)}; "
                                        "the previous release keeps serving")
         return DeployResult(True, "release command succeeded")
+
+    def _end_group(self, proc: DynoProcess) -> None:
+        """The leader died: SIGTERM the rest of its group (requests in flight finish), SIGKILL soon after."""
+        proc.signal(signal.SIGTERM)
+        asyncio.get_running_loop().call_later(min(self.stop_grace, ORPHAN_GRACE), proc.signal, signal.SIGKILL)
 
     def _stop_later(self, d: Dyno) -> None:
         d.stopping = True  # at once, so the loop and the routes leave it alone from now on
