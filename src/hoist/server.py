@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -35,7 +36,9 @@ from hoist.paths import Paths
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import sleep as sleep_t
 from hoist.state import users as users_t
+from hoist.router.wake import WAKE_SECRET_ENV
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
 from hoist.tls.ca import LocalCA
@@ -132,6 +135,7 @@ class Router:
                          "--tls-listen", f"{self.settings.host}:{self.settings.tls_port}",
                          "--ca-dir", str(self.paths.tls), "--acme-dir", str(self.paths.tls / "acme-challenges")),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, WAKE_SECRET_ENV: self.platform.wake_secret},
         )
         (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
         # Until it listens, the router may not have its SIGHUP handler: a reload
@@ -155,6 +159,7 @@ class Router:
                 app, sep, message = raw.decode("utf-8", "replace").rstrip("\n").partition("\t")
                 if sep and app in self.platform.supervisor.apps:
                     self.logs.emit(app, "hoist", "router", message)
+                    self.platform.supervisor.note_request(app)
             rc = await self.proc.wait()
             if self._closing:
                 return
@@ -183,23 +188,40 @@ async def _accepts(host: str, port: int) -> bool:
     return True
 
 
-def kill_stale_router(paths: Paths) -> None:
+def kill_stale_router(paths: Paths) -> bool:
+    """Kill the router a previous hoist left running (it was killed with -9); True if there was one."""
     pidfile = paths.run_dir / "router.pid"
     try:
         pid = int(pidfile.read_text())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         pidfile.unlink(missing_ok=True)
-        return
-    if b"hoist.router" in cmdline:
+        return False
+    found = b"hoist.router" in cmdline
+    if found:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid)  # it holds the public port until it is really gone
     pidfile.unlink(missing_ok=True)
+    return found
+
+
+def _wait_gone(pid: int, timeout: float = 5.0) -> None:
+    """Wait until `pid` has exited (a zombie counts: it holds no sockets)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.02)
 
 
 async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
     """As root: per-app users, a locked-down home, and interpreters app users can run."""
-    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_memory_mb))
+    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb))
     if isolation is None:
         return None
     try:
@@ -228,8 +250,15 @@ async def serve(settings: Settings) -> None:
     os.chmod(paths.home, 0o700)
     lock = acquire_lock(paths)
     paths.run_dir.mkdir(exist_ok=True)
-    kill_stale_router(paths)
-    check_port_free(settings.host, settings.port)
+    stale = kill_stale_router(paths)
+    for attempt in range(50 if stale else 1):
+        try:
+            check_port_free(settings.host, settings.port)
+            break
+        except ServerError:
+            if attempt == (49 if stale else 0):
+                raise
+            time.sleep(0.1)  # the killed router's socket closes a moment after it dies
     check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
     if LocalCA(paths.tls).ensure():
         say(f"created a local certificate authority; trust {paths.tls / 'ca.pem'} to use https:// "
@@ -252,7 +281,10 @@ async def serve(settings: Settings) -> None:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
     platform: Platform
     supervisor = Supervisor(scheduler, logs, lambda: platform.publish_routes(),
-                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
+                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
+                            memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
+                            memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
+                            log_rate=settings.log_rate)
     platform = Platform(settings, paths, db, logs, supervisor)
     platform.isolation = isolation
     addons = build_addons(platform, say)
@@ -273,6 +305,8 @@ async def serve(settings: Settings) -> None:
     await router.start()
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()
+    for name in sleep_t.sleeping_apps(db):
+        supervisor.set_sleep(name, True)
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

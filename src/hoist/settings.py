@@ -39,13 +39,18 @@ class Settings:
     max_push_mb: int = _setting(1024, "HOIST_MAX_PUSH_MB", "largest git push body accepted, in MiB")
     dyno_nofile: int = _setting(10000, "HOIST_DYNO_NOFILE", "open files per dyno process (rlimit), when isolated")
     dyno_nproc: int = _setting(512, "HOIST_DYNO_NPROC", "processes per app user (rlimit), when isolated")
-    dyno_memory_mb: int = _setting(2048, "HOIST_DYNO_MEMORY_MB", "data segment per dyno process in MiB (rlimit), when isolated")
+    dyno_rlimit_data_mb: int = _setting(2048, "HOIST_DYNO_RLIMIT_DATA_MB", "data segment per dyno process in MiB (rlimit, a hard stop above the R14/R15 quota), when isolated")
     postgres_url: str = _setting("", "HOIST_POSTGRES_URL", "admin URL of an existing PostgreSQL server to provision on, instead of hoist's own cluster")
     dataclip_timeout: float = _setting(5.0, "HOIST_DATACLIP_TIMEOUT", "seconds a dataclip query may run before it is stopped")
     acme_directory: str = _setting("https://acme-v02.api.letsencrypt.org/directory", "HOIST_ACME_DIRECTORY",
                                    "ACME directory URL for certs:auto (Let's Encrypt by default)")
     acme_email: str = _setting("", "HOIST_ACME_EMAIL", "contact e-mail for the ACME account (expiry notices)")
     acme_ca_bundle: str = _setting("", "HOIST_ACME_CA_BUNDLE", "CA file to trust the ACME server with (tests, private ACME)")
+    sleep_after: float = _setting(30.0, "HOIST_SLEEP_AFTER", "minutes without requests before a sleeping app's web dynos idle (fractions allowed)")
+    dyno_memory_mb: float = _setting(512.0, "HOIST_DYNO_MEMORY_MB", "memory quota per dyno in MB: over it logs R14")
+    memory_kill_factor: float = _setting(2.0, "HOIST_MEMORY_KILL_FACTOR", "a dyno over quota x this factor is restarted (R15)")
+    memory_interval: float = _setting(5.0, "HOIST_MEMORY_INTERVAL", "seconds between dyno memory samples")
+    log_rate: float = _setting(2000.0, "HOIST_LOG_RATE", "log lines per second one dyno may write before lines are dropped (L10)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -9,6 +9,8 @@ from starlette.routing import Route
 from hoist.api import apps, builds, config_vars, domains, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addons, dataclips, pg
+from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
+from hoist.api import sleep
 from hoist.api.context import Ctx
 
 
@@ -40,5 +42,6 @@ def create_api(ctx: Ctx) -> Starlette:
         routes.extend(module.routes(ctx))
     for module in (addons, pg, dataclips):
         routes.extend(module.routes(ctx))
+    routes.extend(sleep.routes(ctx))
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

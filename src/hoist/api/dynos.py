@@ -1,4 +1,4 @@
-"""/apps/{app}/dynos: list; DELETE restarts all or one dyno (or one type)."""
+"""/apps/{app}/dynos: list; DELETE restarts all or one dyno (or one type); actions/stop stops one."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -45,10 +45,22 @@ async def restart_one(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse({})
 
 
+async def stop_one(request: Request, ctx: Ctx, user: User) -> Response:
+    """POST .../dynos/{dyno}/actions/stop: stop it; the formation starts it again (Heroku's ps:stop)."""
+    app = ctx.app(user, request.path_params["app"])
+    target = request.path_params["dyno"]
+    count = await ctx.platform.supervisor.stop(app.name, target)
+    if count == 0:
+        raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
+    ctx.platform.logs.emit(app.name, "app", "api", f"Stop {target} by user {user.email}")
+    return JSONResponse({})
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/dynos", endpoint(ctx, list_dynos), methods=["GET"]),
         Route("/apps/{app}/dynos", endpoint(ctx, restart_all), methods=["DELETE"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, get_dyno), methods=["GET"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, restart_one), methods=["DELETE"]),
+        Route("/apps/{app}/dynos/{dyno}/actions/stop", endpoint(ctx, stop_one), methods=["POST"]),
     ]

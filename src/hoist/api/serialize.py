@@ -65,7 +65,8 @@ def dyno(a: App, d: Dyno) -> dict[str, Any]:
     return {"id": d.id, "name": d.name, "type": d.type, "state": d.state, "command": d.command,
             "size": "standard-1X", "release": {"id": d.release.id, "version": d.release.version},
             "app": {"id": a.id, "name": a.name}, "attach_url": None,
-            "created_at": d.state_since, "updated_at": d.state_since}
+            "created_at": d.state_since, "updated_at": d.state_since,
+            "memory_mb": None if d.memory_mb is None else round(d.memory_mb, 1)}
 
 
 def build(p: Platform, a: App, b: Build) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""ps, ps:scale, ps:restart."""
+"""ps, ps:scale, ps:restart, ps:stop, ps:sleep."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -41,7 +41,9 @@ def ps(c: CliContext) -> None:
     for ptype, ds in sorted(by_type.items()):
         header(f"{ptype} ({len(ds)}): {ds[0]['command']}")
         for d in ds:
-            click.echo(f"{d['name']}: {d['state']} {_since(d['updated_at'])} (v{d['release']['version']})")
+            mem = d.get("memory_mb")
+            memory = f" {mem:.0f} MB" if isinstance(mem, (int, float)) else ""
+            click.echo(f"{d['name']}: {d['state']} {_since(d['updated_at'])} (v{d['release']['version']}){memory}")
         click.echo()
 
 
@@ -80,4 +82,36 @@ def ps_restart(c: CliContext, target: str | None) -> None:
     click.echo("done")
 
 
-COMMANDS = [ps, ps_scale, ps_restart]
+@click.command("ps:stop")
+@app_option
+@click.argument("target")
+@pass_ctx
+def ps_stop(c: CliContext, target: str) -> None:
+    """Stop a dyno (web.1) or every dyno of a type; the formation starts them again (scale to 0 to keep them off)."""
+    app = c.app()
+    click.echo(f"Stopping {target} on {app}... ", nl=False)
+    c.client().post(f"/apps/{app}/dynos/{target}/actions/stop", {})
+    click.echo("done (the formation starts it again; `hoist ps:scale TYPE=0` keeps it off)")
+
+
+@click.command("ps:sleep")
+@app_option
+@click.argument("mode", required=False, type=click.Choice(["on", "off"]))
+@pass_ctx
+def ps_sleep(c: CliContext, mode: str | None) -> None:
+    """Let idle web dynos sleep (on) or keep them running (off); no argument: show the setting."""
+    app = c.app()
+    client = c.client()
+    if mode is None:
+        state = client.get(f"/apps/{app}/sleep")
+    else:
+        state = client.patch(f"/apps/{app}/sleep", {"enabled": mode == "on"}).json()
+    if state["enabled"]:
+        now = "asleep now" if state["asleep"] else "awake now"
+        click.echo(f"Sleep is on for {app}: web dynos idle after {state['after_minutes']:g} minutes without "
+                   f"requests and wake on the next one ({now}).")
+    else:
+        click.echo(f"Sleep is off for {app}: its web dynos keep running.")
+
+
+COMMANDS = [ps, ps_scale, ps_restart, ps_stop, ps_sleep]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -77,6 +78,7 @@ class Platform:
         self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
         self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
         self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
+        self.wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
 
     # ----- addresses -----
 

@@ -28,13 +28,15 @@ class Dyno:
     release: RunRelease
     port: int | None = None
     proc: DynoProcess | None = None
-    state: str = "starting"  # starting | up | crashed | down
+    state: str = "starting"  # starting | up | crashed | idle | down
     state_since: str = field(default_factory=now_iso)
     started_mono: float = 0.0
     crashes: int = 0
     next_start: float = 0.0
     stopping: bool = False
     id: str = ""
+    memory_mb: float | None = None  # resident memory of the process group, sampled
+    r14_at: float = -1e9  # when R14 was last logged (it repeats while over quota)
 
     @property
     def name(self) -> str:
@@ -51,3 +53,6 @@ class AppRuntime:
     release: RunRelease | None = None
     formation: dict[str, int] = field(default_factory=dict)
     dynos: dict[str, Dyno] = field(default_factory=dict)
+    sleep: bool = False  # ps:sleep on: web dynos stop when idle
+    asleep: bool = False  # web dynos are idle now; the router wakes the app
+    last_request: float = 0.0  # monotonic time of the last routed request (or start)

@@ -19,14 +19,18 @@ from typing import Callable
 
 from hoist.dynos.backoff import STABLE_AFTER, restart_delay
 from hoist.dynos.environment import dyno_env
+from hoist.dynos.loglimit import LineLimiter
+from hoist.dynos.memory import MB, group_rss, verdict
 from hoist.dynos.readiness import is_ready
 from hoist.dynos.runtime import AppRuntime, Dyno, RunRelease
-from hoist.dynos.scheduler import DynoSpec, Scheduler
+from hoist.dynos.scheduler import DynoProcess, DynoSpec, Scheduler
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
 
 TICK = 0.25
 READY_POLL = 0.05
+R14_EVERY = 20.0
+ORPHAN_GRACE = 5.0  # seconds the rest of a dead dyno's group gets between SIGTERM and SIGKILL  # seconds between repeated R14 lines for one dyno
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Supervisor:
     def __init__(
         self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[], None], *,
         boot_timeout: float = 60.0, stop_grace: float = 30.0, clock: Callable[[], float] = time.monotonic,
+        memory_quota_mb: float = 512.0, memory_kill_factor: float = 2.0, memory_interval: float = 5.0,
+        sleep_after: float = 1800.0, log_rate: float = 2000.0,
     ) -> None:
         self.scheduler = scheduler
         self.logs = logs
@@ -54,6 +60,11 @@ class Supervisor:
         self.boot_timeout = boot_timeout
         self.stop_grace = stop_grace
         self.clock = clock
+        self.memory_quota_mb = memory_quota_mb
+        self.memory_kill_factor = memory_kill_factor
+        self.memory_interval = memory_interval
+        self.sleep_after = sleep_after
+        self.log_rate = log_rate
         self.apps: dict[str, AppRuntime] = {}
         self._wake = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -69,15 +80,66 @@ class Supervisor:
 
     def load(self, app: str, release: RunRelease | None, formation: dict[str, int]) -> None:
         """Set an app's current release and formation (at startup, or after a release without a slug)."""
-        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt = self._runtime(app)
         rt.release = release
         rt.formation = dict(formation)
         self.wake()
 
     def set_formation(self, app: str, formation: dict[str, int]) -> None:
-        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt = self._runtime(app)
         rt.formation = dict(formation)
         self.wake()
+
+    def _runtime(self, app: str) -> AppRuntime:
+        rt = self.apps.get(app)
+        if rt is None:
+            rt = self.apps[app] = AppRuntime(app, last_request=self.clock())
+        return rt
+
+    def set_sleep(self, app: str, on: bool) -> None:
+        """ps:sleep on|off; turning it off wakes a sleeping app."""
+        rt = self._runtime(app)
+        rt.sleep = on
+        rt.last_request = self.clock()
+        if not on and rt.asleep:
+            rt.asleep = False  # the loop starts the idle dynos
+        self.wake()
+
+    def note_request(self, app: str) -> None:
+        """The router served a request for `app` (idle detection)."""
+        rt = self.apps.get(app)
+        if rt is not None:
+            rt.last_request = self.clock()
+
+    async def wake_app(self, app: str) -> bool:
+        """Start a sleeping app's web dynos and wait until they answer; True if it is up."""
+        rt = self.apps.get(app)
+        if rt is None:
+            return False
+        rt.last_request = self.clock()
+        async with self.lock(app):
+            idle = [d for d in rt.dynos.values() if d.state == "idle"]
+            rt.asleep = False
+            if idle:
+                self.logs.emit(app, "hoist", "router", "Waking the app for a request")
+                for d in idle:
+                    await self._start(d)
+                await self._await_ready(idle)
+            self._publish()
+        self.wake()
+        return any(d.state == "up" for d in rt.dynos.values() if d.type == "web")
+
+    async def stop(self, app: str, target: str) -> int:
+        """ps:stop: stop a dyno (or every dyno of a type); the formation starts it again, as on Heroku."""
+        rt = self.apps.get(app)
+        if rt is None:
+            return 0
+        chosen = [d for d in rt.dynos.values() if d.name == target or d.type == target]
+        for d in chosen:
+            if d.proc is not None and not d.stopping:
+                self._stop_later(d)
+        self._publish()
+        return len(chosen)
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,7 +147,7 @@ class Supervisor:
     async def deploy(self, app: str, release: RunRelease, formation: dict[str, int],
                      out: Callable[[str], None] = lambda s: None) -> DeployResult:
         """Make `release` current without dropping a request; on failure the old release keeps serving."""
-        rt = self.apps.setdefault(app, AppRuntime(app))
+        rt = self._runtime(app)
         rt.formation = dict(formation)
         if "release" in release.process_types:
             result = await self._release_phase(app, release, out)
@@ -103,6 +165,8 @@ class Supervisor:
             return result
         old = list(rt.dynos.values())
         rt.release = release
+        rt.asleep = False
+        rt.last_request = self.clock()
         rt.dynos = {d.name: d for d in new_webs}
         self._publish()
         for d in old:
@@ -135,6 +199,13 @@ class Supervisor:
 
     async def run(self) -> None:
         """The loop: reconcile, sleep until woken or the next tick."""
+        memory = asyncio.ensure_future(self._memory_loop())
+        try:
+            await self._loop()
+        finally:
+            memory.cancel()
+
+    async def _loop(self) -> None:
         while not self._closed:
             self._wake.clear()
             try:
@@ -156,15 +227,17 @@ class Supervisor:
         await asyncio.gather(*(self._stop(d) for d in dynos), *list(self._stopping), return_exceptions=True)
 
     def web_backends(self) -> dict[str, tuple[str, list[tuple[str, int]]]]:
-        """Per app: routing state (up | crashed | starting | none) and the (dyno, port) of up web dynos."""
+        """Per app: routing state (up | crashed | starting | idle | none) and the (dyno, port) of up web dynos."""
         table: dict[str, tuple[str, list[tuple[str, int]]]] = {}
         for name, rt in self.apps.items():
             webs = [d for d in rt.dynos.values() if d.type == "web"]
-            up = [(d.name, d.port) for d in webs if d.state == "up" and d.port]
+            up = [(d.name, d.port) for d in webs if d.state == "up" and d.port and not d.stopping]
             if up:
                 state = "up"
-            elif any(d.state == "crashed" for d in webs):
-                state = "crashed"
+            elif any(d.state == "crashed" or (d.state == "starting" and d.crashes) for d in webs):
+                state = "crashed"  # restarting after a crash is still H10, as on Heroku
+            elif rt.asleep and webs:
+                state = "idle"
             elif any(d.state == "starting" for d in webs):
                 state = "starting"
             else:
@@ -190,18 +263,40 @@ class Supervisor:
                     rt.dynos.pop(name)
                     self._stop_later(d)
                     continue
-                await self._check(d, now)
+                await self._check(d, now, rt.asleep)
             if rel is None:
                 continue
             for name in sorted(desired - set(rt.dynos)):
                 ptype, _, n = name.rpartition(".")
                 d = Dyno(app, ptype, int(n), rel)
                 rt.dynos[name] = d
-                await self._start(d)
+                if rt.asleep and ptype == "web":
+                    d.state = "idle"
+                else:
+                    await self._start(d)
+            if rt.sleep and not rt.asleep and now - rt.last_request > self.sleep_after:
+                self._fall_asleep(rt)
         self._publish()
 
-    async def _check(self, d: Dyno, now: float) -> None:
+    def _fall_asleep(self, rt: AppRuntime) -> None:
+        """Stop an idle app's web dynos; the router wakes it on the next request."""
+        webs = [d for d in rt.dynos.values() if d.type == "web"]
+        if not webs or any(d.state != "up" or d.stopping for d in webs):
+            return  # only an app that is fully up (not booting, not crashing) idles
+        rt.asleep = True
+        for d in webs:
+            self.logs.emit(d.app, "hoist", d.name, f"Idling after {self.sleep_after:g} s without requests")
+            self._set_state(d, "idle")
+            self._stop_later(d)
+
+    async def _check(self, d: Dyno, now: float, asleep: bool) -> None:
         """Notice exits and readiness of one dyno; restart a crashed one when its delay is over."""
+        if d.stopping:
+            return
+        if d.state in ("down", "idle") and d.proc is None:
+            if d.state == "down" or not asleep:
+                await self._start(d)  # ps:stop'ed (the formation wants it back) or woken up
+            return
         if d.proc is not None and d.proc.returncode is not None and d.state != "crashed":
             rc = d.proc.returncode
             ran = now - d.started_mono
@@ -209,7 +304,9 @@ class Supervisor:
             self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
             self._set_state(d, "crashed")
             d.next_start = now + restart_delay(d.crashes)
+            self._end_group(d.proc)  # what it forked (gunicorn workers, daemons) goes with it
             d.proc = None
+            d.memory_mb = None
         if d.state == "crashed" and now >= d.next_start:
             await self._start(d)
         elif d.state == "starting" and d.type == "web" and d.port and await is_ready(d.port, d.release.health_path):
@@ -228,8 +325,14 @@ class Supervisor:
         env = dyno_env(config=rel.config, app_dir=rel.slug_dir, env_dir=rel.env_dir, dyno=d.name, port=d.port)
         spec = DynoSpec(app=d.app, name=d.name, command=d.command, cwd=rel.slug_dir, env=env)
         self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        app, name = d.app, d.name
-        d.proc = await self.scheduler.spawn(spec, lambda line: self.logs.emit(app, "app", name, line))
+        app, name, emit = d.app, d.name, self.logs.emit
+        limiter = LineLimiter(lambda line: emit(app, "app", name, line), lambda msg: emit(app, "hoist", name, msg),
+                              rate=self.log_rate, burst=2 * self.log_rate)
+        d.memory_mb = None
+        d.proc = await self.scheduler.spawn(spec, limiter)
+        # Like the arbiter's SIGCHLD: an exit wakes the loop now, not at the next tick, so the
+        # routes drop a dead dyno within milliseconds.
+        asyncio.ensure_future(d.proc.wait()).add_done_callback(lambda _t: self._wake.set())
         d.started_mono = self.clock()
         d.stopping = False
         self._set_state(d, "starting" if d.type == "web" else "up")
@@ -282,7 +385,14 @@ class Supervisor:
                                        "the previous release keeps serving")
         return DeployResult(True, "release command succeeded")
 
+    def _end_group(self, proc: DynoProcess) -> None:
+        """The leader died: SIGTERM the rest of its group (requests in flight finish), SIGKILL soon after."""
+        proc.signal(signal.SIGTERM)
+        asyncio.get_running_loop().call_later(min(self.stop_grace, ORPHAN_GRACE), proc.signal, signal.SIGKILL)
+
     def _stop_later(self, d: Dyno, delay: float = 0.0) -> None:
+        d.stopping = True  # at once, so the loop and the routes leave it alone from now on
+
         async def stop() -> None:
             if delay:
                 await asyncio.sleep(delay)
@@ -313,7 +423,39 @@ class Supervisor:
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
-        self._set_state(d, "down")
+        if d.proc is proc:  # else woken (restarted) while this stop ran: leave the new process be
+            d.proc = None
+            d.memory_mb = None
+            if d.state != "idle":
+                self._set_state(d, "down")
+            d.stopping = False  # a dyno still in the formation (ps:stop) starts again
+
+    async def _memory_loop(self) -> None:
+        """Sample every dyno's memory; R14 over the quota, R15 (restart) far over it."""
+        while not self._closed:
+            await asyncio.sleep(self.memory_interval)
+            dynos = [d for rt in self.apps.values() for d in rt.dynos.values() if d.proc is not None]
+            if not dynos:
+                continue
+            # /proc is read in a thread: a few hundred small reads must not stall the loop.
+            rss = await asyncio.to_thread(group_rss, [d.proc.pid for d in dynos if d.proc is not None])
+            now = self.clock()
+            for d in dynos:
+                if d.proc is None or d.stopping or d.proc.returncode is not None:
+                    continue
+                mb = d.memory_mb = rss.get(d.proc.pid, 0) / MB
+                code = verdict(mb, self.memory_quota_mb, self.memory_kill_factor)
+                if code == "R15":
+                    self.logs.emit(d.app, "hoist", d.name,
+                                   f"Error R15 (Memory quota vastly exceeded) -> {mb:.0f}M used of "
+                                   f"{self.memory_quota_mb:g}M quota; restarting the dyno")
+                    rt = self.apps.get(d.app)
+                    if rt is not None and rt.dynos.get(d.name) is d:
+                        await self.restart(d.app, d.name)
+                elif code == "R14" and now - d.r14_at >= R14_EVERY:
+                    d.r14_at = now
+                    self.logs.emit(d.app, "hoist", d.name,
+                                   f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {self.memory_quota_mb:g}M quota")
 
     def _set_state(self, d: Dyno, state: str) -> None:
         if d.state != state:

@@ -31,6 +31,8 @@ ERRORS: dict[str, RouterError] = {e.code or "": e for e in (
     RouterError("H19", "Backend connection timeout", 503, "Application error",
                 "The router could not connect to a web dyno in time. "
                 "Check `hoist ps -a APP`."),
+    RouterError("H20", "App boot timeout", 503, "Application error",
+                "The app was asleep and did not wake in time. Run `hoist logs -a APP` to see why."),
     RouterError("H80", "Maintenance mode", 503, "Offline for maintenance",
                 "This app is in maintenance mode; please check back soon. "
                 "The owner can run `hoist maintenance:off -a APP`."),

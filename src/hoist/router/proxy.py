@@ -228,9 +228,23 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             return self._error(pages.ERRORS["H80"])
         backends = route.backends
         if not backends:
+            if route.state == "idle":
+                self.loop.create_task(self._wake_then_connect(req, route.name))
+                return None
             return self._error(pages.ERRORS["H10" if route.state == "crashed" else "H14"])
         start = self.router.next_index(route.name, len(backends))
         return self._connect(list(backends), start, table.request_timeout)
+
+    async def _wake_then_connect(self, req: Request, app: str) -> None:
+        """Hold a request to a sleeping app until the platform has woken it (router/wake.py)."""
+        route = await self.router.waker.wake(app)
+        if self.closed or self.req is not req:
+            return
+        if route is None or not route.backends:
+            return self._error(pages.ERRORS["H20"])
+        self.app = route
+        start = self.router.next_index(route.name, len(route.backends))
+        self._connect(list(route.backends), start, self.router.table.request_timeout)
 
     def _connect(self, backends: list[Backend], start: int, timeout: float | None) -> None:
         pool = self.router.pool

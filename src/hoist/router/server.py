@@ -12,6 +12,7 @@ from hoist.router.proxy import ClientConnection
 from hoist.router.table import RouteTable, load_table
 from hoist.router.tls import Certificates
 from hoist.router.upstream import Pool
+from hoist.router.wake import Waker
 
 DRAIN_SECONDS = 10.0
 
@@ -45,6 +46,7 @@ class Router:
         self.logs = LogWriter(loop, sys.stdout.buffer)
         self.connections: set[ClientConnection] = set()
         self.draining = False
+        self.waker = Waker(self)
         self._rr: dict[str, int] = {}
 
     def warn(self, message: str) -> None:

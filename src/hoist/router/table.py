@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATES = ("up", "crashed", "none", "starting")
+STATES = ("up", "crashed", "none", "starting", "idle")
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,9 +130,13 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX domains_app ON domains(app_id)",
     ],
+    # 4: ps:sleep (web dynos idle after HOIST_SLEEP_AFTER minutes without requests)
+    [
+        "ALTER TABLE apps ADD COLUMN sleep INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 MIGRATIONS.append(
-    # 4: add-ons (Postgres, Redis), their backups and schedules, dataclips
+    # 5: add-ons (Postgres, Redis), their backups and schedules, dataclips
     [
         """CREATE TABLE addons (
             id TEXT PRIMARY KEY,
