@@ -12,6 +12,7 @@ from hoist.api import addons, dataclips, pg
 from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
 from hoist.api import sleep
 from hoist.api.context import Ctx
+from hoist import dashboard
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -43,5 +44,6 @@ def create_api(ctx: Ctx) -> Starlette:
     for module in (addons, pg, dataclips):
         routes.extend(module.routes(ctx))
     routes.extend(sleep.routes(ctx))
+    routes.extend(dashboard.routes(ctx))
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})
