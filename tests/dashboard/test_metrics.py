@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from hoist.dashboard.chart import bars
+from hoist.dashboard.chart import bars, meter
 from hoist.dashboard.metrics import Sample, app_summary, parse_router_line, percentile, summarize
 from hoist.logs.line import LogLine, parse
 from hoist.router.logline import format_line
@@ -78,3 +78,7 @@ def test_bars_scale_to_the_tallest() -> None:
     assert [b.y for b in out] == [100, 50, 0]
     assert [b.x for b in out] == [0, 100, 200] and all(b.width == 100 for b in out)
     assert bars([], []) == [] and [b.height for b in bars([0, 0], ["a", "b"])] == [0, 0]
+
+
+def test_meter_is_clipped_to_the_track() -> None:
+    assert meter(128, 512, 500) == 125 and meter(2048, 512, 500) == 500 and meter(-1, 512) == 0 and meter(5, 0) == 0

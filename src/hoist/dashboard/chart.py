@@ -27,3 +27,10 @@ def bars(values: list[int] | list[float], labels: list[str], width: float = 600,
         out.append(Bar(round(i * step + gap / 2, 1), round(height - h, 1), round(max(1.0, step - gap), 1), h, v,
                        label))
     return out
+
+
+def meter(value: float, limit: float, width: float = 500) -> float:
+    """The length of a horizontal bar for value out of limit, clipped to the width."""
+    if limit <= 0:
+        return 0.0
+    return round(min(width, max(0.0, width * value / limit)), 1)

@@ -107,11 +107,11 @@ def metrics_view(p: Platform, app: App, window_min: int) -> dict[str, Any]:
     summary = metrics.app_summary(p.logs.recent(app.name, LOG_WINDOW), now, window_min * 60)
     n = len(summary.buckets)
     labels = [f"{n - i} min ago" if n - i > 1 else "last minute" for i in range(n)]
-    mem = [d for d in dynos(p, app) if d["memory_mb"] is not None]
+    quota = float(p.settings.dyno_memory_mb)
+    mem = [d | {"bar": chart.meter(d["memory_mb"], quota)} for d in dynos(p, app) if d["memory_mb"] is not None]
     return {"summary": summary, "window": window_min,
-            "bars": chart.bars(summary.buckets, labels, width=600, height=100),
-            "memory": mem, "memory_bars": chart.bars([d["memory_mb"] for d in mem], [d["name"] for d in mem],
-                                                     width=600, height=60, gap=12)}
+            "bars": chart.bars(summary.buckets, labels, width=800, height=80),
+            "memory": mem, "quota": quota}
 
 
 def app_page(p: Platform, app: App, window_min: int) -> dict[str, Any]:
