@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from playwright import sync_api as playwright_api
 
 from tests.e2e.harness import HoistServer, example_files, make_repo
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
