@@ -25,6 +25,8 @@ from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
 from hoist.dynos.local import LocalScheduler
+from hoist.dynos.oneoff import OneOffs
+from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -33,6 +35,7 @@ from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
+from hoist.tls.ca import LocalCA
 
 ADMIN_EMAIL = "admin@hoist.local"
 
@@ -207,6 +210,10 @@ async def serve(settings: Settings) -> None:
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace)
     platform = Platform(settings, paths, db, logs, supervisor)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
+    rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
+    rendezvous.start()
+    ctx.oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit,
+                          stop_grace=settings.stop_grace)
     api = create_api(ctx)
 
     sock = socket.socket()
@@ -246,6 +253,8 @@ async def serve(settings: Settings) -> None:
     finally:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         await supervisor.shutdown()
+        await ctx.oneoffs.shutdown()
+        rendezvous.close()
         await router.stop()
         api_server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)

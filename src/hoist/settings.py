@@ -32,6 +32,8 @@ class Settings:
     build_timeout: float = _setting(900.0, "HOIST_BUILD_TIMEOUT", "seconds a build may take before it is killed")
     request_timeout: float = _setting(30.0, "HOIST_REQUEST_TIMEOUT", "seconds the router waits for a response (H12)")
     log_lines: int = _setting(1500, "HOIST_LOG_LINES", "log lines kept per app")
+    rendezvous_port: int = _setting(0, "HOIST_RENDEZVOUS_PORT", "TLS port (on 127.0.0.1) where `run` attaches to one-off dynos; 0 = any free port")
+    run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

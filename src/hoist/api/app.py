@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
+from hoist.api import absent, apps, builds, ca, config_vars, dynos, formation, git_http, log_sessions, releases
 from hoist.api.context import Ctx
 
 
@@ -32,7 +32,8 @@ async def _root(request: Request) -> Response:
 
 def create_api(ctx: Ctx) -> Starlette:
     routes: list[Route] = [Route("/", _root, methods=["GET"])]
-    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http):
+    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http, ca):
         routes.extend(module.routes(ctx))
+    routes.extend(absent.routes(ctx))  # last: real routes for the same paths win
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

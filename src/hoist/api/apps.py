@@ -60,6 +60,8 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     data = serialize.app(ctx.platform, app)
     await ctx.platform.destroy_app(app)
+    if ctx.oneoffs:
+        await ctx.oneoffs.remove_app(app.name)
     return JSONResponse(data)
 
 

@@ -33,6 +33,7 @@ class Ctx:
     pushes: Pushes
     push_tokens: PushTokens = field(default_factory=PushTokens)
     log_sessions: dict[str, Any] = field(default_factory=dict)
+    oneoffs: Any = None  # hoist.dynos.oneoff.OneOffs, set by the server
 
     def authenticate(self, request: Request) -> User:
         token = token_from_header(request.headers.get("authorization"))
