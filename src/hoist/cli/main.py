@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from hoist import __version__
-from hoist.cli import apps, auth, config, logs, ps, releases, server
+from hoist.cli import apps, auth, config, logs, ps, releases, run, server
 from hoist.cli.context import CliContext, default_api_url
 
 
@@ -18,7 +18,7 @@ def cli(ctx: click.Context, api_url: str | None) -> None:
     obj.api_url = api_url or default_api_url()
 
 
-for module in (apps, auth, config, logs, ps, releases, server):
+for module in (apps, auth, config, logs, ps, releases, run, server):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(apps.apps_create, "create")

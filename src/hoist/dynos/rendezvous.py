@@ -82,6 +82,8 @@ class Rendezvous:
         pair = self.ca.issue(["localhost", "127.0.0.1"], self.cert_dir)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        # A client ends stdin with a TCP half-close under TLS; it must not make the stream unwritable.
+        ctx.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
         ctx.load_cert_chain(str(pair.cert), str(pair.key))
         self._ctx = ctx
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
