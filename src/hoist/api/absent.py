@@ -16,7 +16,7 @@ from hoist.state.users import User
 _EMPTY_APP_LISTS = ("addons", "addon-attachments", "collaborators", "features", "sni-endpoints", "domains",
                     "webhooks", "review-apps", "log-drains", "ssl-endpoints", "permissions")
 # Account-wide lists that are empty.
-_EMPTY_LISTS = ("/account/features", "/teams", "/enterprise-accounts", "/spaces", "/pipelines", "/addons",
+_EMPTY_LISTS = ("/account/features", "/addon-attachments", "/teams", "/enterprise-accounts", "/spaces", "/pipelines", "/addons",
                 "/account/keys", "/oauth/authorizations", "/account/invoices", "/team-invitations",
                 "/account/sms-number")
 
