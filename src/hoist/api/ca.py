@@ -12,7 +12,7 @@ from hoist.tls.ca import LocalCA
 
 
 def routes(ctx: Ctx) -> list[Route]:
-    async def ca_pem(request: Request, c: Ctx, user: None) -> Response:
+    async def ca_pem(request: Request, c: Ctx, user: object) -> Response:
         path = LocalCA(c.platform.paths.tls).cert_path
         if not path.exists():
             raise not_found("certificate", "hoist has no local CA yet; it is created when `hoist server` starts.")

@@ -11,7 +11,7 @@ import ssl
 import sys
 import termios
 import tty
-from typing import Iterator
+from typing import Any, Iterator
 
 from hoist.cli.errors import HoistError
 from hoist.cli.exitmarker import MarkerFilter, parse_attach_url
@@ -71,7 +71,7 @@ def bridge(sock: ssl.SSLSocket, *, stdin_fd: int, stdout_fd: int, tty_mode: bool
     sock.setblocking(False)
     try:
         while True:
-            readers: list[object] = [sock] + ([stdin_fd] if stdin_open else [])
+            readers: list[Any] = [sock] + ([stdin_fd] if stdin_open else [])
             ready_sock = sock.pending() > 0
             r, _, _ = select.select(readers, [], [], 0 if ready_sock else None)
             if ready_sock or sock in r:

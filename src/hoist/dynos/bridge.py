@@ -12,7 +12,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from hoist.dynos.attached import AttachedProcess
 
@@ -53,8 +53,8 @@ def pump(sock: socket.socket, proc: AttachedProcess, exited: threading.Event,
             exit_seen_at = time.monotonic()
         if exit_seen_at is not None and time.monotonic() - exit_seen_at > _DRAIN_AFTER_EXIT:
             return PumpResult(client_open, eot or not client_open)
-        readers: list[object] = [proc.fd_out]
-        writers: list[object] = []
+        readers: list[Any] = [proc.fd_out]
+        writers: list[Any] = []
         if client_open and len(pending) < _MAX_PENDING:
             readers.append(sock)
         if pending and proc.fd_in is not None:

@@ -19,7 +19,7 @@ from hoist.dynos.bridge import PumpResult, linger, pump, send_final
 from hoist.dynos.environment import dyno_env
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.runtime import RunRelease
-from hoist.dynos.scheduler import DynoSpec, Scheduler
+from hoist.dynos.scheduler import DynoProcess, DynoSpec, Scheduler
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
 
@@ -46,7 +46,7 @@ class OneOff:
     updated_at: str = field(default_factory=now_iso)
     attach_url: str | None = None
     returncode: int | None = None
-    proc: object | None = None
+    proc: DynoProcess | None = None
     exited: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -101,9 +101,11 @@ class OneOffs:
                 raise RuntimeError("the rendezvous server is not running")
             secret = secrets.token_urlsafe(32)
             d.attach_url = self.rendezvous.url(secret)
-            self.rendezvous.register(secret, lambda sock, initial: self._serve(d, sock, initial),
-                                     on_expire=lambda: self._loop.call_soon_threadsafe(self._forget, d)  # type: ignore[union-attr]
-                                     )
+            loop = self._loop
+
+            def expired() -> None:  # nobody attached in time: the dyno never ran
+                loop.call_soon_threadsafe(self._forget, d)
+            self.rendezvous.register(secret, lambda sock, initial: self._serve(d, sock, initial), on_expire=expired)
         else:
             self._track(self._run_detached(d))
         return d
@@ -114,7 +116,7 @@ class OneOffs:
         if proc is None:
             self._forget(d)
             return
-        await self._terminate(d, proc, "Stopping process with SIGTERM")  # type: ignore[arg-type]
+        await self._terminate(d, proc, "Stopping process with SIGTERM")
 
     async def remove_app(self, app: str) -> None:
         for d in list(self.dynos.get(app, {}).values()):
@@ -139,7 +141,10 @@ class OneOffs:
 
     async def _run_detached(self, d: OneOff) -> None:
         app, name = d.app, d.name
-        proc = await self.scheduler.spawn(self._spec(d), lambda line: self.logs.emit(app, "app", name, line))
+
+        def line(text: str) -> None:
+            self.logs.emit(app, "app", name, text)
+        proc = await self.scheduler.spawn(self._spec(d), line)
         d.proc = proc
         self._set_state(d, "up")
         rc = await self._supervise(d, proc)
@@ -157,16 +162,16 @@ class OneOffs:
         self._track(watch())
         return proc
 
-    async def _supervise(self, d: OneOff, proc: AttachedProcess | object) -> int:
+    async def _supervise(self, d: OneOff, proc: DynoProcess) -> int:
         """Wait for the process; past the time limit, stop it."""
         try:
-            return await asyncio.wait_for(asyncio.shield(proc.wait()), d.time_limit)  # type: ignore[attr-defined]
+            return await asyncio.wait_for(asyncio.shield(proc.wait()), d.time_limit)
         except asyncio.TimeoutError:
             self.logs.emit(d.app, "hoist", d.name, f"Stopping: the one-off dyno ran past its time limit "
                                                    f"of {d.time_limit:g} seconds")
-            return await self._terminate(d, proc, "Stopping process with SIGTERM")  # type: ignore[arg-type]
+            return await self._terminate(d, proc, "Stopping process with SIGTERM")
 
-    async def _terminate(self, d: OneOff, proc: AttachedProcess, message: str, sig: int = signal.SIGTERM) -> int:
+    async def _terminate(self, d: OneOff, proc: DynoProcess, message: str, sig: int = signal.SIGTERM) -> int:
         if proc.returncode is None:
             self.logs.emit(d.app, "hoist", d.name, message)
             proc.signal(sig)
