@@ -213,3 +213,14 @@ def test_apps_destroy(server: HoistServer, heroku: Heroku) -> None:
     assert "Destroying hk-doomed" in out.stderr + out.stdout
     assert server.api("GET", "/apps/hk-doomed").status_code == 404
     assert "hk-doomed" not in server.cli("apps").stdout
+
+
+def test_run_detached_ps_and_stop(server: HoistServer, heroku: Heroku, app: str) -> None:
+    out = heroku("run:detached", "sleep 60", "-a", app)
+    name = re.search(r"run\.\d{4}", out.stdout + out.stderr).group(0)  # type: ignore[union-attr]
+    listed = heroku("ps", "-a", app).stdout
+    assert "=== run: one-off processes (1)" in listed and f"{name} (standard-1X): up" in listed
+    assert name in server.cli("ps", "-a", app).stdout  # hoist sees the same dyno
+    heroku("ps:stop", "--dyno-name", name, "-a", app)
+    _wait(lambda: name not in [d["name"] for d in server.api("GET", f"/apps/{app}/dynos").json()])
+    assert f"hoist[{name}]: Process exited with status 143" in server.cli("logs", "-a", app, "-n", "300").stdout

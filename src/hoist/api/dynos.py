@@ -78,6 +78,19 @@ async def restart_one(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse({})
 
 
+async def stop_one(request: Request, ctx: Ctx, user: User) -> Response:
+    """ps:stop: a one-off dyno stops; a formation dyno stops and, as on Heroku, the formation restarts it."""
+    app = ctx.app(user, request.path_params["app"])
+    target = request.path_params["dyno"]
+    run = ctx.oneoffs.find(app.name, target) if ctx.oneoffs else None
+    if run is not None:
+        await ctx.oneoffs.stop(run)
+    elif await ctx.platform.supervisor.restart(app.name, target) == 0:
+        raise not_found("dyno", f"No dyno named {target}; run `hoist ps` to list them.")
+    ctx.platform.logs.emit(app.name, "app", "api", f"Stop {target} by user {user.email}")
+    return JSONResponse({}, status_code=202)
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/dynos", endpoint(ctx, list_dynos), methods=["GET"]),
@@ -85,4 +98,5 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/apps/{app}/dynos", endpoint(ctx, create_dyno), methods=["POST"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, get_dyno), methods=["GET"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, restart_one), methods=["DELETE"]),
+        Route("/apps/{app}/dynos/{dyno}/actions/stop", endpoint(ctx, stop_one), methods=["POST"]),
     ]
