@@ -84,6 +84,8 @@ class OneOffs:
                      time_to_live: float | None = None, user: str = "") -> OneOff:
         """Register run.N; a detached one starts now, an attached one when its client connects."""
         self._loop = asyncio.get_running_loop()
+        if self.rendezvous is not None:
+            self.rendezvous.expire()  # forget attached runs nobody connected to
         taken = self.dynos.setdefault(app, {})
         name = f"run.{random.randint(1000, 9999)}"
         while name in taken:
