@@ -30,6 +30,8 @@ from hoist.launch import module_argv
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.pythons import MirrorError, ensure_mirror, import_paths, others_can_reach, pyenv_roots
+from hoist.dynos.oneoff import OneOffs
+from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -289,6 +291,10 @@ async def serve(settings: Settings) -> None:
     platform.isolation = isolation
     addons = build_addons(platform, say)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
+    rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
+    rendezvous.start()
+    ctx.oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit,
+                          stop_grace=settings.stop_grace)
     api = create_api(ctx)
 
     sock = socket.socket()
@@ -335,6 +341,8 @@ async def serve(settings: Settings) -> None:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         await supervisor.shutdown()
         await addons.stop_all()
+        await ctx.oneoffs.shutdown()
+        rendezvous.close()
         await router.stop()
         api_server.should_exit = True
         tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish

@@ -51,6 +51,8 @@ class Settings:
     memory_kill_factor: float = _setting(2.0, "HOIST_MEMORY_KILL_FACTOR", "a dyno over quota x this factor is restarted (R15)")
     memory_interval: float = _setting(5.0, "HOIST_MEMORY_INTERVAL", "seconds between dyno memory samples")
     log_rate: float = _setting(2000.0, "HOIST_LOG_RATE", "log lines per second one dyno may write before lines are dropped (L10)")
+    rendezvous_port: int = _setting(0, "HOIST_RENDEZVOUS_PORT", "TLS port (on 127.0.0.1) where `run` attaches to one-off dynos; 0 = any free port")
+    run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

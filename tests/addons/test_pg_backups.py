@@ -1,6 +1,8 @@
 """Backups and copies against the real cluster."""
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,3 +105,27 @@ def test_copy_refuses_non_empty_target_and_copies_into_empty(make_db: MakeDb) ->
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (1,)
     backups.copy(src.url, empty.url)
     assert snapshot(empty.url) == snapshot(src.url)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_during_a_backup_leaves_earlier_backups_intact(make_db: MakeDb, pg_tmp: Path) -> None:
+    src = make_db("full")
+    fill(src.url)
+    with psycopg.connect(src.url, autocommit=True) as conn:
+        # About 3 MB of incompressible text, more than the 1 MB disk below holds.
+        conn.execute("CREATE TABLE blobs AS SELECT md5(random()::text) || md5(random()::text) AS b "
+                     "FROM generate_series(1, 50000)")
+    disk = pg_tmp / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    try:
+        small = make_db("small")
+        fill(small.url)
+        first = backups.capture(small.url, disk / "b001.dump")
+        before = (disk / "b001.dump").read_bytes()
+        with pytest.raises(PostgresError):
+            backups.capture(src.url, disk / "b002.dump")
+        assert sorted(p.name for p in disk.iterdir()) == ["b001.dump"]  # no partial file, no b002
+        assert (disk / "b001.dump").read_bytes() == before and len(before) == first
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -10,6 +10,7 @@ APP_JSON = {
     "env": {"API_KEY": {"required": True, "description": "the weather API key"},
             "GREETING": {"value": "Howdy"}, "SECRET_KEY": {"generator": "secret"}},
     "formation": {"web": {"quantity": 1}, "worker": {"quantity": 1}},
+    "addons": ["heroku-postgresql"],
     "scripts": {"postdeploy": "echo postdeploy-ran-for-$DYNO"},
     "healthchecks": {"web": [{"type": "startup", "path": "/"}]},
 }
@@ -30,14 +31,18 @@ def test_app_json_is_applied_on_deploy(server: HoistServer, workdir: Path) -> No
     server.cli("config:set", "API_KEY=abc", "-a", "appjson-demo")
     push = server.push(repo)
     assert "Set GREETING, SECRET_KEY from app.json" in push.stderr
+    assert "Provisioning heroku-postgresql (from app.json)" in push.stderr and "attached as DATABASE_URL" in push.stderr
     assert "postdeploy-ran-for-postdeploy.1" in push.stderr
     assert server.app_get("appjson-demo").text.startswith("Howdy from hoist")
     config = server.api("GET", "/apps/appjson-demo/config-vars").json()
     assert len(config["SECRET_KEY"]) == 64 and config["API_KEY"] == "abc"
+    assert config["DATABASE_URL"].startswith("postgres://")
+    addons = server.api("GET", "/apps/appjson-demo/addons").json()
+    assert [a["addon_service"]["name"] for a in addons] == ["heroku-postgresql"]
     formation = {f["type"]: f["quantity"] for f in server.api("GET", "/apps/appjson-demo/formation").json()}
     assert formation == {"web": 1, "worker": 1}
 
     # postdeploy runs once: not again on the next deploy.
     commit_files(repo, {"app.py": (repo / "app.py").read_text() + "\n# v2\n"}, server.env(), "v2")
     again = server.push(repo)
-    assert "postdeploy" not in again.stderr
+    assert "postdeploy" not in again.stderr and "Provisioning" not in again.stderr

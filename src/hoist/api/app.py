@@ -6,10 +6,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.api import apps, builds, config_vars, domains, dynos, formation, git_http, log_sessions, releases
+from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addons, dataclips, pg
-from hoist.api import apps, builds, config_vars, dynos, formation, git_http, log_sessions, releases
 from hoist.api import sleep
 from hoist.api.context import Ctx
 from hoist import dashboard
@@ -37,7 +36,7 @@ async def _root(request: Request) -> Response:
 
 def create_api(ctx: Ctx) -> Starlette:
     routes: list[Route] = [Route("/", _root, methods=["GET"])]
-    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http, domains):
+    for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http, domains, ca):
         routes.extend(module.routes(ctx))
     for module in (accounts, collaborators, openapi):
         routes.extend(module.routes(ctx))
@@ -45,5 +44,6 @@ def create_api(ctx: Ctx) -> Starlette:
         routes.extend(module.routes(ctx))
     routes.extend(sleep.routes(ctx))
     routes.extend(dashboard.routes(ctx))
+    routes.extend(absent.routes(ctx))  # last: real routes for the same paths win
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

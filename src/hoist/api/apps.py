@@ -62,6 +62,8 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
         raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
     await ctx.platform.destroy_app(app)
+    if ctx.oneoffs:
+        await ctx.oneoffs.remove_app(app.name)
     return JSONResponse(data)
 
 

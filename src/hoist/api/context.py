@@ -42,6 +42,7 @@ class Ctx:
     def __post_init__(self) -> None:
         if self.limiter is None:
             self.limiter = RateLimiter(self.platform.settings.rate_limit)
+    oneoffs: Any = None  # hoist.dynos.oneoff.OneOffs, set by the server
 
     def authenticate(self, request: Request) -> User:
         """The user of the request's token; revoked, expired and unknown tokens are all a 401."""

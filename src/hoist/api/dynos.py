@@ -1,4 +1,4 @@
-"""/apps/{app}/dynos: list; DELETE restarts all or one dyno (or one type); actions/stop stops one."""
+"""/apps/{app}/dynos: list; POST starts a one-off dyno; DELETE restarts all or one dyno (or one type); actions/stop stops one."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -6,8 +6,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.api import serialize
-from hoist.api.context import Ctx, endpoint
-from hoist.api.errors import not_found
+from hoist.api.context import Ctx, endpoint, json_body
+from hoist.api.errors import invalid, not_found
+from hoist.api.oneoff_input import parse_run_request
+from hoist.dynos.oneoff import OneOff
+from hoist.state import releases as releases_t
+from hoist.state.apps import App
 from hoist.state.users import User
 
 
@@ -15,7 +19,29 @@ async def list_dynos(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     rt = ctx.platform.supervisor.apps.get(app.name)
     dynos = sorted(rt.dynos.values(), key=lambda d: (d.type, d.number)) if rt else []
-    return JSONResponse([serialize.dyno(app, d) for d in dynos])
+    runs = [oneoff(app, d) for d in ctx.oneoffs.list(app.name)] if ctx.oneoffs else []
+    return JSONResponse([serialize.dyno(app, d) for d in dynos] + runs)
+
+
+def oneoff(app: App, d: OneOff) -> dict[str, object]:
+    return {"id": d.id, "name": d.name, "type": d.type, "state": d.state, "command": d.command,
+            "size": "standard-1X", "release": {"id": d.release.id, "version": d.release.version},
+            "app": {"id": app.id, "name": app.name}, "attach_url": d.attach_url,
+            "created_at": d.created_at, "updated_at": d.updated_at}
+
+
+async def create_dyno(request: Request, ctx: Ctx, user: User) -> Response:
+    app = ctx.app(user, request.path_params["app"])
+    req = parse_run_request(await json_body(request))
+    rel = releases_t.current_release(ctx.platform.db, app.id)
+    run = ctx.platform.run_release(app, rel) if rel else None
+    if run is None:
+        raise invalid(f"{app.name} has no code yet, so there is nothing to run: push first "
+                      f"(git push hoist main).", "dyno")
+    d = await ctx.oneoffs.create(app.name, run, req.command, extra_env=req.env, attach=req.attach, tty=req.tty,
+                                 rows=req.rows, cols=req.cols, exit_status=req.exit_status,
+                                 time_to_live=req.time_to_live, user=user.email)
+    return JSONResponse(oneoff(app, d), status_code=201)
 
 
 async def get_dyno(request: Request, ctx: Ctx, user: User) -> Response:
@@ -25,6 +51,9 @@ async def get_dyno(request: Request, ctx: Ctx, user: User) -> Response:
     for d in (rt.dynos.values() if rt else []):
         if key in (d.name, d.id):
             return JSONResponse(serialize.dyno(app, d))
+    run = ctx.oneoffs.find(app.name, key) if ctx.oneoffs else None
+    if run is not None:
+        return JSONResponse(oneoff(app, run))
     raise not_found("dyno", f"Couldn't find dyno {key}; run `hoist ps` to list them.")
 
 
@@ -38,6 +67,10 @@ async def restart_all(request: Request, ctx: Ctx, user: User) -> Response:
 async def restart_one(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     target = request.path_params["dyno"]
+    run = ctx.oneoffs.find(app.name, target) if ctx.oneoffs else None
+    if run is not None:  # a one-off dyno is not restarted: it stops, as on Heroku
+        await ctx.oneoffs.stop(run)
+        return JSONResponse({})
     count = await ctx.platform.supervisor.restart(app.name, target)
     if count == 0:
         raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
@@ -46,20 +79,23 @@ async def restart_one(request: Request, ctx: Ctx, user: User) -> Response:
 
 
 async def stop_one(request: Request, ctx: Ctx, user: User) -> Response:
-    """POST .../dynos/{dyno}/actions/stop: stop it; the formation starts it again (Heroku's ps:stop)."""
+    """ps:stop: a one-off dyno stops; a formation dyno stops and, as on Heroku, the formation starts it again."""
     app = ctx.app(user, request.path_params["app"])
     target = request.path_params["dyno"]
-    count = await ctx.platform.supervisor.stop(app.name, target)
-    if count == 0:
+    run = ctx.oneoffs.find(app.name, target) if ctx.oneoffs else None
+    if run is not None:
+        await ctx.oneoffs.stop(run)
+    elif await ctx.platform.supervisor.stop(app.name, target) == 0:
         raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
     ctx.platform.logs.emit(app.name, "app", "api", f"Stop {target} by user {user.email}")
-    return JSONResponse({})
+    return JSONResponse({}, status_code=202)
 
 
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/dynos", endpoint(ctx, list_dynos), methods=["GET"]),
         Route("/apps/{app}/dynos", endpoint(ctx, restart_all), methods=["DELETE"]),
+        Route("/apps/{app}/dynos", endpoint(ctx, create_dyno), methods=["POST"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, get_dyno), methods=["GET"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, restart_one), methods=["DELETE"]),
         Route("/apps/{app}/dynos/{dyno}/actions/stop", endpoint(ctx, stop_one), methods=["POST"]),

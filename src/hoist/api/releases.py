@@ -51,9 +51,20 @@ async def rollback(request: Request, ctx: Ctx, user: User) -> Response:
                         status_code=201, headers=headers)
 
 
+async def release_config(request: Request, ctx: Ctx, user: User) -> Response:
+    """The config vars as they were in that release (releases:info shows them)."""
+    app = ctx.app(user, request.path_params["app"])
+    rel = releases_t.get_release(ctx.platform.db, app.id, request.path_params["release"])
+    if rel is None:
+        raise not_found("release", f"Couldn't find release {request.path_params['release']}; "
+                        "run `hoist releases` to list them.")
+    return JSONResponse(rel.config)
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/releases", endpoint(ctx, list_releases), methods=["GET"]),
         Route("/apps/{app}/releases", endpoint(ctx, rollback), methods=["POST"]),
         Route("/apps/{app}/releases/{release}", endpoint(ctx, get_release), methods=["GET"]),
+        Route("/apps/{app}/releases/{release}/config-vars", endpoint(ctx, release_config), methods=["GET"]),
     ]

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from hoist.core.appjson import resolve_env
-from hoist.core.platform import Platform
+from hoist.addons.plans import PlanError, parse_plan
+from hoist.core.platform import Platform, PlatformError
 from hoist.dynos.once import exit_status, run_once
 from hoist.dynos.pythons import builder_argv
 from hoist.launch import module_argv
@@ -121,6 +122,8 @@ class Pushes:
         if not self._apply_app_json_env(app, app_json, emit):
             return False
         first_deploy = releases_t.latest_slug_release(p.db, app.id) is None
+        if first_deploy and not await self._provision_app_json_addons(app, user, app_json, emit):
+            return False
         slug = releases_t.create_slug(
             p.db, app.id, slug_id=slug_id, commit=commit, process_types=result["process_types"],
             env_dir=result.get("env_dir"), python_version=result.get("python_version"),
@@ -143,6 +146,33 @@ class Pushes:
         postdeploy = (app_json.get("scripts") or {}).get("postdeploy")
         if first_deploy and postdeploy:
             await self._postdeploy(app, rel, postdeploy, emit)
+        return True
+
+    async def _provision_app_json_addons(self, app: App, user: User, app_json: dict,
+                                         emit: Callable[[str], None]) -> bool:
+        """app.json's add-ons are provisioned on the first deploy, before its release reads the config."""
+        manager = self.platform.addons
+        plans_wanted = [a["plan"] for a in app_json.get("addons") or []]
+        if not plans_wanted or manager is None:
+            return True
+        have = {a.service for a in manager.list(app)}
+        for plan in plans_wanted:
+            try:
+                service = parse_plan(plan).service
+            except PlanError as exc:
+                emit(f" !     app.json add-on {plan!r}: {exc}")
+                return False
+            if service in have:
+                continue
+            emit(f"-----> Provisioning {plan} (from app.json)")
+            try:
+                addon = await manager.create(app, user, plan)
+            except PlatformError as exc:
+                emit(f" !     Could not provision {plan}: {exc.message}")
+                emit(" !     Push rejected. The running release is unchanged.")
+                return False
+            have.add(service)
+            emit(f"       {addon.name} attached as {', '.join(addon.config_vars)}")
         return True
 
     def _apply_app_json_env(self, app: App, app_json: dict, emit: Callable[[str], None]) -> bool:

@@ -8,10 +8,13 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from hoist.dynos.isolation import Limits, RunAs
 from hoist.dynos.scheduler import DynoSpec
+
+if TYPE_CHECKING:
+    from hoist.dynos.attached import AttachedProcess
 
 _READ_CHUNK = 65536
 _MAX_LINE = 10_000
@@ -90,6 +93,11 @@ class LocalScheduler:
         assert proc.stdout is not None
         reader = asyncio.create_task(_pump(proc.stdout, on_line))
         return LocalProcess(proc, pidfile, reader)
+
+    async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> "AttachedProcess":
+        """Start a one-off dyno whose stdin/output a client drives (see hoist.dynos.attached)."""
+        from hoist.dynos.attached import spawn_attached  # attached builds on this module
+        return await spawn_attached(self.run_dir, spec, tty=tty, rows=rows, cols=cols)
 
     def cleanup_orphans(self, grace: float = 5.0) -> int:
         groups: list[int] = []

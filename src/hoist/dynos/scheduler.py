@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class DynoProcess(Protocol):
 class Scheduler(Protocol):
     async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> DynoProcess:
         """Start a dyno; `on_line` receives each line it writes to stdout/stderr."""
+        ...
+
+    async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> Any:
+        """Start a one-off dyno with raw stdin/output descriptors (a pty when `tty`) for a client to drive."""
         ...
 
     def cleanup_orphans(self) -> int:

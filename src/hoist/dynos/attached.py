@@ -1,0 +1,115 @@
+"""An attached dyno on this machine: a process whose stdin and output are
+raw file descriptors for a client to drive (`hoist run`, `heroku run`),
+either through a pseudo-terminal or through plain pipes."""
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import struct
+import termios
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hoist.dynos.local import _start_time
+from hoist.dynos.scheduler import DynoSpec
+
+
+@dataclass
+class AttachedProcess:
+    """A running attached dyno. `fd_in` takes its stdin (None once closed); `fd_out` gives stdout+stderr.
+
+    With a pty both are the same master descriptor."""
+    proc: asyncio.subprocess.Process
+    fd_in: int | None
+    fd_out: int
+    tty: bool
+    pidfile: Path
+    _closed: set[int] = field(default_factory=set)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    async def wait(self) -> int:
+        rc = await self.proc.wait()
+        self.pidfile.unlink(missing_ok=True)
+        return rc
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close_stdin(self) -> None:
+        """EOF on the process's stdin (pipes only: with a pty the line discipline owns EOF)."""
+        if self.fd_in is not None and not self.tty:
+            self._close(self.fd_in)
+            self.fd_in = None
+
+    def close(self) -> None:
+        for fd in {self.fd_in, self.fd_out}:
+            if fd is not None:
+                self._close(fd)
+
+    def _close(self, fd: int) -> None:
+        if fd not in self._closed:
+            self._closed.add(fd)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _become_terminal_owner() -> None:
+    """In the child, after setsid: make stdin (the pty slave) the controlling terminal, so ^C sends SIGINT."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def set_winsize(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> AttachedProcess:
+    """Start `bash -c COMMAND` in its own session with a pty (tty=True) or pipes; record its pid file."""
+    if tty:
+        master, slave = os.openpty()
+        set_winsize(master, rows, cols)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "/bin/bash", "-c", spec.command, cwd=str(spec.cwd), env=spec.env,
+                stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                preexec_fn=_become_terminal_owner,
+            )
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)  # only the child holds the slave: the master then sees EOF (EIO) when it exits
+        fd_in: int | None = master
+        fd_out = master
+    else:
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "/bin/bash", "-c", spec.command, cwd=str(spec.cwd), env=spec.env,
+                stdin=in_r, stdout=out_w, stderr=out_w, start_new_session=True,
+            )
+        except BaseException:
+            os.close(in_w)
+            os.close(out_r)
+            raise
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+        fd_in, fd_out = in_w, out_r
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pidfile = run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
+    pidfile.write_text(f"{proc.pid} {_start_time(proc.pid) or ''}\n")
+    return AttachedProcess(proc, fd_in, fd_out, tty, pidfile)
