@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hoist.api.client_ip import client_ip
 from hoist.accounts.passwords import generate_password, hash_password, verify_password
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body
@@ -115,7 +116,7 @@ def _basic_password(header: str | None) -> tuple[str, str] | None:
 
 
 async def _password_login(request: Request, ctx: Ctx, email: str, password: str) -> User:
-    ip = request.client.host if request.client else "?"
+    ip = client_ip(request)
     keys = (f"email:{email}", f"ip:{ip}")
     wait = ctx.throttle.wait_for(*keys)
     if wait > 0:

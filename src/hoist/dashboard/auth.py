@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hoist.api.client_ip import client_ip
 from hoist.api.accounts import _password_login
 from hoist.api.context import Ctx
 from hoist.api.errors import ApiError
@@ -128,7 +129,7 @@ class Gate:
 
     def _token_login(self, request: Request, token: str) -> tuple[User, str | None]:
         throttle = self.ctx.throttle
-        key = f"dashboard-token:{request.client.host if request.client else '?'}"
+        key = f"dashboard-token:{client_ip(request)}"
         wait = throttle.wait_for(key)
         if wait > 0:
             raise ApiError(429, "rate_limit", f"Too many wrong tokens in a row; try again in {wait:.1f} s.")

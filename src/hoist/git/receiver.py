@@ -15,6 +15,7 @@ from typing import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hoist.api.client_ip import client_ip
 from hoist.api.streaming import DuplexStreamingResponse
 
 from hoist.git.cgi import cgi_environ, parse_cgi_headers
@@ -72,7 +73,7 @@ async def serve_git(request: Request, app: str, rest: str, user: User, repo_pare
     env = cgi_environ(
         method=request.method, path_info=f"/repo.git/{rest}", query=request.url.query, headers=headers,
         remote_user=user.email, project_root=repo_parent,
-        remote_addr=request.client.host if request.client else "127.0.0.1",
+        remote_addr=client_ip(request),
     )
     env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
     env["HOME"] = repo_parent
