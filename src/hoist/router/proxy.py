@@ -24,6 +24,7 @@ MAX_HEADERS = 64 * 1024
 MAX_BUFFERED = 1 << 20  # request body held while connecting, before pausing the client
 MAX_QUEUE = 8  # pipelined requests waiting, before pausing the client
 CONNECT_TIMEOUT = 5.0
+BODY_IDLE = 55.0  # Heroku's H28: a client that stops sending its request body
 PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_QUEUE = 1, 2, 4
 
 
@@ -48,6 +49,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.queue: deque[Request] = deque()
         self.req: Request | None = None  # being proxied
         self.upstream: Upstream | None = None
+        self.connecting: Upstream | None = None
+        self.out: list[bytes] | None = None  # corked client writes (see uncork)
         self.tunnel = False
         self.tunnel_pending: list[bytes] = []
         self.read_paused = 0
@@ -67,7 +70,14 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.nbytes = 0
         self.connect_s: float | None = None
         self.t_sent = 0.0
+        self.t_connect = 0.0
         self.timer: asyncio.TimerHandle | None = None
+        self.backends: tuple[Backend, ...] | list[Backend] = ()
+        self.bidx = 0
+        self.attempts = 0
+        self.retried = False
+        self.req_timeout: float | None = None
+        self.fail_code = "H10"
 
     # --- client transport events -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -102,6 +112,9 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             self._log_error("H27", "Client Request Interrupted", 499)
         if up is not None:
             up.abort()
+        conn, self.connecting = self.connecting, None
+        if conn is not None:
+            conn.abort()
         self._cancel_timer()
         self.req = None
         self.queue.clear()
@@ -174,7 +187,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             cur.upgrade = None
         cur.t0 = time.time()
         if self.req is None:
-            self.deadline = 0.0
+            self.deadline = 0.0 if cur.body_done else self.loop.time() + BODY_IDLE
             self._start(cur)
         else:
             self.queue.append(cur)
@@ -185,7 +198,10 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         cur = self.cur
         if cur is None:
             return
+        cur.body_seen = True
         up = self.upstream
+        if cur is self.req:
+            self.deadline = self.loop.time() + BODY_IDLE
         if cur is self.req and up is not None:
             if up.transport is not None:
                 up.transport.write(b"%x\r\n%b\r\n" % (len(body), body) if cur.chunked else body)
@@ -200,6 +216,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         if cur is None:
             return
         cur.body_done = True
+        if cur is self.req:
+            self.deadline = 0.0
         up = self.upstream
         if cur is self.req and up is not None and cur.chunked and up.transport is not None:
             up.transport.write(b"0\r\n\r\n")
@@ -233,7 +251,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
                 return None
             return self._error(pages.ERRORS["H10" if route.state == "crashed" else "H14"])
         start = self.router.next_index(route.name, len(backends))
-        return self._connect(list(backends), start, table.request_timeout)
+        return self._connect(backends, start, table.request_timeout)
 
     async def _wake_then_connect(self, req: Request, app: str) -> None:
         """Hold a request to a sleeping app until the platform has woken it (router/wake.py)."""
@@ -244,47 +262,95 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             return self._error(pages.ERRORS["H20"])
         self.app = route
         start = self.router.next_index(route.name, len(route.backends))
-        self._connect(list(route.backends), start, self.router.table.request_timeout)
+        self._connect(route.backends, start, self.router.table.request_timeout)
 
-    def _connect(self, backends: list[Backend], start: int, timeout: float | None) -> None:
-        pool = self.router.pool
-        b = backends[start]
-        up = pool.acquire((b.host, b.port))
-        if up is not None:
-            self.connect_s = 0.0
-            self._attach(up, b, timeout)
-        else:
-            self.loop.create_task(self._connect_slow(backends, start, timeout))
+    def _connect(self, backends: tuple[Backend, ...] | list[Backend], start: int,
+                 timeout: float | None) -> None:
+        """Send the request to backends[start], falling back to the others in turn."""
+        self.backends = backends
+        self.req_timeout = timeout
+        self.attempts = 0
+        self.retried = False
+        self.fail_code = "H10"
+        self._connect_to(start, pooled=True)
 
-    async def _connect_slow(self, backends: list[Backend], start: int,
-                            timeout: float | None) -> None:
-        req = self.req
-        n = len(backends)
-        code = "H10"
-        for i in range(n):
-            b = backends[(start + i) % n]
-            t = time.monotonic()
-            key = (b.host, b.port)
-            try:
-                async with asyncio.timeout(CONNECT_TIMEOUT):
-                    _, up = await self.loop.create_connection(
-                        lambda: Upstream(key, self.router.pool), b.host, b.port)
-            except (OSError, TimeoutError) as exc:
-                if isinstance(exc, TimeoutError):
-                    code = "H19"
-                self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
-                continue
-            if self.closed or self.req is not req:
-                up.close()
+    def _connect_to(self, i: int, pooled: bool) -> None:
+        b = self.backends[i]
+        self.bidx = i
+        key = (b.host, b.port)
+        if pooled:
+            up = self.router.pool.acquire(key, self.loop.time())
+            if up is not None:
+                self.connect_s = 0.0
+                self._attach(up)
                 return
-            self.connect_s = time.monotonic() - t
-            self._attach(up, b, timeout)
-            return
-        if not self.closed and self.req is req:
-            self._error(pages.ERRORS[code])
+        # Protocol callbacks, not a coroutine: connection_made calls upstream_connected.
+        up = Upstream(key, self.router.pool)
+        up.client = self  # type: ignore[assignment]
+        self.connecting = up
+        self.t_connect = time.monotonic()
+        self._cancel_timer()
+        self.timer = self.loop.call_later(CONNECT_TIMEOUT, self._on_connect_timeout)
+        up.connect(self.loop, b.host, b.port)
 
-    def _attach(self, up: Upstream, b: Backend, timeout: float | None) -> None:
+    def upstream_connected(self, up: Upstream) -> None:
+        if up is not self.connecting or self.closed or self.req is None:
+            up.abort()
+            return
+        self.connecting = None
+        self.connect_s = time.monotonic() - self.t_connect
+        self._attach(up)
+
+    def connect_failed(self, up: Upstream, exc: BaseException) -> None:
+        if up is not self.connecting:
+            return
+        self.connecting = None
+        b = self.backends[self.bidx]
+        self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
+        self._next_backend()
+
+    def _on_connect_timeout(self) -> None:
+        self.timer = None
+        up, self.connecting = self.connecting, None
+        if up is None:
+            return
+        up.abort()
+        b = self.backends[self.bidx]
+        self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} timed out "
+                         f"after {CONNECT_TIMEOUT:g}s")
+        self.fail_code = "H19"
+        self._next_backend()
+
+    def _next_backend(self) -> None:
+        self.attempts += 1
+        n = len(self.backends)
+        if self.closed or self.req is None:
+            return
+        if self.attempts < n:
+            self._connect_to((self.bidx + 1) % n, pooled=False)
+        else:
+            self._cancel_timer()
+            self._error(pages.ERRORS[self.fail_code])
+
+    def retry(self, up: Upstream) -> bool:
+        """Send again, once, a bodiless idempotent request whose backend closed before
+        answering (a stale pooled connection, a killed dyno's queued connection)."""
         req = self.req
+        if self.retried or req is None or not req.body_done or req.body_seen \
+                or req.chunked or req.method not in (b"GET", b"HEAD", b"OPTIONS"):
+            return False
+        self.retried = True
+        self.upstream = None
+        n = len(self.backends)
+        # A stale pooled connection: the same backend, freshly; else the next backend.
+        nxt = self.bidx if up.reused or n == 1 else (self.bidx + 1) % n
+        self._connect_to(nxt, pooled=False)
+        return True
+
+    def _attach(self, up: Upstream) -> None:
+        req = self.req
+        b = self.backends[self.bidx]
+        timeout = self.req_timeout
         assert req is not None and up.transport is not None
         self._cancel_timer()
         self.upstream = up
@@ -292,6 +358,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         up.client = self
         if self.write_paused:
             up.transport.pause_reading()
+        up.got_data = False
         router = self.router
         head = build_request_head(
             req.method, req.url, req.headers, client_ip=self.client_ip, proto=b"https" if self.tls else b"http",
@@ -310,8 +377,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         req.body = []
         req.buffered = 0
         self.resume_reading_for(PAUSE_BUFFER)
-        if req.expect and not req.body_done and self.transport is not None:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if req.expect and not req.body_done:
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.t_sent = time.monotonic()
         if timeout is not None:
             self.timer = self.loop.call_later(timeout, self._on_timeout)
@@ -324,7 +391,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         close = self.close_after or not req.body_done
         self.close_after = close
         if self.transport is not None:
-            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%b\r\n%b"
+            self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%b\r\n%b"
                                  % (len(body), b"Connection: close\r\n" if close else b"",
                                     b"" if req.method == b"HEAD" else body))
         self._finish()
@@ -343,8 +410,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         page = pages.render_response(err, close, req is not None and req.method == b"HEAD")
         self.nbytes += len(page)
         self.status = err.status
-        if self.transport is not None:
-            self.transport.write(page)
+        self.send(page)
         if err.code is not None:
             self._log_error(err.code, err.desc, err.status)
             self.app = None  # logged already
@@ -355,7 +421,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         if self.transport is None or self.closed:
             return
         if self.req is None or not self.head_sent:
-            self.transport.write(pages.render_response(err, True))
+            self.send(pages.render_response(err, True))
         self._close()
 
     def _finish(self) -> None:
@@ -375,17 +441,42 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         else:
             self.deadline = self.loop.time() + self.router.keepalive_timeout
 
+    def send(self, data: bytes) -> None:
+        """Write to the client, or add to the corked writes while an upstream read is handled."""
+        out = self.out
+        if out is not None:
+            out.append(data)
+        elif self.transport is not None:
+            self.transport.write(data)
+
+    def uncork(self) -> None:
+        """Write what one upstream read produced (head and small body) in one syscall."""
+        out, self.out = self.out, None
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
     def _close(self) -> None:
+        self.uncork()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
         self.req = None
 
     def on_deadline(self) -> None:
-        """Header trickle or idle keep-alive timed out: answer 408 if mid-head, close."""
-        if self.req is not None:
+        """Header trickle, idle keep-alive or a stalled request body (H28) timed out."""
+        req = self.req
+        if req is not None:
+            if req.body_done or self.tunnel:
+                return
+            up, self.upstream = self.upstream, None
+            if up is not None:
+                up.abort()
+            self._cancel_timer()
+            self._log_error("H28", "Client Connection Idle", 499)
+            if self.transport is not None:
+                self.transport.abort()
             return
-        if self.cur is not None and self.transport is not None:
-            self.transport.write(pages.render_response(pages.TIMEOUT, True))
+        if self.cur is not None:
+            self.send(pages.render_response(pages.TIMEOUT, True))
         self._close()
 
     def close_if_idle(self) -> None:

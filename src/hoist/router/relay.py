@@ -17,7 +17,7 @@ class Request:
     """A parsed request head and the part of its body not yet sent upstream."""
 
     __slots__ = ("method", "url", "headers", "host", "request_id", "keep_alive", "upgrade",
-                 "chunked", "expect", "body", "buffered", "body_done", "http10", "t0")
+                 "chunked", "expect", "body", "buffered", "body_done", "body_seen", "http10", "t0")
 
     def __init__(self) -> None:
         self.url = b""
@@ -30,6 +30,7 @@ class Request:
         self.body: list[bytes] = []
         self.buffered = 0
         self.body_done = True  # until a Content-Length or chunked framing says otherwise
+        self.body_seen = False  # some body arrived (a request with a body is never retried)
         self.method = b""
         self.keep_alive = True
         self.http10 = False
@@ -64,8 +65,9 @@ class ResponseRelay:
     def _log_error(self, code: str, desc: str, status: int) -> None: ...
     def _error(self, err: pages.RouterError, close: bool = False,
                keep_backend: bool = False) -> None: ...
-    async def _connect_slow(self, backends: list[Backend], start: int,
-                            timeout: float | None) -> None: ...
+    def send(self, data: bytes) -> None: ...
+    def uncork(self) -> None: ...
+    def retry(self, up: Upstream) -> bool: ...
 
     # --- upstream events ---------------------------------------------------------
     def response_head(self, up: Upstream, status: int, reason: bytes,
@@ -75,7 +77,7 @@ class ResponseRelay:
             return
         if 100 <= status < 200 and status != 101:
             if status != 100:  # the router already answered Expect itself
-                self.transport.write(build_response_head(status, reason, headers,
+                self.send(build_response_head(status, reason, headers,
                                                          chunked=False, close=False))
             return
         self._cancel_timer()
@@ -105,7 +107,7 @@ class ResponseRelay:
                                        close=self.close_after)
         self.head_sent = True
         self.nbytes += len(head)
-        self.transport.write(head)
+        self.send(head)
         if self.tunnel:
             self._log_info()
             pending, self.tunnel_pending = self.tunnel_pending, []
@@ -123,13 +125,13 @@ class ResponseRelay:
             return
         data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked_out else body
         self.nbytes += len(data)
-        self.transport.write(data)
+        self.send(data)
 
     def response_complete(self, up: Upstream) -> None:
         if self.tunnel or up is not self.upstream or not self.head_sent:
             return
-        if self.chunked_out and self.transport is not None:
-            self.transport.write(b"0\r\n\r\n")
+        if self.chunked_out:
+            self.send(b"0\r\n\r\n")
             self.nbytes += 5
         self.upstream = None
         req = self.req
@@ -149,18 +151,14 @@ class ResponseRelay:
             self._close()
             return
         if self.head_sent and self.until_close:
-            if self.chunked_out and self.transport is not None:
-                self.transport.write(b"0\r\n\r\n")
+            if self.chunked_out:
+                self.send(b"0\r\n\r\n")
                 self.nbytes += 5
             self._finish()
             return
         req = self.req
         if not self.head_sent:
-            if up.reused and req is not None and req.body_done and self.backend is not None \
-                    and not req.chunked and req.method in (b"GET", b"HEAD", b"OPTIONS"):
-                # A pooled connection the backend had already closed: retry once, fresh.
-                self.loop.create_task(self._connect_slow([self.backend], 0,
-                                                         self._timeout_for()))
+            if not up.got_data and self.retry(up):
                 return
             self._cancel_timer()
             self.close_after = True
@@ -168,11 +166,9 @@ class ResponseRelay:
             return
         self._log_error("H18", "Server Request Interrupted", self.status)
         self.req = None
+        self.uncork()
         if self.transport is not None:
             self.transport.abort()
-
-    def _timeout_for(self) -> float | None:
-        return self.router.table.request_timeout if self.app is not None else None
 
     def _on_timeout(self) -> None:
         self.timer = None
@@ -190,8 +186,8 @@ class ResponseRelay:
 
     # --- tunnels (Upgrade) -----------------------------------------------------------
     def tunnel_from_upstream(self, data: bytes) -> None:
-        if data and self.transport is not None:
-            self.transport.write(data)
+        if data:
+            self.send(data)
 
     def tunnel_from_client(self, data: bytes) -> None:
         up = self.upstream

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httptools
 
@@ -10,13 +10,16 @@ if TYPE_CHECKING:
     from hoist.router.proxy import ClientConnection
 
 Key = tuple[str, int]
+# Idle keep-alive connections older than this are not reused: backends close theirs
+# after a few seconds (gunicorn gthread: 2 s), and a request on a closing one is lost.
+MAX_IDLE_AGE = 1.0
 
 
 class Upstream(asyncio.Protocol):
     """One connection to a backend; hands parsed response events to its client."""
 
     __slots__ = ("key", "pool", "transport", "client", "parser", "closed", "idle_since",
-                 "reused", "tunnel", "_headers", "_reason")
+                 "reused", "tunnel", "got_data", "connecting", "_headers", "_reason")
 
     def __init__(self, key: Key, pool: Pool) -> None:
         self.key = key
@@ -28,27 +31,57 @@ class Upstream(asyncio.Protocol):
         self.idle_since = 0.0
         self.reused = False
         self.tunnel = False
+        self.got_data = False  # any response byte: a request is only retried before one
+        self.connecting: asyncio.Task[Any] | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._reason = b""
 
+    def connect(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> None:
+        """Start connecting; the client hears of success from connection_made (no await)."""
+        task = loop.create_task(loop.create_connection(lambda: self, host, port))
+        task.add_done_callback(self._connect_done)
+        self.connecting = task
+
+    def _connect_done(self, task: asyncio.Task[Any]) -> None:
+        self.connecting = None
+        if task.cancelled():
+            return  # the client gave up on it (timeout or client gone) and knows
+        exc = task.exception()
+        if exc is None:
+            return  # connection_made has handed it to the client already
+        self.closed = True
+        client, self.client = self.client, None
+        if client is not None:
+            client.connect_failed(self, exc)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        client = self.client
+        if client is not None:
+            client.upstream_connected(self)
+        else:
+            transport.close()
 
     def data_received(self, data: bytes) -> None:
         client = self.client
         if client is None:  # an idle pooled connection must stay silent
             self.close()
             return
+        self.got_data = True
         if self.tunnel:
             client.tunnel_from_upstream(data)
             return
+        # Everything one read produces goes to the client in one write (see ClientConnection.cork).
+        client.out = []
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             self.tunnel = True
+            client.uncork()
             client.tunnel_from_upstream(data[exc.args[0]:])
         except httptools.HttpParserError:
             self.close()  # connection_lost reports it to the client as H13/H18
+        client.uncork()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -99,22 +132,29 @@ class Upstream(asyncio.Protocol):
         self.client = None
         if self.transport is not None:
             self.transport.abort()
+        elif self.connecting is not None:
+            self.connecting.cancel()
 
 
 class Pool:
     """Idle keep-alive upstream connections per backend, reused newest first."""
 
-    def __init__(self, max_idle: int = 8, max_age: float = 20.0) -> None:
+    def __init__(self, max_idle: int = 8, max_age: float = MAX_IDLE_AGE) -> None:
         self.max_idle = max_idle
         self.max_age = max_age
         self.idle: dict[Key, list[Upstream]] = {}
 
-    def acquire(self, key: Key) -> Upstream | None:
+    def acquire(self, key: Key, now: float) -> Upstream | None:
+        """The newest idle connection to key that is young enough to trust, or None."""
         conns = self.idle.get(key)
         while conns:
             up = conns.pop()
+            if now - up.idle_since > self.max_age:
+                up.close()  # the backend may have closed it already (gunicorn gthread: 2 s)
+                continue
             if not up.closed and up.transport is not None and not up.transport.is_closing():
                 up.reused = True
+                up.got_data = False
                 return up
         return None
 
