@@ -3,6 +3,8 @@ from __future__ import annotations
 
 
 def _quote(value: str) -> str:
+    if '"' not in value and "\\" not in value:
+        return f'"{value}"'
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -71,7 +71,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.connect_s: float | None = None
         self.t_sent = 0.0
         self.t_connect = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer = 0.0
         self.backends: tuple[Backend, ...] | list[Backend] = ()
         self.bidx = 0
         self.attempts = 0
@@ -118,6 +118,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self._cancel_timer()
         self.req = None
         self.queue.clear()
+        self.parser = None  # type: ignore[assignment]  # break the cycle: freed by refcount
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -290,7 +291,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.connecting = up
         self.t_connect = time.monotonic()
         self._cancel_timer()
-        self.timer = self.loop.call_later(CONNECT_TIMEOUT, self._on_connect_timeout)
+        self._arm_timer(CONNECT_TIMEOUT)
         up.connect(self.loop, b.host, b.port)
 
     def upstream_connected(self, up: Upstream) -> None:
@@ -309,8 +310,15 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
         self._next_backend()
 
+    def on_timer(self) -> None:
+        """The connect or response wait armed by _arm_timer ran out."""
+        self._cancel_timer()
+        if self.connecting is not None:
+            self._on_connect_timeout()
+        else:
+            self._on_timeout()
+
     def _on_connect_timeout(self) -> None:
-        self.timer = None
         up, self.connecting = self.connecting, None
         if up is None:
             return
@@ -381,7 +389,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.t_sent = time.monotonic()
         if timeout is not None:
-            self.timer = self.loop.call_later(timeout, self._on_timeout)
+            self._arm_timer(timeout)
 
     def _acme_challenge(self, req: Request) -> bool:
         """Answer an ACME HTTP-01 challenge from the challenge dir; False if there is none."""

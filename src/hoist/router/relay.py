@@ -55,7 +55,7 @@ class ResponseRelay:
     nbytes: int
     tunnel: bool
     tunnel_pending: list[bytes]
-    timer: asyncio.TimerHandle | None
+    timer: float  # deadline (loop time) of the connect or response wait, checked by Router.tick
     router: Router
 
     # Provided by ClientConnection.
@@ -90,17 +90,14 @@ class ResponseRelay:
             if req.upgrade is not None:
                 self.close_after = True  # our parser is past the upgrade; no more requests
             no_body = req.method == b"HEAD" or status in (204, 304)
-            length = te = False
-            for name, _ in headers:
-                lname = name.lower()
-                length = length or lname == b"content-length"
-                te = te or lname == b"transfer-encoding"
-            if not no_body and not length:
-                self.until_close = not te
-                if req.http10:
-                    self.close_after = True
-                else:
-                    self.chunked_out = True
+            if not no_body:
+                lnames = {name.lower() for name, _ in headers}
+                if b"content-length" not in lnames:
+                    self.until_close = b"transfer-encoding" not in lnames
+                    if req.http10:
+                        self.close_after = True
+                    else:
+                        self.chunked_out = True
             if not req.body_done:
                 self.close_after = True
             head = build_response_head(status, reason, headers, chunked=self.chunked_out,
@@ -171,7 +168,6 @@ class ResponseRelay:
             self.transport.abort()
 
     def _on_timeout(self) -> None:
-        self.timer = None
         up, self.upstream = self.upstream, None
         if up is not None:
             up.abort()
@@ -179,10 +175,15 @@ class ResponseRelay:
             self.close_after = True
             self._error(pages.ERRORS["H12"], keep_backend=True)
 
+    def _arm_timer(self, seconds: float) -> None:
+        """Time out the current wait after seconds: cheaper than a loop timer per request."""
+        self.timer = self.loop.time() + seconds
+        self.router.waiting.add(self)  # type: ignore[arg-type]
+
     def _cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        if self.timer:
+            self.timer = 0.0
+            self.router.waiting.discard(self)  # type: ignore[arg-type]
 
     # --- tunnels (Upgrade) -----------------------------------------------------------
     def tunnel_from_upstream(self, data: bytes) -> None:
