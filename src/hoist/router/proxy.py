@@ -10,8 +10,7 @@ import httptools
 
 from hoist.router import pages
 from hoist.router.headers import build_request_head, choose_request_id
-from hoist.router.logline import format_line
-from hoist.router.table import AppRoute, Backend, PlatformRoute, normalize_host
+from hoist.router.table import AppRoute, Backend, PlatformRoute
 from hoist.router.relay import Request, ResponseRelay
 from hoist.router.upstream import Upstream
 from hoist.router.challenges import CHALLENGE_PREFIX, acme_response
@@ -505,11 +504,9 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.app = None  # exactly one line per request
         b = self.backend
         service = time.monotonic() - self.t_sent if self.t_sent else None
-        self.router.logs.write(format_line(
-            app.name, method=req.method.decode("latin-1"), path=req.url.decode("latin-1"),
-            host=normalize_host(req.host or b""),
-            request_id=(req.request_id or b"").decode("latin-1"),
-            fwd=self.fwd or self.client_ip, dyno=b.dyno if b else "",
-            connect=self.connect_s if b else None, service=service if b else None,
-            status=status, nbytes=self.nbytes, protocol="https" if self.tls else "http",
-            code=code, desc=desc))
+        # Formatted when the writer flushes, after this iteration's responses went out.
+        self.router.logs.write_entry((
+            app.name, req.method, req.url, req.host or b"", req.request_id or b"",
+            self.fwd or self.client_ip, b.dyno if b else "", self.connect_s if b else None,
+            service if b else None, status, self.nbytes, "https" if self.tls else "http",
+            code, desc))

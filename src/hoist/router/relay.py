@@ -67,7 +67,8 @@ class ResponseRelay:
                keep_backend: bool = False) -> None: ...
     def send(self, data: bytes) -> None: ...
     def uncork(self) -> None: ...
-    def retry(self, up: Upstream) -> bool: ...
+    def retry(self, up: Upstream) -> bool:
+        raise NotImplementedError
 
     # --- upstream events ---------------------------------------------------------
     def response_head(self, up: Upstream, status: int, reason: bytes,
@@ -130,6 +131,7 @@ class ResponseRelay:
         if self.chunked_out:
             self.send(b"0\r\n\r\n")
             self.nbytes += 5
+        self.uncork()  # the client gets its response before we close or log anything
         self.upstream = None
         req = self.req
         if up.parser.should_keep_alive() and req is not None and req.body_done \

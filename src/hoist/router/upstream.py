@@ -20,7 +20,7 @@ class Upstream(asyncio.Protocol):
     """One connection to a backend; hands parsed response events to its client."""
 
     __slots__ = ("key", "pool", "transport", "client", "parser", "closed", "idle_since",
-                 "reused", "tunnel", "got_data", "connecting", "loop", "_headers", "_reason")
+                 "reused", "tunnel", "got_data", "connecting", "_headers", "_reason")
 
     def __init__(self, key: Key, pool: Pool) -> None:
         self.key = key
@@ -34,7 +34,6 @@ class Upstream(asyncio.Protocol):
         self.tunnel = False
         self.got_data = False  # any response byte: a request is only retried before one
         self.connecting: Coroutine[Any, Any, Any] | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._reason = b""
 
@@ -43,7 +42,6 @@ class Upstream(asyncio.Protocol):
 
         The create_connection coroutine is stepped by its own futures' callbacks rather
         than wrapped in a Task: a Task per request costs more than the rest of the connect."""
-        self.loop = loop
         self.connecting = loop.create_connection(self._me, host, port)
         self._step(None)
 
@@ -68,7 +66,7 @@ class Upstream(asyncio.Protocol):
                 client.connect_failed(self, exc)
             return
         if waiting is None:  # a bare yield (sleep(0)): just run again soon
-            self.loop.call_soon(self._step, None)
+            asyncio.get_running_loop().call_soon(self._step, None)
         else:
             waiting.add_done_callback(self._step)
 
