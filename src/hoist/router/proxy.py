@@ -23,7 +23,6 @@ MAX_HEADERS = 64 * 1024
 MAX_BUFFERED = 1 << 20  # request body held while connecting, before pausing the client
 MAX_QUEUE = 8  # pipelined requests waiting, before pausing the client
 CONNECT_TIMEOUT = 5.0
-BODY_IDLE = 55.0  # Heroku's H28: a client that stops sending its request body
 PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_QUEUE = 1, 2, 4
 
 
@@ -187,7 +186,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             cur.upgrade = None
         cur.t0 = time.time()
         if self.req is None:
-            self.deadline = 0.0 if cur.body_done else self.loop.time() + BODY_IDLE
+            self.deadline = 0.0 if cur.body_done else self.loop.time() + self.router.body_timeout
             self._start(cur)
         else:
             self.queue.append(cur)
@@ -201,7 +200,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         cur.body_seen = True
         up = self.upstream
         if cur is self.req:
-            self.deadline = self.loop.time() + BODY_IDLE
+            self.deadline = self.loop.time() + self.router.body_timeout
         if cur is self.req and up is not None:
             if up.transport is not None:
                 up.transport.write(b"%x\r\n%b\r\n" % (len(body), body) if cur.chunked else body)

@@ -35,7 +35,7 @@ class Router:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, routes: Path, port: int, *,
                  header_timeout: float = 10.0, keepalive_timeout: float = 75.0,
-                 tls_port: int = 0, acme_dir: Path | None = None) -> None:
+                 body_timeout: float = 55.0, tls_port: int = 0, acme_dir: Path | None = None) -> None:
         self.loop = loop
         self.routes = routes
         self.port_bytes = str(port).encode()
@@ -44,6 +44,7 @@ class Router:
         self.certs: Certificates | None = None
         self.header_timeout = header_timeout
         self.keepalive_timeout = keepalive_timeout
+        self.body_timeout = body_timeout
         self.table = RouteTable()
         self.pool = Pool()
         self.logs = LogWriter(loop, sys.stdout.buffer)
@@ -98,13 +99,13 @@ class Router:
 
 
 async def serve(host: str, port: int, routes: Path, *, header_timeout: float = 10.0,
-                keepalive_timeout: float = 75.0, tls: TlsOptions | None = None,
-                acme_dir: Path | None = None) -> int:
+                keepalive_timeout: float = 75.0, body_timeout: float = 55.0,
+                tls: TlsOptions | None = None, acme_dir: Path | None = None) -> int:
     """Run the router until SIGTERM/SIGINT, then drain in-flight requests."""
     loop = asyncio.get_running_loop()
     router = Router(loop, routes, port, header_timeout=header_timeout,
-                    keepalive_timeout=keepalive_timeout, tls_port=tls.port if tls else 0,
-                    acme_dir=acme_dir)
+                    keepalive_timeout=keepalive_timeout, body_timeout=body_timeout,
+                    tls_port=tls.port if tls else 0, acme_dir=acme_dir)
     if tls is not None:
         router.certs = Certificates(tls.ca_dir, tls.cache_dir,
                                     lambda h: h in router.table.by_host, router.warn)
