@@ -116,7 +116,9 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self._cancel_timer()
         self.req = None
         self.queue.clear()
-        self.parser = None  # type: ignore[assignment]  # break the cycle: freed by refcount
+        # Break the parser and transport cycles: the connection is freed by refcounting.
+        self.parser = None  # type: ignore[assignment]
+        self.transport = None
 
     def pause_writing(self) -> None:
         self.write_paused = True
