@@ -25,6 +25,7 @@ def test_bodiless_get_retried_once_on_another_backend(start_router: Callable[...
     # Round robin starts at web.1 (the dead one): the GET is sent again to web.2.
     out = exchange(r, req("notes.localhost"))
     assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"two")
+    r.wait(lambda: bool(r.lines))
     kv = logs(r)[-1]
     assert kv["dyno"] == "web.2" and kv["status"] == "200" and "code" not in kv
     # A request with a body is never sent twice: web.1 is next again, and fails H13.

@@ -475,6 +475,9 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         if req is not None:
             if req.body_done or self.tunnel:
                 return
+            if self.read_paused:  # we stopped reading (backpressure): the client is not idle
+                self.deadline = self.loop.time() + self.router.body_timeout
+                return
             up, self.upstream = self.upstream, None
             if up is not None:
                 up.abort()
