@@ -11,6 +11,7 @@ import httptools
 from hoist.router import pages
 from hoist.router.headers import build_request_head, choose_request_id
 from hoist.router.table import AppRoute, Backend, PlatformRoute
+from hoist.router.dispatch import BackendDispatch
 from hoist.router.relay import Request, ResponseRelay
 from hoist.router.upstream import Upstream
 from hoist.router.challenges import CHALLENGE_PREFIX, acme_response
@@ -22,7 +23,6 @@ MAX_URL = 8 * 1024
 MAX_HEADERS = 64 * 1024
 MAX_BUFFERED = 1 << 20  # request body held while connecting, before pausing the client
 MAX_QUEUE = 8  # pipelined requests waiting, before pausing the client
-CONNECT_TIMEOUT = 5.0
 PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_QUEUE = 1, 2, 4
 
 
@@ -30,7 +30,7 @@ class _TooLarge(Exception):
     pass
 
 
-class ClientConnection(ResponseRelay, asyncio.Protocol):
+class ClientConnection(BackendDispatch, ResponseRelay, asyncio.Protocol):
     """Parses requests with httptools and proxies them one at a time, in order."""
 
     def __init__(self, router: Router, tls: bool = False) -> None:
@@ -264,96 +264,6 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.app = route
         start = self.router.next_index(route.name, len(route.backends))
         self._connect(route.backends, start, self.router.table.request_timeout)
-
-    def _connect(self, backends: tuple[Backend, ...] | list[Backend], start: int,
-                 timeout: float | None) -> None:
-        """Send the request to backends[start], falling back to the others in turn."""
-        self.backends = backends
-        self.req_timeout = timeout
-        self.attempts = 0
-        self.retried = False
-        self.fail_code = "H10"
-        self._connect_to(start, pooled=True)
-
-    def _connect_to(self, i: int, pooled: bool) -> None:
-        b = self.backends[i]
-        self.bidx = i
-        key = (b.host, b.port)
-        if pooled:
-            up = self.router.pool.acquire(key, self.loop.time())
-            if up is not None:
-                self.connect_s = 0.0
-                self._attach(up)
-                return
-        # Protocol callbacks, not a coroutine: connection_made calls upstream_connected.
-        up = Upstream(key, self.router.pool)
-        up.client = self  # type: ignore[assignment]
-        self.connecting = up
-        self.t_connect = time.monotonic()
-        self._cancel_timer()
-        self._arm_timer(CONNECT_TIMEOUT)
-        up.connect(self.loop, b.host, b.port)
-
-    def upstream_connected(self, up: Upstream) -> None:
-        if up is not self.connecting or self.closed or self.req is None:
-            up.abort()
-            return
-        self.connecting = None
-        self.connect_s = time.monotonic() - self.t_connect
-        self._attach(up)
-
-    def connect_failed(self, up: Upstream, exc: BaseException) -> None:
-        if up is not self.connecting:
-            return
-        self.connecting = None
-        b = self.backends[self.bidx]
-        self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
-        self._next_backend()
-
-    def on_timer(self) -> None:
-        """The connect or response wait armed by _arm_timer ran out."""
-        self._cancel_timer()
-        if self.connecting is not None:
-            self._on_connect_timeout()
-        else:
-            self._on_timeout()
-
-    def _on_connect_timeout(self) -> None:
-        up, self.connecting = self.connecting, None
-        if up is None:
-            return
-        up.abort()
-        b = self.backends[self.bidx]
-        self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} timed out "
-                         f"after {CONNECT_TIMEOUT:g}s")
-        self.fail_code = "H19"
-        self._next_backend()
-
-    def _next_backend(self) -> None:
-        self.attempts += 1
-        n = len(self.backends)
-        if self.closed or self.req is None:
-            return
-        if self.attempts < n:
-            self._connect_to((self.bidx + 1) % n, pooled=False)
-        else:
-            self._cancel_timer()
-            self._error(pages.ERRORS[self.fail_code])
-
-    def retry(self, up: Upstream) -> bool:
-        """Send again, once, a bodiless idempotent request whose backend closed before
-        answering (a stale pooled connection, a killed dyno's queued connection)."""
-        req = self.req
-        if self.retried or req is None or not req.body_done or req.body_seen \
-                or req.chunked or req.method not in (b"GET", b"HEAD", b"OPTIONS"):
-            return False
-        self.retried = True
-        self.upstream = None
-        n = len(self.backends)
-        # A stale pooled connection: the same backend, freshly; else the next backend.
-        nxt = self.bidx if up.reused or n == 1 else (self.bidx + 1) % n
-        self._connect_to(nxt, pooled=False)
-        return True
 
     def _attach(self, up: Upstream) -> None:
         req = self.req
