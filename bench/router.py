@@ -1,7 +1,10 @@
 """Benchmark: gunicorn direct vs through hoist's router vs through nginx (prints ratios).
 
-Run: /work/venv/bin/python bench/router.py [--rounds 3] [--seconds 5]
+Run: /work/venv/bin/python bench/router.py [--rounds 3] [--seconds 5] [--baseline REV] [--no-tls]
 Needs wrk and nginx on PATH. Not a test; everything listens on 127.0.0.1.
+--baseline REV also runs the router of git revision REV ("b0"): before/after in one run.
+CPU is user+sys seconds of the proxy's processes (nginx: master and workers) per
+1,000 requests, from /proc/PID/stat: steadier than req/s on a shared machine.
 """
 from __future__ import annotations
 
@@ -77,19 +80,42 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(port: int, seconds: int, host: str, scheme: str = "http",
-        conns: int = 32) -> tuple[float, float, float, int]:
-    """Run wrk once; return (requests/s, p50 ms, p99 ms, non-2xx + socket errors)."""
+def cpu_ticks(pids: list[int]) -> int:
+    """user+sys clock ticks used so far by pids."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wrk(port: int, seconds: int, host: str, scheme: str = "http", conns: int = 32,
+        pids: list[int] | None = None) -> tuple[float, float, float, int, float]:
+    """Run wrk once; return (requests/s, p50 ms, p99 ms, non-2xx + socket errors,
+    CPU ms of pids per 1,000 requests)."""
     threads = min(2, conns)
+    t0 = cpu_ticks(pids or [])
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-H", f"Host: {host}",
          f"{scheme}://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+    ticks = cpu_ticks(pids or []) - t0
+    n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu = ticks / os.sysconf("SC_CLK_TCK") * 1000 / max(n, 1) * 1000
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     errs = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|errors: connect|"
                                           r"read|write|timeout) (\d+)", out))
-    return rps, _ms(*p50.groups()), _ms(*p99.groups()), errs  # type: ignore[union-attr]
+    return rps, _ms(*p50.groups()), _ms(*p99.groups()), errs, cpu  # type: ignore[union-attr]
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of pid (gunicorn's workers, nginx's workers)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out += [int(c) for c in text]
+    return out
 
 
 def rss_kib(pid: int) -> int:
@@ -122,6 +148,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--baseline", metavar="REV", help="also bench the router of this git revision")
+    ap.add_argument("--no-tls", action="store_true", help="skip the HTTPS rows")
     args = ap.parse_args()
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,6 +168,18 @@ def main() -> None:
              "--ca-dir", str(d / "ca")], stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
         procs.append(router)
+        base: subprocess.Popen[bytes] | None = None
+        bport = free_port()
+        if args.baseline:
+            (d / "base").mkdir()
+            tar = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "src"],
+                                 capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(d / "base")], input=tar, check=True)
+            base = subprocess.Popen(
+                [sys.executable, "-m", "hoist.router", "--listen", f"127.0.0.1:{bport}",
+                 "--routes", str(d / "routes.json")], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(d / "base" / "src")))
+            procs.append(base)
         wait_port(rtls)  # the router has written its default certificate: nginx serves the same one
         cert = d / "ca" / "hosts" / "_default"
         (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, up=up, port=nport, tls_port=ntls,
@@ -147,35 +187,57 @@ def main() -> None:
         procs.append(subprocess.Popen(["nginx", "-p", str(d), "-c", str(d / "nginx.conf"),
                                        "-g", "daemon off;"], stderr=subprocess.DEVNULL))
         try:
-            for p in (up, rport, nport, ntls):
-                wait_port(p)
-            targets = {"a direct": (up, "http"), "b hoist": (rport, "http"), "c nginx": (nport, "http"),
-                       "d hoistTLS": (rtls, "https"), "e nginxTLS": (ntls, "https")}
-            results: dict[str, list[tuple[float, float, float, int]]] = {k: [] for k in targets}
+            for port in (up, rport, nport, ntls) + ((bport,) if base else ()):
+                wait_port(port)
+            gunicorn_pids = children(procs[0].pid)
+            nginx_pids = [procs[-1].pid, *children(procs[-1].pid)]
+            targets = {"a direct": (up, "http", gunicorn_pids)}
+            if base is not None:
+                targets["b0 before"] = (bport, "http", [base.pid])
+            targets.update({"b hoist": (rport, "http", [router.pid]),
+                            "c nginx": (nport, "http", nginx_pids)})
+            if not args.no_tls:
+                targets.update({"d hoistTLS": (rtls, "https", [router.pid]),
+                                "e nginxTLS": (ntls, "https", nginx_pids)})
+            results: dict[str, list[tuple[float, float, float, int, float]]] = {k: [] for k in targets}
             for rnd in range(args.rounds):
-                for name, (port, scheme) in targets.items():
-                    res = wrk(port, args.seconds, "hello.localhost", scheme)
+                for name, (port, scheme, pids) in targets.items():
+                    res = wrk(port, args.seconds, "hello.localhost", scheme, pids=pids)
                     results[name].append(res)
-                    print(f"round {rnd + 1} {name:9s} {res[0]:9.0f} req/s  p50 {res[1]:6.2f} ms"
-                          f"  p99 {res[2]:6.2f} ms  errors {res[3]}", flush=True)
-            med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
-                       statistics.median(r[2] for r in v)) for k, v in results.items()}
-            print("\nmedians (wrk -t2 -c32, gunicorn -w 2 sync, 2 cores shared by everything)")
-            for k, (rps, p50, p99) in med.items():
-                print(f"  {k:9s} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+                    print(f"round {rnd + 1} {name:10s} {res[0]:9.0f} req/s  p50 {res[1]:6.2f} ms"
+                          f"  p99 {res[2]:6.2f} ms  errors {res[3]}  cpu {res[4]:5.0f} ms/1k",
+                          flush=True)
+            med = {k: tuple(statistics.median(r[i] for r in v) for i in (0, 1, 2, 4))
+                   for k, v in results.items()}
+            print("\nmedians (wrk -t2 -c32, gunicorn -w 2 sync, 2 cores shared by everything);"
+                  "\ncpu = user+sys ms per 1,000 requests of the proxy (of gunicorn for direct)")
+            for k, (rps, p50, p99, cpu) in med.items():
+                print(f"  {k:10s} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+                      f"  cpu {cpu:5.0f} ms/1k")
             a = med["a direct"][0]
+            if base is not None:
+                print(f"ratio b0/a (before/direct) throughput {med['b0 before'][0] / a:.2f}")
             print(f"ratio b/a (hoist/direct) throughput {med['b hoist'][0] / a:.2f}")
             print(f"ratio c/a (nginx/direct) throughput {med['c nginx'][0] / a:.2f}")
             print(f"ratio b/c (hoist/nginx)  throughput {med['b hoist'][0] / med['c nginx'][0]:.2f}")
-            print(f"ratio d/a (hoist TLS/direct) throughput {med['d hoistTLS'][0] / a:.2f}")
-            print(f"ratio e/a (nginx TLS/direct) throughput {med['e nginxTLS'][0] / a:.2f}")
-            print(f"ratio d/e (hoist TLS/nginx TLS) throughput {med['d hoistTLS'][0] / med['e nginxTLS'][0]:.2f}")
-            low = {k: statistics.median(wrk(port, 2, "hello.localhost", "http", conns=1)[1]
-                                        for _ in range(args.rounds))
-                   for k, port in (("direct", up), ("hoist", rport), ("nginx", nport))}
-            print(f"low load (1 connection) p50: direct {low['direct']:.3f} ms, hoist {low['hoist']:.3f} ms "
-                  f"(+{low['hoist'] - low['direct']:.3f}), nginx {low['nginx']:.3f} ms "
-                  f"(+{low['nginx'] - low['direct']:.3f})")
+            print(f"cpu per 1k requests: hoist {med['b hoist'][3]:.0f} ms, nginx "
+                  f"{med['c nginx'][3]:.0f} ms (hoist/nginx {med['b hoist'][3] / med['c nginx'][3]:.2f})")
+            if not args.no_tls:
+                print(f"ratio d/a (hoist TLS/direct) throughput {med['d hoistTLS'][0] / a:.2f}")
+                print(f"ratio e/a (nginx TLS/direct) throughput {med['e nginxTLS'][0] / a:.2f}")
+                print(f"ratio d/e (hoist TLS/nginx TLS) throughput "
+                      f"{med['d hoistTLS'][0] / med['e nginxTLS'][0]:.2f}")
+            lows = [("direct", up), ("hoist", rport), ("nginx", nport)]
+            if base is not None:
+                lows.append(("before", bport))
+            samples: dict[str, list[float]] = {k: [] for k, _ in lows}
+            for _ in range(args.rounds):  # alternating, like the throughput rounds
+                for k, port in lows:
+                    samples[k].append(wrk(port, 2, "hello.localhost", "http", conns=1)[1])
+            low = {k: statistics.median(v) for k, v in samples.items()}
+            print("low load (1 connection) p50: " + ", ".join(
+                f"{k} {v:.3f} ms" + ("" if k == "direct" else f" (+{v - low['direct']:.3f})")
+                for k, v in low.items()))
             before, after = idle_rss(router.pid, rport)
             print(f"router RSS: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB with 1000 "
                   f"idle keep-alive connections ({(after - before) / 1000:.1f} KiB each)")

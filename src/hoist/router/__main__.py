@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds a client may take to send request headers")
     ap.add_argument("--keepalive-timeout", type=float, default=75.0,
                     help="seconds an idle client keep-alive connection is kept")
+    ap.add_argument("--body-timeout", type=float, default=55.0,
+                    help="seconds a client may pause while sending a request body (H28)")
     ap.add_argument("--tls-listen", help="host:port for HTTPS (needs --ca-dir)")
     ap.add_argument("--ca-dir", type=Path, help="hoist's local CA (ca.pem, ca-key.pem); "
                     "signs certificates for routed hosts that have none installed")
@@ -45,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         uvloop = None  # type: ignore[assignment]
     coro = serve(host, port, args.routes, header_timeout=args.header_timeout,
-                 keepalive_timeout=args.keepalive_timeout, tls=tls, acme_dir=args.acme_dir)
+                 keepalive_timeout=args.keepalive_timeout, body_timeout=args.body_timeout,
+                 tls=tls, acme_dir=args.acme_dir)
     if uvloop is not None:
         return uvloop.run(coro)
     return asyncio.run(coro)

@@ -1,8 +1,12 @@
 """Heroku-style router log lines, one per app request (pure)."""
 from __future__ import annotations
 
+from hoist.router.table import normalize_host
+
 
 def _quote(value: str) -> str:
+    if '"' not in value and "\\" not in value:
+        return f'"{value}"'
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -23,6 +27,20 @@ def format_line(
         f"connect={_ms(connect)} service={_ms(service)} status={status} "
         f"bytes={nbytes} protocol={protocol}\n"
     )
+
+
+LogEntry = tuple[str, bytes, bytes, bytes, bytes, str, str, "float | None", "float | None", int,
+                 int, str, "str | None", "str | None"]
+
+
+def format_entry(e: LogEntry) -> str:
+    """format_line for a tuple the proxy captured: (app, method, path, raw host,
+    request id, fwd, dyno, connect, service, status, bytes, protocol, code, desc)."""
+    return format_line(
+        e[0], method=e[1].decode("latin-1"), path=e[2].decode("latin-1"),
+        host=normalize_host(e[3]), request_id=e[4].decode("latin-1"), fwd=e[5], dyno=e[6],
+        connect=e[7], service=e[8], status=e[9], nbytes=e[10], protocol=e[11], code=e[12],
+        desc=e[13])
 
 
 def parse_message(message: str) -> dict[str, str]:

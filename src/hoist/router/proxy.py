@@ -10,8 +10,8 @@ import httptools
 
 from hoist.router import pages
 from hoist.router.headers import build_request_head, choose_request_id
-from hoist.router.logline import format_line
-from hoist.router.table import AppRoute, Backend, PlatformRoute, normalize_host
+from hoist.router.table import AppRoute, Backend, PlatformRoute
+from hoist.router.dispatch import BackendDispatch
 from hoist.router.relay import Request, ResponseRelay
 from hoist.router.upstream import Upstream
 from hoist.router.challenges import CHALLENGE_PREFIX, acme_response
@@ -23,7 +23,6 @@ MAX_URL = 8 * 1024
 MAX_HEADERS = 64 * 1024
 MAX_BUFFERED = 1 << 20  # request body held while connecting, before pausing the client
 MAX_QUEUE = 8  # pipelined requests waiting, before pausing the client
-CONNECT_TIMEOUT = 5.0
 PAUSE_UPSTREAM, PAUSE_BUFFER, PAUSE_QUEUE = 1, 2, 4
 
 
@@ -31,7 +30,7 @@ class _TooLarge(Exception):
     pass
 
 
-class ClientConnection(ResponseRelay, asyncio.Protocol):
+class ClientConnection(BackendDispatch, ResponseRelay, asyncio.Protocol):
     """Parses requests with httptools and proxies them one at a time, in order."""
 
     def __init__(self, router: Router, tls: bool = False) -> None:
@@ -48,6 +47,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.queue: deque[Request] = deque()
         self.req: Request | None = None  # being proxied
         self.upstream: Upstream | None = None
+        self.connecting: Upstream | None = None
+        self.out: list[bytes] | None = None  # corked client writes (see uncork)
         self.tunnel = False
         self.tunnel_pending: list[bytes] = []
         self.read_paused = 0
@@ -67,7 +68,14 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.nbytes = 0
         self.connect_s: float | None = None
         self.t_sent = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+        self.t_connect = 0.0
+        self.timer = 0.0
+        self.backends: tuple[Backend, ...] | list[Backend] = ()
+        self.bidx = 0
+        self.attempts = 0
+        self.retried = False
+        self.req_timeout: float | None = None
+        self.fail_code = "H10"
 
     # --- client transport events -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -102,9 +110,15 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             self._log_error("H27", "Client Request Interrupted", 499)
         if up is not None:
             up.abort()
+        conn, self.connecting = self.connecting, None
+        if conn is not None:
+            conn.abort()
         self._cancel_timer()
         self.req = None
         self.queue.clear()
+        # Break the parser and transport cycles: the connection is freed by refcounting.
+        self.parser = None  # type: ignore[assignment]
+        self.transport = None
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -174,7 +188,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             cur.upgrade = None
         cur.t0 = time.time()
         if self.req is None:
-            self.deadline = 0.0
+            self.deadline = 0.0 if cur.body_done else self.loop.time() + self.router.body_timeout
             self._start(cur)
         else:
             self.queue.append(cur)
@@ -185,7 +199,10 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         cur = self.cur
         if cur is None:
             return
+        cur.body_seen = True
         up = self.upstream
+        if cur is self.req:
+            self.deadline = self.loop.time() + self.router.body_timeout
         if cur is self.req and up is not None:
             if up.transport is not None:
                 up.transport.write(b"%x\r\n%b\r\n" % (len(body), body) if cur.chunked else body)
@@ -200,6 +217,8 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         if cur is None:
             return
         cur.body_done = True
+        if cur is self.req:
+            self.deadline = 0.0
         up = self.upstream
         if cur is self.req and up is not None and cur.chunked and up.transport is not None:
             up.transport.write(b"0\r\n\r\n")
@@ -233,7 +252,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
                 return None
             return self._error(pages.ERRORS["H10" if route.state == "crashed" else "H14"])
         start = self.router.next_index(route.name, len(backends))
-        return self._connect(list(backends), start, table.request_timeout)
+        return self._connect(backends, start, table.request_timeout)
 
     async def _wake_then_connect(self, req: Request, app: str) -> None:
         """Hold a request to a sleeping app until the platform has woken it (router/wake.py)."""
@@ -244,47 +263,12 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
             return self._error(pages.ERRORS["H20"])
         self.app = route
         start = self.router.next_index(route.name, len(route.backends))
-        self._connect(list(route.backends), start, self.router.table.request_timeout)
+        self._connect(route.backends, start, self.router.table.request_timeout)
 
-    def _connect(self, backends: list[Backend], start: int, timeout: float | None) -> None:
-        pool = self.router.pool
-        b = backends[start]
-        up = pool.acquire((b.host, b.port))
-        if up is not None:
-            self.connect_s = 0.0
-            self._attach(up, b, timeout)
-        else:
-            self.loop.create_task(self._connect_slow(backends, start, timeout))
-
-    async def _connect_slow(self, backends: list[Backend], start: int,
-                            timeout: float | None) -> None:
+    def _attach(self, up: Upstream) -> None:
         req = self.req
-        n = len(backends)
-        code = "H10"
-        for i in range(n):
-            b = backends[(start + i) % n]
-            t = time.monotonic()
-            key = (b.host, b.port)
-            try:
-                async with asyncio.timeout(CONNECT_TIMEOUT):
-                    _, up = await self.loop.create_connection(
-                        lambda: Upstream(key, self.router.pool), b.host, b.port)
-            except (OSError, TimeoutError) as exc:
-                if isinstance(exc, TimeoutError):
-                    code = "H19"
-                self.router.warn(f"connect to {b.dyno} at {b.host}:{b.port} failed: {exc!r}")
-                continue
-            if self.closed or self.req is not req:
-                up.close()
-                return
-            self.connect_s = time.monotonic() - t
-            self._attach(up, b, timeout)
-            return
-        if not self.closed and self.req is req:
-            self._error(pages.ERRORS[code])
-
-    def _attach(self, up: Upstream, b: Backend, timeout: float | None) -> None:
-        req = self.req
+        b = self.backends[self.bidx]
+        timeout = self.req_timeout
         assert req is not None and up.transport is not None
         self._cancel_timer()
         self.upstream = up
@@ -292,6 +276,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         up.client = self
         if self.write_paused:
             up.transport.pause_reading()
+        up.got_data = False
         router = self.router
         head = build_request_head(
             req.method, req.url, req.headers, client_ip=self.client_ip, proto=b"https" if self.tls else b"http",
@@ -310,11 +295,11 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         req.body = []
         req.buffered = 0
         self.resume_reading_for(PAUSE_BUFFER)
-        if req.expect and not req.body_done and self.transport is not None:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if req.expect and not req.body_done:
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.t_sent = time.monotonic()
         if timeout is not None:
-            self.timer = self.loop.call_later(timeout, self._on_timeout)
+            self._arm_timer(timeout)
 
     def _acme_challenge(self, req: Request) -> bool:
         """Answer an ACME HTTP-01 challenge from the challenge dir; False if there is none."""
@@ -324,7 +309,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         close = self.close_after or not req.body_done
         self.close_after = close
         if self.transport is not None:
-            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%b\r\n%b"
+            self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%b\r\n%b"
                                  % (len(body), b"Connection: close\r\n" if close else b"",
                                     b"" if req.method == b"HEAD" else body))
         self._finish()
@@ -343,8 +328,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         page = pages.render_response(err, close, req is not None and req.method == b"HEAD")
         self.nbytes += len(page)
         self.status = err.status
-        if self.transport is not None:
-            self.transport.write(page)
+        self.send(page)
         if err.code is not None:
             self._log_error(err.code, err.desc, err.status)
             self.app = None  # logged already
@@ -355,7 +339,7 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         if self.transport is None or self.closed:
             return
         if self.req is None or not self.head_sent:
-            self.transport.write(pages.render_response(err, True))
+            self.send(pages.render_response(err, True))
         self._close()
 
     def _finish(self) -> None:
@@ -375,17 +359,45 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         else:
             self.deadline = self.loop.time() + self.router.keepalive_timeout
 
+    def send(self, data: bytes) -> None:
+        """Write to the client, or add to the corked writes while an upstream read is handled."""
+        out = self.out
+        if out is not None:
+            out.append(data)
+        elif self.transport is not None:
+            self.transport.write(data)
+
+    def uncork(self) -> None:
+        """Write what one upstream read produced (head and small body) in one syscall."""
+        out, self.out = self.out, None
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
     def _close(self) -> None:
+        self.uncork()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
         self.req = None
 
     def on_deadline(self) -> None:
-        """Header trickle or idle keep-alive timed out: answer 408 if mid-head, close."""
-        if self.req is not None:
+        """Header trickle, idle keep-alive or a stalled request body (H28) timed out."""
+        req = self.req
+        if req is not None:
+            if req.body_done or self.tunnel:
+                return
+            if self.read_paused:  # we stopped reading (backpressure): the client is not idle
+                self.deadline = self.loop.time() + self.router.body_timeout
+                return
+            up, self.upstream = self.upstream, None
+            if up is not None:
+                up.abort()
+            self._cancel_timer()
+            self._log_error("H28", "Client Connection Idle", 499)
+            if self.transport is not None:
+                self.transport.abort()
             return
-        if self.cur is not None and self.transport is not None:
-            self.transport.write(pages.render_response(pages.TIMEOUT, True))
+        if self.cur is not None:
+            self.send(pages.render_response(pages.TIMEOUT, True))
         self._close()
 
     def close_if_idle(self) -> None:
@@ -406,11 +418,9 @@ class ClientConnection(ResponseRelay, asyncio.Protocol):
         self.app = None  # exactly one line per request
         b = self.backend
         service = time.monotonic() - self.t_sent if self.t_sent else None
-        self.router.logs.write(format_line(
-            app.name, method=req.method.decode("latin-1"), path=req.url.decode("latin-1"),
-            host=normalize_host(req.host or b""),
-            request_id=(req.request_id or b"").decode("latin-1"),
-            fwd=self.fwd or self.client_ip, dyno=b.dyno if b else "",
-            connect=self.connect_s if b else None, service=service if b else None,
-            status=status, nbytes=self.nbytes, protocol="https" if self.tls else "http",
-            code=code, desc=desc))
+        # Formatted when the writer flushes, after this iteration's responses went out.
+        self.router.logs.write_entry((
+            app.name, req.method, req.url, req.host or b"", req.request_id or b"",
+            self.fwd or self.client_ip, b.dyno if b else "", self.connect_s if b else None,
+            service if b else None, status, self.nbytes, "https" if self.tls else "http",
+            code, desc))

@@ -17,7 +17,7 @@ class Request:
     """A parsed request head and the part of its body not yet sent upstream."""
 
     __slots__ = ("method", "url", "headers", "host", "request_id", "keep_alive", "upgrade",
-                 "chunked", "expect", "body", "buffered", "body_done", "http10", "t0")
+                 "chunked", "expect", "body", "buffered", "body_done", "body_seen", "http10", "t0")
 
     def __init__(self) -> None:
         self.url = b""
@@ -30,6 +30,7 @@ class Request:
         self.body: list[bytes] = []
         self.buffered = 0
         self.body_done = True  # until a Content-Length or chunked framing says otherwise
+        self.body_seen = False  # some body arrived (a request with a body is never retried)
         self.method = b""
         self.keep_alive = True
         self.http10 = False
@@ -54,7 +55,7 @@ class ResponseRelay:
     nbytes: int
     tunnel: bool
     tunnel_pending: list[bytes]
-    timer: asyncio.TimerHandle | None
+    timer: float  # deadline (loop time) of the connect or response wait, checked by Router.tick
     router: Router
 
     # Provided by ClientConnection.
@@ -64,8 +65,10 @@ class ResponseRelay:
     def _log_error(self, code: str, desc: str, status: int) -> None: ...
     def _error(self, err: pages.RouterError, close: bool = False,
                keep_backend: bool = False) -> None: ...
-    async def _connect_slow(self, backends: list[Backend], start: int,
-                            timeout: float | None) -> None: ...
+    def send(self, data: bytes) -> None: ...
+    def uncork(self) -> None: ...
+    if TYPE_CHECKING:  # provided by BackendDispatch
+        def retry(self, up: Upstream) -> bool: ...
 
     # --- upstream events ---------------------------------------------------------
     def response_head(self, up: Upstream, status: int, reason: bytes,
@@ -75,7 +78,7 @@ class ResponseRelay:
             return
         if 100 <= status < 200 and status != 101:
             if status != 100:  # the router already answered Expect itself
-                self.transport.write(build_response_head(status, reason, headers,
+                self.send(build_response_head(status, reason, headers,
                                                          chunked=False, close=False))
             return
         self._cancel_timer()
@@ -88,24 +91,21 @@ class ResponseRelay:
             if req.upgrade is not None:
                 self.close_after = True  # our parser is past the upgrade; no more requests
             no_body = req.method == b"HEAD" or status in (204, 304)
-            length = te = False
-            for name, _ in headers:
-                lname = name.lower()
-                length = length or lname == b"content-length"
-                te = te or lname == b"transfer-encoding"
-            if not no_body and not length:
-                self.until_close = not te
-                if req.http10:
-                    self.close_after = True
-                else:
-                    self.chunked_out = True
+            if not no_body:
+                lnames = {name.lower() for name, _ in headers}
+                if b"content-length" not in lnames:
+                    self.until_close = b"transfer-encoding" not in lnames
+                    if req.http10:
+                        self.close_after = True
+                    else:
+                        self.chunked_out = True
             if not req.body_done:
                 self.close_after = True
             head = build_response_head(status, reason, headers, chunked=self.chunked_out,
                                        close=self.close_after)
         self.head_sent = True
         self.nbytes += len(head)
-        self.transport.write(head)
+        self.send(head)
         if self.tunnel:
             self._log_info()
             pending, self.tunnel_pending = self.tunnel_pending, []
@@ -123,14 +123,15 @@ class ResponseRelay:
             return
         data = b"%x\r\n%b\r\n" % (len(body), body) if self.chunked_out else body
         self.nbytes += len(data)
-        self.transport.write(data)
+        self.send(data)
 
     def response_complete(self, up: Upstream) -> None:
         if self.tunnel or up is not self.upstream or not self.head_sent:
             return
-        if self.chunked_out and self.transport is not None:
-            self.transport.write(b"0\r\n\r\n")
+        if self.chunked_out:
+            self.send(b"0\r\n\r\n")
             self.nbytes += 5
+        self.uncork()  # the client gets its response before we close or log anything
         self.upstream = None
         req = self.req
         if up.parser.should_keep_alive() and req is not None and req.body_done \
@@ -149,18 +150,14 @@ class ResponseRelay:
             self._close()
             return
         if self.head_sent and self.until_close:
-            if self.chunked_out and self.transport is not None:
-                self.transport.write(b"0\r\n\r\n")
+            if self.chunked_out:
+                self.send(b"0\r\n\r\n")
                 self.nbytes += 5
             self._finish()
             return
         req = self.req
         if not self.head_sent:
-            if up.reused and req is not None and req.body_done and self.backend is not None \
-                    and not req.chunked and req.method in (b"GET", b"HEAD", b"OPTIONS"):
-                # A pooled connection the backend had already closed: retry once, fresh.
-                self.loop.create_task(self._connect_slow([self.backend], 0,
-                                                         self._timeout_for()))
+            if not up.got_data and self.retry(up):
                 return
             self._cancel_timer()
             self.close_after = True
@@ -168,14 +165,11 @@ class ResponseRelay:
             return
         self._log_error("H18", "Server Request Interrupted", self.status)
         self.req = None
+        self.uncork()
         if self.transport is not None:
             self.transport.abort()
 
-    def _timeout_for(self) -> float | None:
-        return self.router.table.request_timeout if self.app is not None else None
-
     def _on_timeout(self) -> None:
-        self.timer = None
         up, self.upstream = self.upstream, None
         if up is not None:
             up.abort()
@@ -183,15 +177,20 @@ class ResponseRelay:
             self.close_after = True
             self._error(pages.ERRORS["H12"], keep_backend=True)
 
+    def _arm_timer(self, seconds: float) -> None:
+        """Time out the current wait after seconds: cheaper than a loop timer per request."""
+        self.timer = self.loop.time() + seconds
+        self.router.waiting.add(self)  # type: ignore[arg-type]
+
     def _cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        if self.timer:
+            self.timer = 0.0
+            self.router.waiting.discard(self)  # type: ignore[arg-type]
 
     # --- tunnels (Upgrade) -----------------------------------------------------------
     def tunnel_from_upstream(self, data: bytes) -> None:
-        if data and self.transport is not None:
-            self.transport.write(data)
+        if data:
+            self.send(data)
 
     def tunnel_from_client(self, data: bytes) -> None:
         up = self.upstream

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import httptools
 
@@ -10,13 +11,16 @@ if TYPE_CHECKING:
     from hoist.router.proxy import ClientConnection
 
 Key = tuple[str, int]
+# Idle keep-alive connections older than this are not reused: backends close theirs
+# after a few seconds (gunicorn gthread: 2 s), and a request on a closing one is lost.
+MAX_IDLE_AGE = 1.0
 
 
 class Upstream(asyncio.Protocol):
     """One connection to a backend; hands parsed response events to its client."""
 
     __slots__ = ("key", "pool", "transport", "client", "parser", "closed", "idle_since",
-                 "reused", "tunnel", "_headers", "_reason")
+                 "reused", "tunnel", "got_data", "connecting", "_headers", "_reason")
 
     def __init__(self, key: Key, pool: Pool) -> None:
         self.key = key
@@ -28,27 +32,72 @@ class Upstream(asyncio.Protocol):
         self.idle_since = 0.0
         self.reused = False
         self.tunnel = False
+        self.got_data = False  # any response byte: a request is only retried before one
+        self.connecting: Coroutine[Any, Any, Any] | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._reason = b""
 
+    def connect(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> None:
+        """Start connecting; the client hears of success from connection_made.
+
+        The create_connection coroutine is stepped by its own futures' callbacks rather
+        than wrapped in a Task: a Task per request costs more than the rest of the connect."""
+        self.connecting = loop.create_connection(self._me, host, port)
+        self._step(None)
+
+    def _me(self) -> Upstream:
+        return self
+
+    def _step(self, _fut: object) -> None:
+        coro = self.connecting
+        if coro is None:
+            return
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            self.connecting = None  # connected: connection_made has run already
+            return
+        except Exception as exc:  # OSError and friends: the connect failed
+            self.connecting = None
+            self.closed = True
+            self._free()
+            client, self.client = self.client, None
+            if client is not None:
+                client.connect_failed(self, exc)
+            return
+        if waiting is None:  # a bare yield (sleep(0)): just run again soon
+            asyncio.get_running_loop().call_soon(self._step, None)
+        else:
+            waiting.add_done_callback(self._step)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        client = self.client
+        if client is not None:
+            client.upstream_connected(self)
+        else:
+            transport.close()
 
     def data_received(self, data: bytes) -> None:
         client = self.client
         if client is None:  # an idle pooled connection must stay silent
             self.close()
             return
+        self.got_data = True
         if self.tunnel:
             client.tunnel_from_upstream(data)
             return
+        # Everything one read produces goes to the client in one write (see ClientConnection.cork).
+        client.out = []
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             self.tunnel = True
+            client.uncork()
             client.tunnel_from_upstream(data[exc.args[0]:])
         except httptools.HttpParserError:
             self.close()  # connection_lost reports it to the client as H13/H18
+        client.uncork()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -56,6 +105,14 @@ class Upstream(asyncio.Protocol):
         client, self.client = self.client, None
         if client is not None:
             client.upstream_lost(self)
+        self._free()
+
+    def _free(self) -> None:
+        # The parser holds our bound methods: break the cycle so refcounting frees both
+        # now (cyclic garbage per request made the GC a tenth of the router's CPU).
+        self.parser = None  # type: ignore[assignment]
+        self.transport = None
+        self._headers = []
 
     def pause_writing(self) -> None:
         if self.client is not None:
@@ -99,22 +156,30 @@ class Upstream(asyncio.Protocol):
         self.client = None
         if self.transport is not None:
             self.transport.abort()
+        coro, self.connecting = self.connecting, None
+        if coro is not None:
+            coro.close()  # create_connection closes its half-made transport
 
 
 class Pool:
     """Idle keep-alive upstream connections per backend, reused newest first."""
 
-    def __init__(self, max_idle: int = 8, max_age: float = 20.0) -> None:
+    def __init__(self, max_idle: int = 8, max_age: float = MAX_IDLE_AGE) -> None:
         self.max_idle = max_idle
         self.max_age = max_age
         self.idle: dict[Key, list[Upstream]] = {}
 
-    def acquire(self, key: Key) -> Upstream | None:
+    def acquire(self, key: Key, now: float) -> Upstream | None:
+        """The newest idle connection to key that is young enough to trust, or None."""
         conns = self.idle.get(key)
         while conns:
             up = conns.pop()
+            if now - up.idle_since > self.max_age:
+                up.close()  # the backend may have closed it already (gunicorn gthread: 2 s)
+                continue
             if not up.closed and up.transport is not None and not up.transport.is_closing():
                 up.reused = True
+                up.got_data = False
                 return up
         return None
 
