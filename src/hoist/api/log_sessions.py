@@ -84,7 +84,9 @@ async def stream(request: Request, ctx: Ctx, user: None) -> Response:
 
     def fmt(line: LogLine) -> str:
         text = line.render()
-        return f"data: {text}\n\n" if sse else text + "\n"
+        if sse:  # one event per log line; a newline inside it continues the same event
+            return "data: " + text.replace("\r", "").replace("\n", "\ndata: ") + "\n\n"
+        return text + "\n"
 
     def wanted(line: LogLine) -> bool:
         return matches(line, source=session.source, dyno=session.dyno)
@@ -101,20 +103,21 @@ async def stream(request: Request, ctx: Ctx, user: None) -> Response:
                 yield ": connected\n\n"
             checked = time.monotonic()
             while True:
+                item: LogLine | None
                 try:
-                    line = await asyncio.wait_for(sub.queue.get(), ACCESS_RECHECK)
+                    item = await asyncio.wait_for(sub.queue.get(), ACCESS_RECHECK)
                 except asyncio.TimeoutError:
-                    line = None
-                if time.monotonic() - checked >= ACCESS_RECHECK or line is None:
+                    item = None
+                if time.monotonic() - checked >= ACCESS_RECHECK or item is None:
                     if not allowed():
                         return
                     checked = time.monotonic()
-                if line is None:
+                if item is None:
                     if sse:
                         yield ": keep-alive\n\n"
                     continue
-                if wanted(line):
-                    yield fmt(line)
+                if wanted(item):
+                    yield fmt(item)
         finally:
             if sub is not None:
                 logs.unsubscribe(session.app, sub)
