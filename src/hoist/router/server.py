@@ -72,7 +72,7 @@ class Router:
         else:
             if self.certs is not None:
                 self.certs.load(self.table.certs)
-            # Success is silent: the table is reloaded on every deploy and scale.
+            self.warn(f"loaded {len(self.table.apps)} apps from {self.routes}")
 
     def next_index(self, app: str, n: int) -> int:
         """Round-robin position for an app's next request."""
