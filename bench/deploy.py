@@ -1,8 +1,9 @@
 """Push-to-serving time of a Flask + gunicorn app through a real hoist server.
 
 Prints medians for: a first deploy with an empty uv cache (cold), a first
-deploy of a new app whose dependencies are in the shared uv cache (warm),
-a code-only redeploy, and a config change. "Serving" means the router
+deploy of a new app whose dependencies are in the shared uv cache (warm;
+when hoist runs as root each app has its own uv cache, so this is cold
+too), a code-only redeploy, and a config change. "Serving" means the router
 answers with the new code. Run: python bench/deploy.py [--rounds N]
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hoist-bench-deploy-"))
+    work.chmod(0o711)  # per-app users (hoist as root) must pass through to the home
     server = HoistServer(home=work / "home", user_home=work / "user")
     server.start()
     server.cli("login")

@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hoist-bench-wake-"))
+    work.chmod(0o711)  # per-app users (hoist as root) must pass through to the home
     # HOIST_SLEEP_AFTER is in minutes: 0.02 = 1.2 s without requests.
     server = HoistServer(home=work / "home", user_home=work / "user", extra_env={"HOIST_SLEEP_AFTER": "0.02"})
     wakes: list[float] = []

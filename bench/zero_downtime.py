@@ -68,6 +68,7 @@ def main() -> int:
     ap.add_argument("--gap", type=float, default=3.0, help="seconds between events")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hoist-bench-zd-"))
+    work.chmod(0o711)  # per-app users (hoist as root) must pass through to the home
     server = HoistServer(home=work / "home", user_home=work / "user", extra_env={"HOIST_STOP_GRACE": "10"})
     marker = f"HOIST_BENCH_MARKER={uuid.uuid4().hex}"
     try:
