@@ -8,7 +8,7 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from hoist.addons.postgres import provision
+from hoist.addons.postgres import backups, provision
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.provision import Credentials
 
@@ -121,3 +121,22 @@ def test_concurrent_creates_of_one_name_leave_the_winner_intact(admin_url: str) 
             assert conn.execute("SELECT current_database()").fetchone() == ("racy_app",)
     finally:
         provision.destroy(admin_url, "racy_app", "racy_app")
+
+
+def test_reset_empties_the_database_and_keeps_the_role_working(make_db: MakeDb, admin_url: str) -> None:
+    creds = make_db("reset")
+    with psycopg.connect(creds.url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE entries (id serial PRIMARY KEY, body text)")
+        conn.execute("CREATE SCHEMA extra")
+        conn.execute("INSERT INTO entries (body) VALUES ('x')")
+    session = psycopg.connect(creds.url, autocommit=True)
+    provision.reset(admin_url, creds.database, creds.user)
+    with pytest.raises(psycopg.OperationalError):
+        session.execute("SELECT 1")
+    session.close()
+    assert backups.is_empty(creds.url)
+    with psycopg.connect(creds.url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'extra'").fetchone() == (0,)
+        conn.execute("CREATE TABLE again (id int)")  # the app's role still owns public
+        assert conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'"
+                            ).fetchone() == (creds.user,)

@@ -219,3 +219,15 @@ def test_server_restart_stops_and_starts_postgres_and_redis(server: HoistServer)
         sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(pw), pw))
         time.sleep(0.2)
         assert sock.recv(100) == b"+OK\r\n+PONG\r\n"
+
+
+def test_pg_reset_needs_confirmation_and_empties_the_database(server: HoistServer) -> None:
+    server.cli("pg:psql", "-c", "CREATE TABLE scratch (id int); INSERT INTO scratch VALUES (1)", "-a", "other")
+    refused = server.cli("pg:reset", "-a", "other", check=False)
+    assert refused.returncode == 1 and "--confirm other" in refused.stderr and "pg:backups:capture" in refused.stderr
+    assert "1" in server.cli("pg:psql", "-c", "SELECT count(*) FROM scratch", "-a", "other").stdout
+    server.cli("pg:reset", "--confirm", "other", "-a", "other")
+    gone = server.cli("pg:psql", "-c", "SELECT count(*) FROM scratch", "-a", "other", check=False)
+    assert gone.returncode != 0 and "does not exist" in gone.stderr + gone.stdout
+    activity = server.api("GET", "/apps/other/activity").json()
+    assert any(a["action"] == "addon.reset" for a in activity)

