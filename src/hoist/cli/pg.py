@@ -85,6 +85,17 @@ def pg_psql(c: CliContext, database: str, sql: str | None, sql_file: str | None)
         sys.exit(code)
 
 
+def _confirmed_action(c: CliContext, database: str, confirm: str | None, warning: str, doing: str,
+                      action: str) -> None:
+    """Run a destructive per-database action once --confirm names the app."""
+    app = c.app()
+    if confirm != app:
+        raise HoistError(warning.format(db=database, app=app) + f" Run again with --confirm {app}")
+    click.echo(f"{doing} {database} on {app}... ", nl=False)
+    c.client().post(f"/apps/{app}/addons/{database}/pg/{action}")
+    click.echo("done")
+
+
 @click.command("pg:credentials:rotate")
 @app_option
 @click.argument("database", default=DEFAULT_DB)
@@ -92,13 +103,8 @@ def pg_psql(c: CliContext, database: str, sql: str | None, sql_file: str | None)
 @pass_ctx
 def pg_rotate(c: CliContext, database: str, confirm: str | None) -> None:
     """Give the database a new password (old sessions end; a new release updates the app)."""
-    app = c.app()
-    if confirm != app:
-        raise HoistError(f"this ends every open connection to {database} and restarts {app}. "
-                         f"Run again with --confirm {app}")
-    click.echo(f"Rotating credentials of {database} on {app}... ", nl=False)
-    c.client().post(f"/apps/{app}/addons/{database}/pg/credentials/rotate")
-    click.echo("done")
+    _confirmed_action(c, database, confirm, "this ends every open connection to {db} and restarts {app}.",
+                      "Rotating credentials of", "credentials/rotate")
 
 
 @click.command("pg:reset")
@@ -108,13 +114,8 @@ def pg_rotate(c: CliContext, database: str, confirm: str | None) -> None:
 @pass_ctx
 def pg_reset(c: CliContext, database: str, confirm: str | None) -> None:
     """Delete every table and all data in the database (take a backup first: pg:backups:capture)."""
-    app = c.app()
-    if confirm != app:
-        raise HoistError(f"this destroys all data in {database} of {app}. Capture a backup first "
-                         f"(`hoist pg:backups:capture`), then run again with --confirm {app}")
-    click.echo(f"Resetting {database} on {app}... ", nl=False)
-    c.client().post(f"/apps/{app}/addons/{database}/pg/reset")
-    click.echo("done")
+    _confirmed_action(c, database, confirm, "this destroys all data in {db} of {app}. Capture a backup "
+                      "first (`hoist pg:backups:capture`), then confirm.", "Resetting", "reset")
 
 
 @click.command("pg:promote")
