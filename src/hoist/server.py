@@ -29,7 +29,7 @@ from hoist.core.platform import Platform
 from hoist.launch import module_argv
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
-from hoist.dynos.pythons import MirrorError, ensure_mirror, import_paths, others_can_reach, pyenv_roots
+from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
 from hoist.dynos.oneoff import OneOffs
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
@@ -235,11 +235,11 @@ async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
         mirrored = await asyncio.to_thread(ensure_mirror, pyenv_roots(), paths.pythons)
     except MirrorError as exc:
         raise ServerError(str(exc)) from None
-    unreachable = [p for p in import_paths() if not others_can_reach(Path(p))]
-    if unreachable:
-        raise ServerError(f"hoist's own code in {', '.join(unreachable)} is not readable by other users, so "
-                          "builds cannot run as per-app users. Install hoist where other users can read it "
-                          "(for example a virtualenv under /opt).")
+    try:
+        # Builds run hoist's builder as the app's user: its code must be reachable (copied if not).
+        await asyncio.to_thread(reachable_import_paths, paths.pythons)
+    except MirrorError as exc:
+        raise ServerError(str(exc)) from None
     say(f"apps are isolated: each runs as its own system user (hoist-APP), with rlimits per dyno "
         f"({'prlimit' if isolation.prlimit else 'no prlimit found: no rlimits'})"
         + (f"; {len(mirrored)} pyenv interpreter(s) made runnable for them under {paths.pythons}" if mirrored else ""))

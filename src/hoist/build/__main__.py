@@ -30,7 +30,10 @@ def build_environment(environ: dict[str, str]) -> dict[str, str]:
 
 
 def find_uv() -> str:
-    """The uv binary shipped with the `uv` wheel hoist depends on."""
+    """The uv binary shipped with the `uv` wheel hoist depends on (or the copy the server made
+    reachable for app users, in HOIST_UV)."""
+    if os.environ.get("HOIST_UV"):
+        return os.environ["HOIST_UV"]
     from uv import find_uv_bin
 
     return str(find_uv_bin())

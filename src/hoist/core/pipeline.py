@@ -23,7 +23,7 @@ from hoist.core.appjson import resolve_env
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.core.platform import Platform, PlatformError
 from hoist.dynos.once import exit_status, run_once
-from hoist.dynos.pythons import builder_argv
+from hoist.dynos.pythons import builder_argv, reachable_uv
 from hoist.launch import module_argv
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
@@ -238,7 +238,8 @@ class Pushes:
                 user = iso.run_as(app.name)
                 iso.give(app.name, slug_dir)
                 iso.give(app.name, Path(tmp))
-                env.update({"HOME": str(user.home), "PYENV_ROOT": str(p.paths.pythons)})
+                env.update({"HOME": str(user.home), "PYENV_ROOT": str(p.paths.pythons),
+                            "HOIST_UV": reachable_uv(p.paths.pythons)})
                 extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
             proc = await asyncio.create_subprocess_exec(
                 *args, env=env, cwd=str(slug_dir), stdin=asyncio.subprocess.DEVNULL,

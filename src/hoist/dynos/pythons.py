@@ -11,6 +11,7 @@ shorter, patched in place in the copy's string table). Builds then find
 interpreters with PYENV_ROOT pointing at the mirror."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -125,10 +126,82 @@ def import_paths() -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def _freshness(path: Path) -> str:
+    """What changes when the code at `path` changes: the directory's mtime (a package added or
+    removed), and for a source tree holding hoist itself, the newest file in it."""
+    stamp = str(path.stat().st_mtime_ns)
+    own = path / "hoist"
+    if own.is_dir():
+        stamp += ":" + str(max((f.stat().st_mtime_ns for f in own.rglob("*.py")), default=0))
+    return stamp
+
+
+def reachable_import_paths(mirror_root: Path) -> list[str]:
+    """hoist's import paths, each replaced by a hard-linked copy under the mirror when app users
+    cannot reach it (hoist installed under /root, for example). Copies are refreshed when the
+    code changes and cost no disk (same inodes)."""
+    out: list[str] = []
+    for raw in import_paths():
+        path = Path(raw)
+        if others_can_reach(path):
+            out.append(raw)
+            continue
+        tag = hashlib.sha1(raw.encode()).hexdigest()[:10]
+        key = hashlib.sha1(_freshness(path).encode()).hexdigest()[:10]
+        site = mirror_root / "site"
+        dest = site / f"{tag}-{key}"
+        if not dest.exists():
+            site.mkdir(parents=True, exist_ok=True)
+            os.chmod(site, 0o755)
+            tmp = site / f".{tag}-{key}.partial-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            linked = subprocess.run(["cp", "-al", raw, str(tmp)], capture_output=True, text=True, timeout=600)
+            if linked.returncode != 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise MirrorError(
+                    f"hoist's code in {raw} is not readable by app users and cannot be hard-linked into "
+                    f"{site} ({linked.stderr.strip()[:200]}); install hoist where other users can read it "
+                    "(for example a virtualenv under /opt), or set HOIST_PYTHONS to a directory on the "
+                    "same filesystem")
+            os.chmod(tmp, 0o755)
+            try:
+                os.rename(tmp, dest)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)  # another hoist made the same copy first
+            for old in site.glob(f"{tag}-*"):
+                if old != dest:
+                    shutil.rmtree(old, ignore_errors=True)
+        out.append(str(dest))
+    return out
+
+
+def reachable_uv(mirror_root: Path) -> str:
+    """The uv binary from hoist's `uv` wheel, hard-linked (or copied) under the mirror when app
+    users cannot reach where it is installed."""
+    from uv import find_uv_bin
+
+    uv = Path(find_uv_bin())
+    if others_can_reach(uv.parent):
+        return str(uv)
+    st = uv.stat()
+    dest = mirror_root / "bin" / f"uv-{st.st_size}-{st.st_mtime_ns}"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(dest.parent, 0o755)
+        tmp = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+        try:
+            os.link(uv, tmp)
+        except OSError:
+            shutil.copy2(uv, tmp)  # another filesystem: a real copy
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, dest)
+    return str(dest)
+
+
 BOOT = ("import sys, runpy; sys.path[0:0] = sys.argv.pop(1).split(':'); m = sys.argv.pop(1); "
         "runpy.run_module(m, run_name='__main__', alter_sys=True)")
 
 
 def builder_argv(mirror_root: Path, module: str, *args: str) -> list[str]:
     """`python -m MODULE ARGS` runnable by an app user (its interpreter and imports reachable)."""
-    return [builder_python(mirror_root), "-c", BOOT, ":".join(import_paths()), module, *args]
+    return [builder_python(mirror_root), "-c", BOOT, ":".join(reachable_import_paths(mirror_root)), module, *args]
