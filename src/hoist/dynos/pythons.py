@@ -136,12 +136,12 @@ def _freshness(path: Path) -> str:
     return stamp
 
 
-def reachable_import_paths(mirror_root: Path) -> list[str]:
+def reachable_import_paths(mirror_root: Path, paths: list[str] | None = None) -> list[str]:
     """hoist's import paths, each replaced by a hard-linked copy under the mirror when app users
     cannot reach it (hoist installed under /root, for example). Copies are refreshed when the
     code changes and cost no disk (same inodes)."""
     out: list[str] = []
-    for raw in import_paths():
+    for raw in import_paths() if paths is None else paths:
         path = Path(raw)
         if others_can_reach(path):
             out.append(raw)
