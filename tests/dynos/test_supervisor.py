@@ -85,6 +85,8 @@ def test_sigterm_ignoring_dyno_is_killed_after_the_grace(run_rig: Callable[..., 
         await rig.until(lambda: not group_pids(pgid), timeout=5, what="SIGKILL after grace")
         took = time.monotonic() - t0
         assert 0.9 < took < 3.0, took
+        # The group is gone before the supervisor has reaped the leader and logged its exit.
+        await rig.until(lambda: "Process exited with status" in rig.text(), timeout=3, what="exit logged")
         log = rig.text()
         assert "Stopping all processes with SIGTERM" in log
         assert "Error R12 (Exit timeout)" in log and "Stopping remaining processes with SIGKILL" in log
