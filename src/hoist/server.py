@@ -27,6 +27,7 @@ from hoist.core.acm import AcmeManager
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
+from hoist.dynos.firewall import FirewallError, start_firewall
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
@@ -279,6 +280,11 @@ async def serve(settings: Settings) -> None:
                                limits=isolation.limits if isolation else None,
                                prlimit=isolation.prlimit if isolation else None)
     orphans = scheduler.cleanup_orphans()
+    try:
+        firewall = start_firewall(settings.firewall, paths.home,
+                                  (lambda app: isolation.run_as(app).uid) if isolation else None, say)
+    except FirewallError as exc:
+        raise ServerError(str(exc)) from None
     if orphans:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
     platform: Platform
@@ -286,7 +292,7 @@ async def serve(settings: Settings) -> None:
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
                             memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
                             memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
-                            log_rate=settings.log_rate)
+                            log_rate=settings.log_rate, ports=firewall)
     platform = Platform(settings, paths, db, logs, supervisor)
     platform.isolation = isolation
     addons = build_addons(platform, say)
@@ -342,6 +348,8 @@ async def serve(settings: Settings) -> None:
         await supervisor.shutdown()
         await addons.stop_all()
         await ctx.oneoffs.shutdown()
+        if firewall is not None:
+            await firewall.close()
         rendezvous.close()
         await router.stop()
         api_server.should_exit = True

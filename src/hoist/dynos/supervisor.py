@@ -19,6 +19,7 @@ from typing import Callable
 
 from hoist.dynos.backoff import STABLE_AFTER, restart_delay
 from hoist.dynos.environment import dyno_env
+from hoist.dynos.firewall import PortGuard
 from hoist.dynos.loglimit import LineLimiter
 from hoist.dynos.memory import MB, group_rss, verdict
 from hoist.dynos.readiness import is_ready
@@ -52,7 +53,7 @@ class Supervisor:
         self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[], None], *,
         boot_timeout: float = 60.0, stop_grace: float = 30.0, clock: Callable[[], float] = time.monotonic,
         memory_quota_mb: float = 512.0, memory_kill_factor: float = 2.0, memory_interval: float = 5.0,
-        sleep_after: float = 1800.0, log_rate: float = 2000.0,
+        sleep_after: float = 1800.0, log_rate: float = 2000.0, ports: PortGuard | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.logs = logs
@@ -65,6 +66,7 @@ class Supervisor:
         self.memory_interval = memory_interval
         self.sleep_after = sleep_after
         self.log_rate = log_rate
+        self.ports = ports  # guards web dyno ports (nftables) when apps are isolated
         self.apps: dict[str, AppRuntime] = {}
         self._wake = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -304,7 +306,7 @@ class Supervisor:
             self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
             self._set_state(d, "crashed")
             d.next_start = now + restart_delay(d.crashes)
-            self._end_group(d.proc)  # what it forked (gunicorn workers, daemons) goes with it
+            self._end_group(d.proc, d.port, d.id)  # what it forked (gunicorn workers, daemons) goes with it
             d.proc = None
             d.memory_mb = None
         if d.state == "crashed" and now >= d.next_start:
@@ -322,6 +324,8 @@ class Supervisor:
         rel = d.release
         d.port = free_port() if d.type == "web" else None
         d.id = str(uuid.uuid4())
+        if d.port and self.ports is not None:
+            await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
         env = dyno_env(config=rel.config, app_dir=rel.slug_dir, env_dir=rel.env_dir, dyno=d.name, port=d.port)
         spec = DynoSpec(app=d.app, name=d.name, command=d.command, cwd=rel.slug_dir, env=env)
         self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
@@ -385,10 +389,18 @@ class Supervisor:
                                        "the previous release keeps serving")
         return DeployResult(True, "release command succeeded")
 
-    def _end_group(self, proc: DynoProcess) -> None:
+    def _end_group(self, proc: DynoProcess, port: int | None = None, key: str = "") -> None:
         """The leader died: SIGTERM the rest of its group (requests in flight finish), SIGKILL soon after."""
         proc.signal(signal.SIGTERM)
-        asyncio.get_running_loop().call_later(min(self.stop_grace, ORPHAN_GRACE), proc.signal, signal.SIGKILL)
+
+        def kill() -> None:
+            proc.signal(signal.SIGKILL)
+            self._release_port(port, key)  # only now: a forked worker may listen on it until the kill
+        asyncio.get_running_loop().call_later(min(self.stop_grace, ORPHAN_GRACE), kill)
+
+    def _release_port(self, port: int | None, key: str) -> None:
+        if port and self.ports is not None:
+            self.ports.release(port, key)
 
     def _stop_later(self, d: Dyno, delay: float = 0.0) -> None:
         d.stopping = True  # at once, so the loop and the routes leave it alone from now on
@@ -405,7 +417,7 @@ class Supervisor:
     async def _stop(self, d: Dyno, grace: float | None = None) -> None:
         """SIGTERM the dyno's process group, wait the grace period, then SIGKILL."""
         d.stopping = True
-        proc = d.proc
+        proc, port, key = d.proc, d.port, d.id
         if proc is None:
             return
         grace = self.stop_grace if grace is None else grace
@@ -422,6 +434,7 @@ class Supervisor:
         # Kill what is left of the group: daemons the dyno forked outlive its leader.
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
+        self._release_port(port, key)
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {_status(rc)}")
         if d.proc is proc:  # else woken (restarted) while this stop ran: leave the new process be
             d.proc = None
