@@ -10,6 +10,7 @@ import struct
 import termios
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from hoist.dynos.local import _start_time
 from hoist.dynos.scheduler import DynoSpec
@@ -75,16 +76,20 @@ def set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> AttachedProcess:
-    """Start `bash -c COMMAND` in its own session with a pty (tty=True) or pipes; record its pid file."""
+async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80,
+                         argv: list[str] | None = None, user_args: Mapping[str, object] | None = None) -> AttachedProcess:
+    """Start `argv` (default `bash -c COMMAND`) in its own session with a pty (tty=True) or pipes; record its
+    pid file. `user_args` (user, group, extra_groups) run it as the app's user."""
+    argv = argv or ["/bin/bash", "-c", spec.command]
+    extra = dict(user_args or {})
     if tty:
         master, slave = os.openpty()
         set_winsize(master, rows, cols)
         try:
             proc = await asyncio.create_subprocess_exec(
-                "/bin/bash", "-c", spec.command, cwd=str(spec.cwd), env=spec.env,
+                *argv, cwd=str(spec.cwd), env=spec.env,
                 stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                preexec_fn=_become_terminal_owner,
+                preexec_fn=_become_terminal_owner, **extra,  # type: ignore[arg-type]
             )
         except BaseException:
             os.close(master)
@@ -98,8 +103,8 @@ async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int 
         out_r, out_w = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
-                "/bin/bash", "-c", spec.command, cwd=str(spec.cwd), env=spec.env,
-                stdin=in_r, stdout=out_w, stderr=out_w, start_new_session=True,
+                *argv, cwd=str(spec.cwd), env=spec.env,
+                stdin=in_r, stdout=out_w, stderr=out_w, start_new_session=True, **extra,  # type: ignore[arg-type]
             )
         except BaseException:
             os.close(in_w)

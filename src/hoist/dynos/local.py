@@ -73,7 +73,8 @@ class LocalScheduler:
         self.prlimit = prlimit
         run_dir.mkdir(parents=True, exist_ok=True)
 
-    async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> LocalProcess:
+    def _as_app(self, spec: DynoSpec) -> tuple[list[str], dict[str, object]]:
+        """The argv (`bash -c`, under prlimit when isolated) and the user arguments for the app's dyno."""
         user = self.run_as(spec.app) if self.run_as else None
         argv = ["/bin/bash", "-c", spec.command]
         extra: dict[str, object] = {}
@@ -82,6 +83,10 @@ class LocalScheduler:
             extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
             if self.limits is not None and self.prlimit:
                 argv = self.limits.prlimit_argv(self.prlimit) + argv
+        return argv, extra
+
+    async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> LocalProcess:
+        argv, extra = self._as_app(spec)
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=str(spec.cwd), env=spec.env,
@@ -97,7 +102,8 @@ class LocalScheduler:
     async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> "AttachedProcess":
         """Start a one-off dyno whose stdin/output a client drives (see hoist.dynos.attached)."""
         from hoist.dynos.attached import spawn_attached  # attached builds on this module
-        return await spawn_attached(self.run_dir, spec, tty=tty, rows=rows, cols=cols)
+        argv, extra = self._as_app(spec)  # as the app's user, like every other dyno
+        return await spawn_attached(self.run_dir, spec, tty=tty, rows=rows, cols=cols, argv=argv, user_args=extra)
 
     def cleanup_orphans(self, grace: float = 5.0) -> int:
         groups: list[int] = []
