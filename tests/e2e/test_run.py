@@ -137,7 +137,10 @@ def _rendezvous(server: HoistServer, secret_url: str, secret: str) -> tuple[byte
 
 
 def test_wrong_and_reused_secrets_are_closed(server: HoistServer, app: str, workdir: Path) -> None:
-    marker = workdir / "ran-marker"
+    drop = workdir / "drop"
+    drop.mkdir(exist_ok=True)
+    drop.chmod(0o1777)  # the dyno runs as the app's user (when root), not as hoist
+    marker = drop / "ran-marker"
     r = server.api("POST", f"/apps/{app}/dynos",
                    json={"command": f"touch {marker}; echo ran-ok", "attach": True, "force_no_tty": True})
     assert r.status_code == 201, r.text
