@@ -6,7 +6,7 @@ import webbrowser
 
 import click
 
-from hoist.cli.context import CliContext
+from hoist.cli.context import CliContext, app_from_git_url
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
 from hoist.cli.output import header, keyvals
@@ -66,16 +66,30 @@ def apps_info(c: CliContext) -> None:
 
 @click.command("apps:destroy")
 @app_option
+@click.argument("app_arg", metavar="[APP]", required=False)
 @click.option("--confirm", help="the app's name, to confirm")
 @pass_ctx
-def apps_destroy(c: CliContext, confirm: str | None) -> None:
-    """Permanently destroy an app, its releases, dynos and logs."""
-    name = c.app()
+def apps_destroy(c: CliContext, app_arg: str | None, confirm: str | None) -> None:
+    """Permanently destroy an app, its releases, dynos and logs (and this repo's git remotes for it)."""
+    name = app_arg or c.app()
     if confirm != name:
         raise HoistError(f"this destroys {name} and everything in it. Run again with --confirm {name}")
     click.echo(f"Destroying {name}... ", nl=False)
     c.client().delete(f"/apps/{name}")
     click.echo("done")
+    for remote in _remotes_of(name):
+        subprocess.run(["git", "remote", "remove", remote], capture_output=True)
+        click.echo(f"Git remote {remote} removed")
+
+
+def _remotes_of(app: str) -> list[str]:
+    """The current repo's remotes that point at `app` (none outside a repo), as heroku apps:destroy removes them."""
+    out = subprocess.run(["git", "remote", "-v"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return []
+    found = {line.split()[0] for line in out.stdout.splitlines()
+             if len(line.split()) >= 2 and app_from_git_url(line.split()[1]) == app}
+    return sorted(found)
 
 
 @click.command("open")
