@@ -74,6 +74,15 @@ def test_detached_output_goes_to_logs(server: HoistServer, app: str) -> None:
     assert f"hoist[{name}]: Process exited with status 0" in logs
 
 
+def test_ps_stop_of_a_one_off_stops_it_for_good(server: HoistServer, app: str) -> None:
+    name = server.cli("run:detached", "-a", app, "sleep 300").stdout.split(", ")[1].split()[0]
+    assert server.cli("ps:stop", name, "-a", app).stdout == f"Stopping {name} on {app}... done\n"
+    deadline = time.monotonic() + 15
+    while name in server.cli("ps", "-a", app).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert name not in server.cli("ps", "-a", app).stdout
+
+
 def test_pty_session(server: HoistServer, app: str) -> None:
     """`hoist run python` in a real terminal: a usable REPL, ^C interrupts, exit status passes."""
     env = server.env()
