@@ -30,6 +30,7 @@ for module in (accounts, access):
 cli.add_command(apps.apps_create, "create")
 cli.add_command(apps.apps_destroy, "destroy")
 cli.add_command(apps.apps_info, "info")
+cli.add_command(auth.logout, "auth:logout")
 
 
 def main() -> None:
