@@ -55,11 +55,22 @@ def test_wrong_or_missing_token_is_401_on_api_and_git(server: HoistServer, workd
 def test_destroy_takes_the_app_as_an_argument_and_removes_its_git_remotes(server: HoistServer, workdir: Path) -> None:
     repo = make_repo(workdir / "doomed", {"a.txt": "a\n"}, server.env())
     server.cli("apps:create", "doomed-app", cwd=repo)
-    server.git(repo, "remote", "add", "other", "http://example.com/other.git")
+    server.git(repo, "remote", "add", "other", "http://example.com/doomed-app.git")  # same name, not hoist
     out = server.cli("apps:destroy", "doomed-app", "--confirm", "doomed-app", cwd=repo).stdout
     assert out == "Destroying doomed-app... done\nGit remote hoist removed\n"
     assert server.git(repo, "remote").stdout.split() == ["other"]
     assert server.api("GET", "/apps/doomed-app").status_code == 404
+
+
+def test_a_remote_named_heroku_still_names_the_app(server: HoistServer, workdir: Path) -> None:
+    repo = make_repo(workdir / "renamed", {"a.txt": "a\n"}, server.env())
+    server.cli("apps:create", "renamed-app", "--no-remote")
+    server.cli("git:remote", "-a", "renamed-app", "-r", "heroku", cwd=repo)
+    assert "=== renamed-app" in server.cli("apps:info", cwd=repo).stdout
+    server.cli("apps:create", "renamed-two", "--no-remote")
+    server.cli("git:remote", "-a", "renamed-two", "-r", "staging", cwd=repo)
+    two = server.cli("apps:info", cwd=repo, check=False)
+    assert two.returncode == 1 and "heroku: renamed-app, staging: renamed-two" in two.stderr and "-a APP" in two.stderr
 
 
 def test_push_to_an_app_that_does_not_exist(server: HoistServer, workdir: Path) -> None:

@@ -6,7 +6,7 @@ import webbrowser
 
 import click
 
-from hoist.cli.context import CliContext, app_from_git_url
+from hoist.cli.context import CliContext, git_remotes
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
 from hoist.cli.output import header, keyvals
@@ -77,19 +77,14 @@ def apps_destroy(c: CliContext, app_arg: str | None, confirm: str | None) -> Non
     click.echo(f"Destroying {name}... ", nl=False)
     c.client().delete(f"/apps/{name}")
     click.echo("done")
-    for remote in _remotes_of(name):
+    for remote in _remotes_of(name, c.api_url):
         subprocess.run(["git", "remote", "remove", remote], capture_output=True)
         click.echo(f"Git remote {remote} removed")
 
 
-def _remotes_of(app: str) -> list[str]:
-    """The current repo's remotes that point at `app` (none outside a repo), as heroku apps:destroy removes them."""
-    out = subprocess.run(["git", "remote", "-v"], capture_output=True, text=True)
-    if out.returncode != 0:
-        return []
-    found = {line.split()[0] for line in out.stdout.splitlines()
-             if len(line.split()) >= 2 and app_from_git_url(line.split()[1]) == app}
-    return sorted(found)
+def _remotes_of(app: str, api_url: str) -> list[str]:
+    """The current repo's remotes that point at `app` on this hoist, as heroku apps:destroy removes them."""
+    return sorted(r for r, a in git_remotes(api_url).items() if a == app)
 
 
 @click.command("open")
@@ -104,7 +99,7 @@ def open_app(c: CliContext) -> None:
 
 @click.command("git:remote")
 @app_option
-@click.option("-r", "--remote", default="hoist", show_default=True)
+@click.option("-r", "--remote", default="hoist", show_default=True, help="the remote's name (e.g. heroku)")
 @pass_ctx
 def git_remote(c: CliContext, remote: str) -> None:
     """Add (or update) a git remote for the app in the current repo."""
