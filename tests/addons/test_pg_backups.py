@@ -12,6 +12,7 @@ import pytest
 from hoist.addons.postgres import backups
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.provision import Credentials
+from hoist.addons.postgres.urls import with_database, with_login
 
 MakeDb = Callable[..., Credentials]
 
@@ -105,6 +106,35 @@ def test_copy_refuses_non_empty_target_and_copies_into_empty(make_db: MakeDb) ->
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (1,)
     backups.copy(src.url, empty.url)
     assert snapshot(empty.url) == snapshot(src.url)
+
+
+def test_ensure_database_creates_a_missing_target_once(admin_url: str) -> None:
+    url = with_database(admin_url, "pulled_here")
+    try:
+        assert backups.ensure_database(url) is True
+        assert backups.ensure_database(url) is False
+        assert backups.is_empty(url)
+        backups.drop_created_database(url)
+        assert backups.ensure_database(url) is True
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS pulled_here")
+    with pytest.raises(PostgresError, match="could not connect"):
+        backups.ensure_database(with_login(admin_url, "nobody", "wrong", "pulled_here"))
+
+
+def test_ensure_database_without_the_right_to_create_says_so(make_db: MakeDb) -> None:
+    app_role = make_db("nocreate")
+    with pytest.raises(PostgresError, match=r"create it first \(createdb not_there\)|could not connect"):
+        backups.ensure_database(with_database(app_role.url, "not_there"))
+
+
+def test_copy_refuses_an_older_target_server_and_says_which_version_to_use() -> None:
+    backups.check_versions(18, 18, "postgres://u@h:5/d")
+    backups.check_versions(15, 18, "postgres://u@h:5/d")
+    with pytest.raises(PostgresError, match=r"^the target server h:5 runs PostgreSQL 15, older than the source's 18, "
+                                            r".*copy into a PostgreSQL 18 \(or newer\) server$"):
+        backups.check_versions(18, 15, "postgres://u:pw@h:5/d")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")

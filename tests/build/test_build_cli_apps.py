@@ -35,6 +35,7 @@ def test_flask_app_then_code_only_rebuild_reuses_env(tmp_path: Path, run_build: 
         "-----> Installing dependencies with uv (requirements.txt)",
     ]
     assert any(ln.startswith("       Installed ") and "packages" in ln for ln in first.lines)
+    assert not any("environment at: " in ln or "/envs/" in ln for ln in first.lines)  # hoist's paths stay private
     assert any(ln.startswith("-----> Slug size: ") for ln in first.lines)
     result = first.result
     assert result is not None

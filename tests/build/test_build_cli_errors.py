@@ -44,7 +44,8 @@ CASES = {
                                   "uv projects need a .python-version file; run `uv python pin 3.12` and commit "
                                   ".python-version, then push again"),
     "eol-runtime-txt": ({**without(OK, ".python-version"), "runtime.txt": "python-3.6.5\n"},
-                        "runtime.txt asks for python-3.6.5, which reached end-of-life; put 3.12 in .python-version"),
+                        "runtime.txt asks for python-3.6.5, which reached end-of-life; delete runtime.txt and put 3.12 in "
+                        ".python-version"),
     "eol-python-version": ({**OK, ".python-version": "3.9\n"},
                            ".python-version asks for 3.9, which reached end-of-life; put 3.12 in .python-version"),
     "unknown-minor": ({**OK, ".python-version": "3.99\n"},

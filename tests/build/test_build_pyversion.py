@@ -58,7 +58,7 @@ def test_default_warns() -> None:
 
 
 def test_eol() -> None:
-    with pytest.raises(BuildError, match=r"^runtime.txt asks for python-3.6.5, which reached end-of-life; put 3.12 in .python-version$"):
+    with pytest.raises(BuildError, match=r"^runtime.txt asks for python-3.6.5, which reached end-of-life; delete runtime.txt and put 3.12 in .python-version$"):
         choose_request("python-3.6.5", None, None, None, None)
     with pytest.raises(BuildError, match=r"^.python-version asks for 3.9, which reached end-of-life"):
         choose_request(None, "3.9", None, None, None)
@@ -85,6 +85,13 @@ def test_resolve_exists_but_not_installed() -> None:
     )
     with pytest.raises(BuildError, match=r"available: 3.11.7, 3.12.0, 3.12.1\); put `3.12` in"):
         resolve(VersionRequest("3.13", ".python-version"), KNOWN, INSTALLED)
+
+
+def test_runtime_txt_errors_say_to_delete_it_since_it_wins_over_python_version() -> None:
+    with pytest.raises(BuildError, match=r"\(available: 3.11.7, 3.12.0, 3.12.1\); delete runtime.txt and put `3.12` in"):
+        resolve(VersionRequest("3.12.4", "runtime.txt"), KNOWN, INSTALLED)
+    with pytest.raises(BuildError, match=r"no such CPython release exists; delete runtime.txt and put an existing"):
+        resolve(VersionRequest("3.99", "runtime.txt"), KNOWN, INSTALLED)
 
 
 def test_default_falls_back_to_the_newest_supported_interpreter_here() -> None:

@@ -15,7 +15,8 @@ import psutil
 import psycopg
 import pytest
 
-from hoist.addons.postgres.urls import parse_url, with_login
+from hoist.addons.postgres.cluster import Cluster
+from hoist.addons.postgres.urls import parse_url, with_database, with_login
 from tests.e2e.harness import HoistServer, example_files, make_repo
 
 APP = "entries"
@@ -119,6 +120,17 @@ def test_dataentry_from_form_to_psql_dataclip_and_backup(server: HoistServer, wo
     psql(server, "DROP TABLE entries", color)
     server.cli("pg:pull", "DATABASE_URL", scratch_url, "-a", APP)
     assert "(3 rows)" in psql(server, "SELECT * FROM entries", color)
+
+    # Heroku's `pg:pull DATABASE_URL mylocaldb` (a bare name) explains the URL form, and a target
+    # database that does not exist yet is created, as heroku pg:pull does.
+    bare = server.cli("pg:pull", "DATABASE_URL", "mylocaldb", "-a", APP, check=False)
+    assert bare.returncode == 1 and "Traceback" not in bare.stderr
+    assert "postgres://USER:PASSWORD@localhost:5432/mylocaldb" in bare.stderr
+    local = with_database(Cluster(server.home / "postgres" / "data").admin_url(), "mylocaldb")
+    out = server.cli("pg:pull", "DATABASE_URL", local, "-a", APP).stdout
+    assert out == "Pulling DATABASE_URL into mylocaldb... (created mylocaldb) done\n"
+    with psycopg.connect(local) as conn:
+        assert conn.execute("SELECT count(*) FROM entries").fetchone() == (3,)
 
 
 def test_dataclip_writes_timeouts_and_wrong_urls(server: HoistServer) -> None:

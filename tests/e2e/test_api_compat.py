@@ -103,9 +103,12 @@ def test_unauthorized_everywhere(server: HoistServer, apps: list[str]) -> None:
         assert r.status_code == 401 and r.json()["id"] == "unauthorized"
     r = httpx.get(f"{server.url}/log-streams/not-a-session", headers={"Accept": "text/event-stream"})
     assert r.status_code == 401 and r.json()["id"] == "unauthorized"
+    r = httpx.get(f"{server.url}/{apps[0]}.git/info/refs", params={"service": "git-receive-pack"})
+    assert r.status_code == 401
+    # A wrong token on git gets git's own error line (git would prompt for a username after a 401).
     r = httpx.get(f"{server.url}/{apps[0]}.git/info/refs", params={"service": "git-receive-pack"},
                   auth=("", "wrong-token"))
-    assert r.status_code == 401
+    assert b"ERR Invalid credentials provided" in r.content
     r = server.api("POST", f"/apps/{apps[0]}/log-sessions", token="wrong-token", json={})
     assert r.status_code == 401
 

@@ -41,12 +41,36 @@ def test_wrong_or_missing_token_is_401_on_api_and_git(server: HoistServer, workd
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic Og=="}):
         r = httpx.get(f"{server.url}/apps", headers=headers, timeout=10)
         assert r.status_code == 401 and r.json()["id"] == "unauthorized"
-    r = httpx.get(f"{server.url}/cfg-app.git/info/refs?service=git-receive-pack", auth=("x", "wrong"), timeout=10)
+    r = httpx.get(f"{server.url}/cfg-app.git/info/refs?service=git-receive-pack", timeout=10)
     assert r.status_code == 401 and "WWW-Authenticate" in r.headers
+    # A wrong token is refused in git's own protocol, so git prints the reason instead of prompting.
+    r = httpx.get(f"{server.url}/cfg-app.git/info/refs?service=git-receive-pack", auth=("x", "wrong"), timeout=10)
+    assert b"ERR Invalid credentials provided" in r.content and b"refs/" not in r.content
     repo = make_repo(workdir / "unauth", example_files("hello"), server.env())
     bad_url = f"http://user:wrong-token@localhost:{server.port}/cfg-app.git"
     proc = server.git(repo, "push", bad_url, "HEAD:main", check=False)
-    assert proc.returncode != 0 and ("401" in proc.stderr or "Authentication failed" in proc.stderr)
+    assert proc.returncode != 0 and "remote error: Invalid credentials provided" in proc.stderr
+
+
+def test_destroy_takes_the_app_as_an_argument_and_removes_its_git_remotes(server: HoistServer, workdir: Path) -> None:
+    repo = make_repo(workdir / "doomed", {"a.txt": "a\n"}, server.env())
+    server.cli("apps:create", "doomed-app", cwd=repo)
+    server.git(repo, "remote", "add", "other", "http://example.com/doomed-app.git")  # same name, not hoist
+    out = server.cli("apps:destroy", "doomed-app", "--confirm", "doomed-app", cwd=repo).stdout
+    assert out == "Destroying doomed-app... done\nGit remote hoist removed\n"
+    assert server.git(repo, "remote").stdout.split() == ["other"]
+    assert server.api("GET", "/apps/doomed-app").status_code == 404
+
+
+def test_a_remote_named_heroku_still_names_the_app(server: HoistServer, workdir: Path) -> None:
+    repo = make_repo(workdir / "renamed", {"a.txt": "a\n"}, server.env())
+    server.cli("apps:create", "renamed-app", "--no-remote")
+    server.cli("git:remote", "-a", "renamed-app", "-r", "heroku", cwd=repo)
+    assert "=== renamed-app" in server.cli("apps:info", cwd=repo).stdout
+    server.cli("apps:create", "renamed-two", "--no-remote")
+    server.cli("git:remote", "-a", "renamed-two", "-r", "staging", cwd=repo)
+    two = server.cli("apps:info", cwd=repo, check=False)
+    assert two.returncode == 1 and "heroku: renamed-app, staging: renamed-two" in two.stderr and "-a APP" in two.stderr
 
 
 def test_push_to_an_app_that_does_not_exist(server: HoistServer, workdir: Path) -> None:

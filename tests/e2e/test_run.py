@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import socket
 import ssl
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,6 +74,32 @@ def test_detached_output_goes_to_logs(server: HoistServer, app: str) -> None:
         time.sleep(0.2)
     assert f"app[{name}]: detached-42" in logs
     assert f"hoist[{name}]: Process exited with status 0" in logs
+
+
+def test_ps_stop_of_a_one_off_stops_it_for_good(server: HoistServer, app: str) -> None:
+    name = server.cli("run:detached", "-a", app, "sleep 300").stdout.split(", ")[1].split()[0]
+    assert server.cli("ps:stop", name, "-a", app).stdout == f"Stopping {name} on {app}... done\n"
+    deadline = time.monotonic() + 15
+    while name in server.cli("ps", "-a", app).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert name not in server.cli("ps", "-a", app).stdout
+
+
+def test_ctrl_c_without_a_tty_stops_the_one_off(server: HoistServer, app: str) -> None:
+    env = {**server.env(), "HOIST_API_URL": server.url, "HOIST_API_KEY": server.token}
+    proc = subprocess.Popen([sys.executable, "-m", "hoist", "run", "--no-tty", "-a", app, "sleep", "300"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    while "sleep 300" not in server.cli("ps", "-a", app).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)  # the CLI is in its bridge now
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 130
+    deadline = time.monotonic() + 15
+    while "sleep 300" in server.cli("ps", "-a", app).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "sleep 300" not in server.cli("ps", "-a", app).stdout
 
 
 def test_pty_session(server: HoistServer, app: str) -> None:

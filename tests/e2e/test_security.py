@@ -7,6 +7,7 @@ import base64
 import os
 import pwd
 import re
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -61,6 +62,21 @@ def test_revoked_and_expired_tokens_are_refused(server: HoistServer) -> None:
     server.cli("authorizations:revoke", tid["id"], token=tok)
     assert server.api("GET", "/account", token=tid["access_token"]["token"]).status_code == 401
     assert server.api("GET", "/account", token=tok).status_code == 200
+
+
+def test_git_with_a_revoked_token_says_to_log_in_instead_of_prompting(server: HoistServer) -> None:
+    server.cli("apps:create", "stale-login")
+    tid = server.api("POST", "/oauth/authorizations", json={"description": "old laptop"}).json()
+    server.cli("authorizations:revoke", tid["id"])
+    stale = f"http://x:{tid['access_token']['token']}@localhost:{server.port}/stale-login.git"
+    repo = make_repo(Path(tempfile.mkdtemp()) / "stale", {"a.txt": "a\n"}, server.env())
+    for args in (["ls-remote", stale], ["push", stale, "HEAD:main"]):
+        r = server.git(repo, *args, check=False)
+        assert r.returncode != 0
+        assert "fatal: remote error: Invalid credentials provided" in r.stderr and "hoist login" in r.stderr, r.stderr
+        assert "Username" not in r.stderr
+    # no credentials at all is still a 401, so git sends the ones from ~/.netrc
+    assert httpx.get(server.url + "/stale-login.git/info/refs?service=git-upload-pack").status_code == 401
 
 
 def test_collaborator_removed_mid_session_stops_receiving(server: HoistServer) -> None:

@@ -1,16 +1,21 @@
 """/{app}.git/...: smart-HTTP git behind token auth, and the internal push endpoint the hook calls."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hoist.api.streaming import DuplexStreamingResponse
 from starlette.routing import Route
 
+from hoist.api.auth import token_from_header
 from hoist.api.context import Ctx, endpoint
 from hoist.api.errors import ApiError
 from hoist.git.receiver import serve_git
+from hoist.git.refusal import error_advertisement
 from hoist.state import apps as apps_t
+from hoist.state import users as users_t
 from hoist.state.users import User
 
 
@@ -33,8 +38,25 @@ async def internal_push(request: Request, ctx: Ctx, user: None) -> Response:
     return DuplexStreamingResponse(lines, media_type="text/plain; charset=utf-8")
 
 
+BAD_TOKEN = ("Invalid credentials provided: the token git sent (from ~/.netrc) is expired, revoked or unknown. "
+             "Run `hoist login`, then push again.")
+
+
+def refusing_bad_tokens(ctx: Ctx, inner: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A rejected token gets git's `remote error:` (a 401 would make git prompt for a username instead)."""
+    async def run(request: Request) -> Response:
+        service = request.query_params.get("service", "")
+        token = token_from_header(request.headers.get("authorization"))
+        if (request.path_params["rest"] == "info/refs" and service in ("git-receive-pack", "git-upload-pack")
+                and token and users_t.user_for_token(ctx.platform.db, token) is None):
+            return Response(error_advertisement(service, BAD_TOKEN), 200,
+                            media_type=f"application/x-{service}-advertisement", headers={"Cache-Control": "no-cache"})
+        return await inner(request)
+    return run
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
-        Route("/{app}.git/{rest:path}", endpoint(ctx, git), methods=["GET", "POST"]),
+        Route("/{app}.git/{rest:path}", refusing_bad_tokens(ctx, endpoint(ctx, git)), methods=["GET", "POST"]),
         Route("/internal/push/{app}", endpoint(ctx, internal_push, auth=False), methods=["POST"]),
     ]

@@ -96,9 +96,14 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
     if plan.requirements == [] and plan.manager.name != "uv":
         runner.log.info("No packages to install")
         return
-    res = runner.run(argv, cwd=source, env=env)
+    res = runner.run(argv, cwd=source, env=env, hide=internal_path_line)
     if res.returncode != 0:
         raise install_error(plan.manager, res)
+
+
+def internal_path_line(line: str) -> bool:
+    """uv's `Using Python 3.12.1 environment at: <hoist's temp env path>`: noise for the pusher."""
+    return line.startswith("Using ") and " environment at: " in line
 
 
 def install_error(manager: Manager, res: RunResult) -> BuildError:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -99,8 +100,9 @@ class Runner:
         if self.timed_out:
             raise self.timeout_error()
 
-    def run(self, argv: list[str], cwd: Path, env: dict[str, str], echo: bool = True) -> RunResult:
-        """Run argv, echoing its merged output indented; return the exit code and all lines."""
+    def run(self, argv: list[str], cwd: Path, env: dict[str, str], echo: bool = True,
+            hide: Callable[[str], bool] = lambda line: False) -> RunResult:
+        """Run argv, echoing its merged output indented (but not lines `hide` picks); return the exit code and all lines."""
         self.check_deadline()
         result = RunResult(0)
         with self._lock:
@@ -114,7 +116,7 @@ class Runner:
             for raw in proc.stdout:
                 line = raw.rstrip("\n").rstrip("\r")
                 result.lines.append(line)
-                if echo:
+                if echo and not hide(line):
                     self.log.info(line)
             result.returncode = proc.wait()
         finally:

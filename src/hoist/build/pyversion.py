@@ -121,12 +121,17 @@ def _as_written(req: VersionRequest) -> str:
     return f"python-{req.version}" if req.origin == "runtime.txt" else req.version
 
 
+def _fix_prefix(req: VersionRequest) -> str:
+    # runtime.txt wins over .python-version, so a fix that keeps it changes nothing.
+    return "delete runtime.txt and " if req.origin == "runtime.txt" else ""
+
+
 def check_supported(req: VersionRequest) -> None:
     """Fail for end-of-life versions (below 3.10)."""
     if not _is_supported(req):
         raise BuildError(
             f"{req.origin} asks for {_as_written(req)}, which reached end-of-life; "
-            f"put {DEFAULT_MINOR} in .python-version"
+            f"{_fix_prefix(req)}put {DEFAULT_MINOR} in .python-version"
         )
 
 
@@ -149,7 +154,7 @@ def resolve(
     if not exists:
         raise BuildError(
             f"Python {req.version} (from {req.origin}) isn't recognised: no such CPython release exists; "
-            f"put an existing version such as {DEFAULT_MINOR} in .python-version"
+            f"{_fix_prefix(req)}put an existing version such as {DEFAULT_MINOR} in .python-version"
         )
     if not candidates and req.origin == "default":
         # Nothing was asked for: any supported interpreter here beats failing a newcomer's first push.
@@ -163,7 +168,7 @@ def resolve(
         suggestion = _suggest(req, installed)
         raise BuildError(
             f"Python {req.version} (from {req.origin}) isn't available on this machine "
-            f"(available: {available}); put `{suggestion}` in .python-version, "
+            f"(available: {available}); {_fix_prefix(req)}put `{suggestion}` in .python-version, "
             f"or install Python {req.version} (e.g. with pyenv) and push again"
         )
     best = max(candidates, key=version_key)

@@ -6,7 +6,7 @@ import webbrowser
 
 import click
 
-from hoist.cli.context import CliContext
+from hoist.cli.context import CliContext, git_remotes
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
 from hoist.cli.output import header, keyvals
@@ -66,16 +66,25 @@ def apps_info(c: CliContext) -> None:
 
 @click.command("apps:destroy")
 @app_option
+@click.argument("app_arg", metavar="[APP]", required=False)
 @click.option("--confirm", help="the app's name, to confirm")
 @pass_ctx
-def apps_destroy(c: CliContext, confirm: str | None) -> None:
-    """Permanently destroy an app, its releases, dynos and logs."""
-    name = c.app()
+def apps_destroy(c: CliContext, app_arg: str | None, confirm: str | None) -> None:
+    """Permanently destroy an app, its releases, dynos and logs (and this repo's git remotes for it)."""
+    name = app_arg or c.app()
     if confirm != name:
         raise HoistError(f"this destroys {name} and everything in it. Run again with --confirm {name}")
     click.echo(f"Destroying {name}... ", nl=False)
     c.client().delete(f"/apps/{name}")
     click.echo("done")
+    for remote in _remotes_of(name, c.api_url):
+        subprocess.run(["git", "remote", "remove", remote], capture_output=True)
+        click.echo(f"Git remote {remote} removed")
+
+
+def _remotes_of(app: str, api_url: str) -> list[str]:
+    """The current repo's remotes that point at `app` on this hoist, as heroku apps:destroy removes them."""
+    return sorted(r for r, a in git_remotes(api_url).items() if a == app)
 
 
 @click.command("open")
@@ -90,7 +99,7 @@ def open_app(c: CliContext) -> None:
 
 @click.command("git:remote")
 @app_option
-@click.option("-r", "--remote", default="hoist", show_default=True)
+@click.option("-r", "--remote", default="hoist", show_default=True, help="the remote's name (e.g. heroku)")
 @pass_ctx
 def git_remote(c: CliContext, remote: str) -> None:
     """Add (or update) a git remote for the app in the current repo."""

@@ -23,6 +23,12 @@ def netrc_path() -> Path:
 
 def update_netrc(text: str, host: str, login: str, password: str) -> str:
     """Replace (or add) the `machine HOST` entry; keep every other entry. Pure."""
+    kept = remove_netrc_entry(text, host).rstrip("\n")
+    return (kept + "\n" if kept else "") + f"machine {host}\n  login {login}\n  password {password}\n"
+
+
+def remove_netrc_entry(text: str, host: str) -> str:
+    """Drop the `machine HOST` entry; keep every other entry. Pure."""
     out: list[str] = []
     skipping = False
     for line in text.splitlines():
@@ -33,16 +39,20 @@ def update_netrc(text: str, host: str, login: str, password: str) -> str:
             skipping = False
         if not skipping:
             out.append(line)
-    out.append(f"machine {host}\n  login {login}\n  password {password}")
-    return "\n".join(out).strip() + "\n"
+    kept = "\n".join(out).strip()
+    return kept + "\n" if kept else ""
 
 
 def write_netrc(host: str, login: str, token: str) -> Path:
     path = netrc_path()
     old = path.read_text() if path.exists() else ""
+    return _save_netrc(path, update_netrc(old, host, login, token))
+
+
+def _save_netrc(path: Path, text: str) -> Path:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(update_netrc(old, host, login, token))
+        f.write(text)
     os.chmod(path, 0o600)
     return path
 
@@ -91,6 +101,22 @@ def login(c: CliContext, token: str | None, email: str | None) -> None:
     click.echo(f"Logged in as {account['email']} (token saved in {path} for {host}; git push uses it too)")
 
 
+@click.command("logout")
+@pass_ctx
+def logout(c: CliContext) -> None:
+    """Log out: remove the API host's token from ~/.netrc (git push stops authenticating too)."""
+    host = urlsplit(c.api_url).hostname or "localhost"
+    path = netrc_path()
+    old = path.read_text() if path.exists() else ""
+    click.echo("Logging out... ", nl=False)
+    new = remove_netrc_entry(old, host)
+    if new != old:
+        _save_netrc(path, new)
+    click.echo("done")
+    if os.environ.get("HOIST_API_KEY"):
+        click.echo("HOIST_API_KEY is still set in this shell and keeps working: unset it too.")
+
+
 @click.command("auth:whoami")
 @pass_ctx
 def whoami(c: CliContext) -> None:
@@ -108,4 +134,4 @@ def auth_token(c: CliContext) -> None:
     click.echo(token)
 
 
-COMMANDS = [login, whoami, auth_token]
+COMMANDS = [login, logout, whoami, auth_token]

@@ -45,6 +45,26 @@ def app_from_git_remote(remote: str = "hoist") -> str | None:
     return app_from_git_url(out.stdout) if out.returncode == 0 else None
 
 
+def hoist_remotes(remote_v: str, api_url: str) -> dict[str, str]:
+    """From `git remote -v` output: remote name -> app, for remotes on the API's host. Pure."""
+    host = urlsplit(api_url).hostname
+    found: dict[str, str] = {}
+    for line in remote_v.splitlines():
+        words = line.split()
+        if len(words) >= 2 and urlsplit(words[1]).hostname == host and (app := app_from_git_url(words[1])):
+            found[words[0]] = app
+    return found
+
+
+def git_remotes(api_url: str) -> dict[str, str]:
+    """The current repo's remotes that point at apps on this hoist (empty outside a repo)."""
+    try:
+        out = subprocess.run(["git", "remote", "-v"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return hoist_remotes(out.stdout, api_url) if out.returncode == 0 else {}
+
+
 @dataclass
 class CliContext:
     api_url: str
@@ -62,6 +82,14 @@ class CliContext:
 
     def app(self) -> str:
         name = self.app_flag or os.environ.get("HOIST_APP") or app_from_git_remote()
+        if not name:
+            # Like heroku's CLI: a repo whose remote has another name (`heroku`) still names its app.
+            remotes = git_remotes(self.api_url)
+            if len(set(remotes.values())) == 1:
+                return next(iter(remotes.values()))
+            if remotes:
+                listed = ", ".join(f"{r}: {a}" for r, a in sorted(remotes.items()))
+                raise HoistError(f"several git remotes point at hoist apps ({listed}); pass -a APP to pick one.")
         if not name:
             raise HoistError("no app given: pass -a APP, or run this inside a git repo whose `hoist` remote "
                              "points at the app (see `hoist git:remote -a APP`).")

@@ -8,6 +8,7 @@ from hoist.cli import apps, auth, config, domains, logs, ps, releases, run, serv
 from hoist.cli import access, accounts
 from hoist.cli import addons, dataclips, pg, pgbackups
 from hoist.cli.context import CliContext, default_api_url
+from hoist.cli.errors import track_stdout
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,7 +30,9 @@ for module in (accounts, access):
 cli.add_command(apps.apps_create, "create")
 cli.add_command(apps.apps_destroy, "destroy")
 cli.add_command(apps.apps_info, "info")
+cli.add_command(auth.logout, "auth:logout")
 
 
 def main() -> None:
+    track_stdout()
     cli(obj=CliContext(api_url=""))

@@ -148,11 +148,37 @@ def _copy(src: str, dst: str) -> None:
 @click.argument("target_url")
 @pass_ctx
 def pg_pull(c: CliContext, source: str, target_url: str) -> None:
-    """Copy the app's database SOURCE (e.g. DATABASE_URL) into the empty database at TARGET_URL."""
+    """Copy the app's database SOURCE (e.g. DATABASE_URL) into the database at TARGET_URL.
+
+    TARGET_URL is postgres://USER:PASSWORD@HOST:PORT/NAME; NAME is created if it does not exist, and
+    must be empty if it does."""
+    target = _target(target_url)
     src = database_url(c.client(), c.app(), source)
-    click.echo(f"Pulling {source} into {parse_url(target_url).database}... ", nl=False)
-    _copy(src, target_url)
+    click.echo(f"Pulling {source} into {target}... ", nl=False)
+    try:
+        created = pgb.ensure_database(target_url)
+    except PostgresError as exc:
+        raise HoistError(str(exc)) from None
+    if created:
+        click.echo(f"(created {target}) ", nl=False)
+    try:
+        _copy(src, target_url)
+    except HoistError:
+        if created:
+            pgb.drop_created_database(target_url)
+        raise
     click.echo("done")
+
+
+def _target(url: str) -> str:
+    """The database name in pg:pull's target (pg:push's source) URL; a bare name gets an example URL."""
+    if "://" not in url:
+        raise HoistError(f"{url!r} is not a PostgreSQL URL: pg:pull and pg:push take the local database as a URL, e.g. "
+                         f"postgres://USER:PASSWORD@localhost:5432/{url or 'mylocaldb'}")
+    try:
+        return parse_url(url).database
+    except PostgresError as exc:
+        raise HoistError(str(exc)) from None
 
 
 @click.command("pg:push")
@@ -162,8 +188,9 @@ def pg_pull(c: CliContext, source: str, target_url: str) -> None:
 @pass_ctx
 def pg_push(c: CliContext, source_url: str, target: str) -> None:
     """Copy the database at SOURCE_URL into the app's empty database TARGET (e.g. DATABASE_URL)."""
+    name = _target(source_url)
     dst = database_url(c.client(), c.app(), target)
-    click.echo(f"Pushing {parse_url(source_url).database} into {target}... ", nl=False)
+    click.echo(f"Pushing {name} into {target}... ", nl=False)
     _copy(source_url, dst)
     click.echo("done")
 

@@ -91,7 +91,11 @@ def ps_stop(c: CliContext, target: str) -> None:
     app = c.app()
     click.echo(f"Stopping {target} on {app}... ", nl=False)
     c.client().post(f"/apps/{app}/dynos/{target}/actions/stop", {})
-    click.echo("done (the formation starts it again; `hoist ps:scale TYPE=0` keeps it off)")
+    ptype = target.partition(".")[0]
+    if ptype == "run":
+        click.echo("done")  # a one-off dyno is not in the formation: it stays stopped
+    else:
+        click.echo(f"done (the formation starts it again; `hoist ps:scale {ptype}=0` keeps it off)")
 
 
 @click.command("ps:sleep")

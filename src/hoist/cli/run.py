@@ -60,7 +60,12 @@ def run(c: CliContext, env_pairs: tuple[str, ...], no_tty: bool, args: tuple[str
         else:
             code = bridge(sock, stdin_fd=stdin_fd, stdout_fd=stdout_fd, tty_mode=False)
     except KeyboardInterrupt:
-        # Only without a tty: the dyno sees the connection close and is stopped.
+        # Only without a tty (with one, ^C goes to the dyno). A closed connection looks like the end of
+        # stdin to the dyno, so stop it explicitly, as heroku run's ^C does.
+        try:
+            client.post(f"/apps/{app}/dynos/{dyno['name']}/actions/stop", {})
+        except HoistError:
+            pass  # it may have exited already
         sys.exit(130)
     if code is None:
         raise HoistError(f"the connection to {dyno['name']} closed before it reported an exit status; "

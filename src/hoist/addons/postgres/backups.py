@@ -6,13 +6,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from hoist.addons.postgres.admin import connect
+import psycopg
+from psycopg import sql
+
+from hoist.addons.postgres.admin import connect, database_exists
 from hoist.addons.postgres.bins import client_command
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.schedule import next_run, prune
 from hoist.addons.postgres.urls import parse_url, redact
 
-__all__ = ["capture", "restore", "is_empty", "copy", "next_run", "prune"]
+__all__ = ["capture", "restore", "is_empty", "copy", "ensure_database", "drop_created_database", "check_versions", "next_run", "prune"]
 
 DUMP_ARGS = ["--format=custom", "--no-password"]
 RESTORE_ARGS = ["--clean", "--if-exists", "--no-owner", "--no-acl", "--single-transaction",
@@ -59,6 +62,52 @@ def is_empty(url: str) -> bool:
     return row is not None and int(row[0]) == 0
 
 
+def ensure_database(url: str) -> bool:
+    """Create the database `url` names if it does not exist yet (as heroku pg:pull does); True if created."""
+    info = parse_url(url)
+    try:
+        with connect(url):
+            return False
+    except PostgresError as exc:
+        if f'database "{info.database}" does not exist' not in str(exc):
+            raise
+    with connect(url, database="postgres") as conn:
+        if database_exists(conn, info.database):  # another client has just created it
+            return False
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(info.database)))
+        except psycopg.Error as exc:
+            raise PostgresError(
+                f"database {info.database!r} does not exist on {info.host}:{info.port} and {info.user!r} may not "
+                f"create it ({str(exc).strip()}); create it first (createdb {info.database}) or name an existing "
+                "empty database"
+            ) from None
+    return True
+
+
+def drop_created_database(url: str) -> None:
+    """Undo ensure_database after a failed copy, so a failure leaves nothing behind."""
+    with connect(url, database="postgres") as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(parse_url(url).database)))
+
+
+def server_major(url: str) -> int:
+    """The major version of the server at `url` (18 for 18.1)."""
+    with connect(url) as conn:
+        return int(conn.info.server_version) // 10000
+
+
+def check_versions(src_major: int, dst_major: int, dst_url: str) -> None:
+    """Refuse to copy into an older server: a newer server's dump does not load there."""
+    if dst_major < src_major:
+        dst = parse_url(dst_url)
+        raise PostgresError(
+            f"the target server {dst.host}:{dst.port} runs PostgreSQL {dst_major}, older than the source's "
+            f"{src_major}, and a dump only loads into the same or a newer version; copy into a PostgreSQL "
+            f"{src_major} (or newer) server"
+        )
+
+
 def copy(src_url: str, dst_url: str) -> None:
     """Copy one database into another (pg:pull / pg:push); refuse a target that already has tables."""
     if not is_empty(dst_url):
@@ -67,6 +116,7 @@ def copy(src_url: str, dst_url: str) -> None:
             f"database {dst.database!r} on {dst.host}:{dst.port} is not empty; reset it first "
             "(hoist pg:reset) or choose an empty database"
         )
+    check_versions(server_major(src_url), server_major(dst_url), dst_url)
     dump_cmd, src_env = client_command("pg_dump", src_url, *DUMP_ARGS)
     restore_cmd, dst_env = client_command("pg_restore", dst_url, *RESTORE_ARGS)
     with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as restore_err:
