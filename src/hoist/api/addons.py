@@ -12,6 +12,7 @@ from hoist.addons import plans
 from hoist.addons.manager import AddonManager, not_found
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
+from hoist.core.platform import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state.addons import Addon
@@ -35,7 +36,8 @@ def addon_json(app: App, a: Addon) -> dict[str, Any]:
         "id": a.id, "name": a.name, "state": a.state, "config_vars": list(a.config_vars),
         "app": {"id": app.id, "name": app.name},
         "addon_service": {"id": SERVICE_IDS.get(a.service), "name": a.service},
-        "plan": {"id": str(uuid.uuid5(_NS, f"{a.service}:{a.plan}")), "name": f"{a.service}:{a.plan}"},
+        "plan": {"id": str(uuid.uuid5(_NS, f"{a.service}:{a.plan}")), "name": f"{a.service}:{a.plan}",
+                 "price": {"cents": 0, "contract": False, "unit": "month"}},
         "billing_entity": {"id": app.id, "name": app.name, "type": "app"},
         "billed_price": {"cents": 0, "contract": False, "unit": "month"},
         "provider_id": a.provider.get("database") or a.name, "actions": [], "web_url": None,
@@ -139,6 +141,34 @@ async def resolve_attachment(request: Request, ctx: Ctx, user: User) -> Response
     raise ApiError(err.status, err.id, err.message, "addon_attachment")
 
 
+async def resolve_addon(request: Request, ctx: Ctx, user: User) -> Response:
+    """POST /actions/addons/resolve {"addon", "app", "addon_service"}: the matching add-ons (addons:info uses it)."""
+    body = await json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("addon"), str) or not body["addon"]:
+        raise invalid("Send {\"app\": APP, \"addon\": NAME} (an add-on name, id, attachment or var).", "add_on")
+    ref = body["addon"].split("::")[-1]
+    service = body.get("addon_service") if isinstance(body.get("addon_service"), str) else None
+    if service:
+        service = plans.SERVICE_ALIASES.get(service.split(":")[0], service)
+    if isinstance(body.get("app"), str) and body["app"]:
+        app = ctx.app(user, body["app"])
+        try:
+            addon = manager(ctx).resolve(app, ref, service)
+        except PlatformError as err:
+            raise ApiError(err.status, err.id, err.message, "add_on") from None
+    else:
+        try:
+            app, addon = _owned(ctx, user, ref)
+        except ApiError as err:
+            raise ApiError(err.status, err.id, err.message, "add_on") from None
+    return JSONResponse([addon_json(app, addon)])
+
+
+async def addon_attachments(request: Request, ctx: Ctx, user: User) -> Response:
+    app, addon = _owned(ctx, user, request.path_params["addon"])
+    return JSONResponse(attachments(app, [addon]))
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/addons", endpoint(ctx, list_addons), methods=["GET"]),
@@ -148,4 +178,6 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/addons/{addon}", endpoint(ctx, get_addon), methods=["GET"]),
         Route("/apps/{app}/addon-attachments", endpoint(ctx, list_attachments), methods=["GET"]),
         Route("/actions/addon-attachments/resolve", endpoint(ctx, resolve_attachment), methods=["POST"]),
+        Route("/actions/addons/resolve", endpoint(ctx, resolve_addon), methods=["POST"]),
+        Route("/addons/{addon}/addon-attachments", endpoint(ctx, addon_attachments), methods=["GET"]),
     ]

@@ -10,6 +10,7 @@ from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, for
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addons, dataclips, pg
 from hoist.api import sleep
+from hoist.api import pg_data, platform_info
 from hoist.api.context import Ctx
 from hoist import dashboard
 
@@ -43,6 +44,8 @@ def create_api(ctx: Ctx) -> Starlette:
     for module in (addons, pg, dataclips):
         routes.extend(module.routes(ctx))
     routes.extend(sleep.routes(ctx))
+    routes.extend(platform_info.routes(ctx))
+    routes.extend(pg_data.routes(ctx))
     routes.extend(dashboard.routes(ctx))
     routes.extend(absent.routes(ctx))  # last: real routes for the same paths win
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,

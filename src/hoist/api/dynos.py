@@ -99,4 +99,7 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, get_dyno), methods=["GET"]),
         Route("/apps/{app}/dynos/{dyno}", endpoint(ctx, restart_one), methods=["DELETE"]),
         Route("/apps/{app}/dynos/{dyno}/actions/stop", endpoint(ctx, stop_one), methods=["POST"]),
+        # By process type (ps:restart/ps:stop --process-type): the same handlers, which accept a type too.
+        Route("/apps/{app}/formations/{dyno}", endpoint(ctx, restart_one), methods=["DELETE"]),
+        Route("/apps/{app}/formations/{dyno}/actions/stop", endpoint(ctx, stop_one), methods=["POST"]),
     ]

@@ -33,6 +33,16 @@ def _quantity(value: Any) -> int:
     raise invalid(f"quantity {value!r} is not a whole number.", "formation")
 
 
+SIZE = "standard-1X"
+
+
+def _check_size(value: Any) -> None:
+    """hoist has one dyno size; asking for it is a no-op, asking for another says so."""
+    if not isinstance(value, str) or value.strip().lower() != SIZE.lower():
+        raise invalid(f"hoist runs every dyno at one size, {SIZE} (the machine's resources under per-dyno limits); "
+                      f"{value!r} is not available. Change the number of dynos instead: ps:scale web=2.", "formation")
+
+
 async def list_formation(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     cmds = _commands(ctx, app)
@@ -48,13 +58,22 @@ async def batch_update(request: Request, ctx: Ctx, user: User) -> Response:
     if not isinstance(updates, list) or not updates:
         raise invalid("Send {\"updates\": [{\"type\": \"web\", \"quantity\": 2}]}.", "formation")
     changes: dict[str, int] = {}
+    types: set[str] = set()
     for u in updates:
-        if not isinstance(u, dict) or not isinstance(u.get("type"), str) or "quantity" not in u:
-            raise invalid("Each update needs a type and a quantity.", "formation")
-        changes[u["type"]] = _quantity(u["quantity"])
-    await ctx.platform.scale(app, changes, user)
+        if not isinstance(u, dict) or not isinstance(u.get("type"), str) or not ("quantity" in u or "size" in u):
+            raise invalid("Each update needs a type and a quantity (or a size).", "formation")
+        if "size" in u:
+            _check_size(u["size"])
+        if "quantity" in u:
+            changes[u["type"]] = _quantity(u["quantity"])
+        types.add(u["type"])
+    known = {f.type for f in formation_t.list_formation(ctx.platform.db, app.id)}
+    if types - known - set(changes):  # a size for a type that is not in the formation
+        raise not_found("formation", f"Couldn't find that process type ({', '.join(sorted(types - known))}).")
+    if changes:
+        await ctx.platform.scale(app, changes, user)
     cmds = _commands(ctx, app)
-    items = [f for f in formation_t.list_formation(ctx.platform.db, app.id) if f.type in changes]
+    items = [f for f in formation_t.list_formation(ctx.platform.db, app.id) if f.type in types]
     return JSONResponse([serialize.formation(app, f, cmds.get(f.type, "")) for f in items])
 
 
@@ -70,10 +89,13 @@ async def get_one(request: Request, ctx: Ctx, user: User) -> Response:
 async def update_one(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     body = await json_body(request)
-    if not isinstance(body, dict) or "quantity" not in body:
+    if not isinstance(body, dict) or not ("quantity" in body or "size" in body):
         raise invalid("Send {\"quantity\": N}.", "formation")
+    if "size" in body:
+        _check_size(body["size"])
     ptype = request.path_params["type"]
-    await ctx.platform.scale(app, {ptype: _quantity(body["quantity"])}, user)
+    if "quantity" in body:
+        await ctx.platform.scale(app, {ptype: _quantity(body["quantity"])}, user)
     return await get_one(request, ctx, user)
 
 

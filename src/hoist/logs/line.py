@@ -32,14 +32,14 @@ def parse(text: str) -> LogLine | None:
 
 
 def matches(line: LogLine, *, source: str | None = None, dyno: str | None = None) -> bool:
-    """Filter as `heroku logs -s/-d` does; `-s router` also selects router lines.
+    """Filter as `heroku logs -s/-d` does; `-s router` also selects router lines, `-s heroku` hoist's own.
 
     A dyno filter of `web` matches every web dyno; `web.1` only that one."""
     if source:
         if source == "router":
             if line.dyno != "router":
                 return False
-        elif line.source != source:
+        elif line.source != ("hoist" if source == "heroku" else source):  # Heroku's name for the platform
             return False
     if dyno:
         if "." in dyno:
