@@ -154,3 +154,31 @@ def test_orphans_of_a_dead_supervisor_are_cleaned_from_pid_files(run_rig: Callab
         assert not any(group_pids(g) for g in pgids)
         rig.sup.set_formation("app", {"worker": 0})
     run_rig(body, stop_grace=2)
+
+
+def test_quick_successive_restarts_never_leave_an_untracked_process(run_rig: Callable[..., None]) -> None:
+    """ps:restart then ps:restart worker while the loop is mid-reconcile: one process per dyno, never two."""
+    async def body(rig: Rig) -> None:
+        marks = rig.root / "pids"
+        marks.mkdir()
+        worker = f"touch {marks}/$$; exec sleep 300"
+        rig.sup.load("app", rig.release({"web": WEB, "worker": worker}), {"web": 2, "worker": 2})
+        names = ("web.1", "web.2", "worker.1", "worker.2")
+        settled = lambda: all(rig.dyno(n) is not None and rig.dyno(n).state == "up" for n in names)  # noqa: E731
+        await rig.until(settled, what="all up")
+        for _ in range(4):
+            await rig.sup.restart("app")
+            await asyncio.sleep(0.01)
+            await rig.sup.restart("app", "worker")
+            await asyncio.sleep(0.05)
+            await rig.sup.restart("app", "worker.2")
+            await rig.until(settled, what="all up again")
+        tracked = {rig.dyno(n).proc.pid for n in ("worker.1", "worker.2")}
+
+        def live_workers() -> set[int]:
+            return {int(p.name) for p in marks.iterdir() if group_pids(int(p.name))}
+        await rig.until(lambda: live_workers() == tracked, timeout=8,
+                        what=f"only the tracked workers {tracked} alive")
+        await asyncio.sleep(1.0)  # and nothing untracked starts later
+        assert live_workers() == tracked
+    run_rig(body, stop_grace=0.5)

@@ -34,6 +34,7 @@ class Dyno:
     crashes: int = 0
     next_start: float = 0.0
     stopping: bool = False
+    retired: bool = False  # removed from its app's dynos: never started again, whatever still refers to it
     id: str = ""
     memory_mb: float | None = None  # resident memory of the process group, sampled
     r14_at: float = -1e9  # when R14 was last logged (it repeats while over quota)

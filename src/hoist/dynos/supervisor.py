@@ -173,7 +173,7 @@ class Supervisor:
         self._publish()
         for d in old:
             # Let the router reload before the old dynos stop listening.
-            self._stop_later(d, delay=0.3)
+            self._retire(d, delay=0.3)
         self.wake()
         return DeployResult(True, f"v{release.version} is serving")
 
@@ -186,7 +186,7 @@ class Supervisor:
         for d in chosen:
             self.logs.emit(app, "hoist", d.name, "Restarting")
             rt.dynos.pop(d.name, None)
-            self._stop_later(d)
+            self._retire(d)
         self._publish()
         self.wake()
         return len(chosen)
@@ -196,6 +196,8 @@ class Supervisor:
         rt = self.apps.pop(app, None)
         if rt is None:
             return
+        for d in rt.dynos.values():
+            d.retired = True
         await asyncio.gather(*(self._stop(d) for d in rt.dynos.values()))
         self._publish()
 
@@ -261,9 +263,11 @@ class Supervisor:
                     if ptype in rel.process_types and ptype != "release":
                         desired.update(f"{ptype}.{n}" for n in range(1, qty + 1))
             for name, d in list(rt.dynos.items()):
+                if rt.dynos.get(name) is not d:
+                    continue  # replaced or removed (a restart) while the loop awaited an earlier dyno
                 if name not in desired or d.release is not rel:
                     rt.dynos.pop(name)
-                    self._stop_later(d)
+                    self._retire(d)
                     continue
                 await self._check(d, now, rt.asleep)
             if rel is None:
@@ -293,7 +297,7 @@ class Supervisor:
 
     async def _check(self, d: Dyno, now: float, asleep: bool) -> None:
         """Notice exits and readiness of one dyno; restart a crashed one when its delay is over."""
-        if d.stopping:
+        if d.stopping or d.retired:
             return
         if d.state in ("down", "idle") and d.proc is None:
             if d.state == "down" or not asleep:
@@ -334,6 +338,10 @@ class Supervisor:
                               rate=self.log_rate, burst=2 * self.log_rate)
         d.memory_mb = None
         d.proc = await self.scheduler.spawn(spec, limiter)
+        if d.retired:  # restarted or removed while it was being spawned: it must not run untracked
+            d.stopping = False
+            await self._stop(d, grace=0.0)
+            return
         # Like the arbiter's SIGCHLD: an exit wakes the loop now, not at the next tick, so the
         # routes drop a dead dyno within milliseconds.
         asyncio.ensure_future(d.proc.wait()).add_done_callback(lambda _t: self._wake.set())
@@ -402,6 +410,11 @@ class Supervisor:
         if port and self.ports is not None:
             self.ports.release(port, key)
 
+    def _retire(self, d: Dyno, delay: float = 0.0) -> None:
+        """Stop a dyno that has left its app's dynos for good (restart, scale down, a new release)."""
+        d.retired = True
+        self._stop_later(d, delay)
+
     def _stop_later(self, d: Dyno, delay: float = 0.0) -> None:
         d.stopping = True  # at once, so the loop and the routes leave it alone from now on
 
@@ -441,7 +454,7 @@ class Supervisor:
             d.memory_mb = None
             if d.state != "idle":
                 self._set_state(d, "down")
-            d.stopping = False  # a dyno still in the formation (ps:stop) starts again
+            d.stopping = d.retired  # a dyno still in the formation (ps:stop) starts again; a retired one never
 
     async def _memory_loop(self) -> None:
         """Sample every dyno's memory; R14 over the quota, R15 (restart) far over it."""
