@@ -21,6 +21,11 @@ class Paths:
         return self.home / "admin-token"
 
     @property
+    def url_key(self) -> Path:
+        """The key that signs capability URLs (core/capability.py)."""
+        return self.home / "url-key"
+
+    @property
     def lock(self) -> Path:
         return self.home / "server.lock"
 
@@ -73,6 +78,10 @@ class Paths:
 
     def build_log(self, app: str, build_id: str) -> Path:
         return self.builds(app) / f"{build_id}.log"
+
+    def release_log(self, app: str, release_id: str) -> Path:
+        """The release phase's output for one release (`releases:output`)."""
+        return self.builds(app) / f"release-{release_id}.log"  # ids come from the database, never from a URL
 
     def logs(self, app: str) -> Path:
         return self.app(app) / "logs"

@@ -243,3 +243,30 @@ def test_hoist_restart_brings_the_formation_back_without_duplicates(server: Hois
          lambda: f"clean restart: {old} -> {dyno_groups(MARKER)}\n" + "\n".join(server.output))
     assert any("left running by a previous hoist" in line for line in server.output)
     server.wait_for("dyn", "from v1", timeout=15)
+
+
+def test_release_phase_output_is_kept_for_releases_output(server: HoistServer, workdir: Path) -> None:
+    f = example_files("hello")
+    f["Procfile"] = "web: gunicorn app:app\nrelease: echo migrating on $DYNO; echo migrated\n"
+    repo = make_repo(workdir / "relout", f, server.env())
+    server.cli("apps:create", "relout", cwd=repo)
+    server.push(repo)
+    server.cli("config:set", "STAGE=two", "-a", "relout")  # a config release runs the release phase too
+    rels = server.api("GET", "/apps/relout/releases").json()
+    assert all(r["output_stream_url"] for r in rels if r["version"] > 1), rels
+    out = server.cli("releases:output", "-a", "relout").stdout
+    assert "Running release command: echo migrating" in out and "migrating on release.1" in out, out
+    assert "migrating on release.1" in server.cli("releases:output", f"v{rels[-2]['version']}", "-a", "relout").stdout
+    # The heroku CLI streams output_stream_url with no token: the signature is the credential.
+    url = httpx.URL(rels[-1]["output_stream_url"])
+    bare = f"http://127.0.0.1:{url.port}{url.path}"
+    got = httpx.get(bare, headers={"Host": f"localhost:{url.port}"}, timeout=10)
+    assert got.status_code == 200 and "migrated" in got.text
+    forged = bare[:-4] + ("0000" if not bare.endswith("0000") else "1111")
+    assert httpx.get(forged, headers={"Host": f"localhost:{url.port}"}, timeout=10).status_code == 404
+    other = bare.replace("/relout/", "/dyn/")  # another app's name with this signature
+    assert httpx.get(other, headers={"Host": f"localhost:{url.port}"}, timeout=10).status_code == 404
+    # An app without a release phase has no output, and says why.
+    assert server.api("GET", "/apps/dyn/releases").json()[-1]["output_stream_url"] is None
+    none = server.cli("releases:output", "-a", "dyn", check=False)
+    assert none.returncode != 0 and "release:" in none.stderr, none.stderr

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import invalid, not_found
+from hoist.state import apps as apps_t
 from hoist.state import releases as releases_t
 from hoist.state.users import User
 
@@ -61,10 +62,25 @@ async def release_config(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse(rel.config)
 
 
+async def release_output(request: Request, ctx: Ctx, user: None) -> Response:
+    """A release phase's output at its signed URL (`output_stream_url`): no token, the signature is the key."""
+    p = ctx.platform
+    params = request.path_params
+    app = apps_t.get_app(p.db, params["app"])
+    rel = releases_t.get_release(p.db, app.id, params["release"]) if app else None
+    path = p.paths.release_log(app.name, rel.id) if app and rel else None
+    if app is None or rel is None or path is None or not path.exists() or \
+            not p.signer.verify(params["sig"], "release-output", app.id, rel.id):
+        raise not_found("release", "No release output at this URL; run `hoist releases:output -a APP` for a fresh one.")
+    return PlainTextResponse(path.read_text(encoding="utf-8", errors="replace"))
+
+
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/apps/{app}/releases", endpoint(ctx, list_releases), methods=["GET"]),
         Route("/apps/{app}/releases", endpoint(ctx, rollback), methods=["POST"]),
         Route("/apps/{app}/releases/{release}", endpoint(ctx, get_release), methods=["GET"]),
         Route("/apps/{app}/releases/{release}/config-vars", endpoint(ctx, release_config), methods=["GET"]),
+        Route("/hoist/release-output/{app}/{release}/{sig}",
+              endpoint(ctx, release_output, auth=False), methods=["GET"]),  # type: ignore[arg-type]
     ]

@@ -52,8 +52,16 @@ def release(p: Platform, a: App, r: Release, current_version: int | None) -> dic
         "user": {"id": r.user_id, "email": u.email if u else None},
         "app": {"id": a.id, "name": a.name},
         "slug": {"id": r.slug_id} if r.slug_id else None,
-        "addon_plan_names": [], "artifacts": [], "output_stream_url": None,
+        "addon_plan_names": [], "artifacts": [], "output_stream_url": release_output_url(p, a, r),
     }
+
+
+def release_output_url(p: Platform, a: App, r: Release) -> str | None:
+    """A signed URL for the release phase's output (fetched without a token), if the release had one."""
+    if not p.paths.release_log(a.name, r.id).exists():
+        return None
+    sig = p.signer.sign("release-output", a.id, r.id)
+    return f"http://localhost:{p.settings.port}/hoist/release-output/{a.name}/{r.id}/{sig}"
 
 
 def formation(a: App, f: Formation, command: str) -> dict[str, Any]:

@@ -1,8 +1,12 @@
-"""releases, releases:info, rollback, builds, builds:output."""
+"""releases, releases:info, releases:output, rollback, builds, builds:output."""
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
+from hoist.cli.client import Client
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
@@ -33,17 +37,39 @@ def releases(c: CliContext, num: int) -> None:
 def releases_info(c: CliContext, release: str | None) -> None:
     """Show one release (default: the newest)."""
     app = c.app()
-    client = c.client()
-    if release is None:
-        rels = client.request("GET", f"/apps/{app}/releases", headers={"Range": "version ..; order=desc,max=1"}).json()
-        if not rels:
-            raise HoistError("this app has no releases")
-        r = rels[0]
-    else:
-        r = client.get(f"/apps/{app}/releases/{release.lstrip('v')}")
+    r = _one_release(c.client(), app, release)
     header(f"Release v{r['version']}")
     keyvals([("By", r["user"]["email"]), ("Change", r["description"]), ("When", r["created_at"]),
              ("Status", r["status"]), ("Current", "yes" if r["current"] else "no")])
+
+
+def _one_release(client: Client, app: str, release: str | None) -> dict[str, Any]:
+    """The release named `release` (a version, `vN` or id), or the newest one."""
+    if release is not None:
+        found: dict[str, Any] = client.get(f"/apps/{app}/releases/{release.lstrip('v')}")
+        return found
+    rels = client.request("GET", f"/apps/{app}/releases", headers={"Range": "version ..; order=desc,max=1"}).json()
+    if not rels:
+        raise HoistError(f"{app} has no releases yet; push code with `git push hoist main`")
+    newest: dict[str, Any] = rels[0]
+    return newest
+
+
+@click.command("releases:output")
+@app_option
+@click.argument("release", required=False)
+@pass_ctx
+def releases_output(c: CliContext, release: str | None) -> None:
+    """Show what the release phase (Procfile `release:`) printed for a release (default: the newest)."""
+    app = c.app()
+    client = c.client()
+    r = _one_release(client, app, release)
+    url = r.get("output_stream_url")
+    if not url:
+        raise HoistError(f"release v{r['version']} has no release output: only releases of an app whose "
+                         "Procfile has a `release:` process run a release phase")
+    # The URL names the host the server knows itself by; ask the API this CLI already talks to.
+    click.echo(client.request("GET", urlsplit(url).path).text, nl=False)
 
 
 @click.command("rollback")
@@ -97,4 +123,4 @@ def builds_output(c: CliContext, build_id: str | None) -> None:
     click.echo(client.request("GET", f"/apps/{app}/builds/{build_id}/output").text, nl=False)
 
 
-COMMANDS = [releases, releases_info, rollback, builds, builds_output]
+COMMANDS = [releases, releases_info, releases_output, rollback, builds, builds_output]

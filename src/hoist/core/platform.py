@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from hoist import names
+from hoist.core.capability import UrlSigner
+from hoist.core.release_output import release_output
 from hoist.dynos.routing import build_table, notify, write_table
 from hoist.dynos.runtime import RunRelease
 from hoist.dynos.supervisor import DeployResult, Supervisor
@@ -73,6 +75,7 @@ class Platform:
         self.logs = logs
         self.supervisor = supervisor
         self.internal_url = ""  # set by the server once the API socket is bound
+        self.signer = UrlSigner(paths.url_key)
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
         self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
@@ -205,7 +208,8 @@ class Platform:
                 result = DeployResult(True, "no slug yet: nothing to start")
             else:
                 self.logs.emit(app.name, "hoist", "api", f"Release v{rel.version} starting")
-                result = await self.supervisor.deploy(app.name, run, self.formation(app), out)
+                with release_output(self.paths.release_log(app.name, rel.id), run, out) as tee:
+                    result = await self.supervisor.deploy(app.name, run, self.formation(app), tee)
             status = "succeeded" if result.ok else "failed"
             releases_t.set_release_status(self.db, rel.id, status)
             self.audit(app, user, "release", f"v{rel.version} {status}: {description}")
