@@ -41,6 +41,7 @@ class Settings:
     dyno_nproc: int = _setting(512, "HOIST_DYNO_NPROC", "processes per app user (rlimit), when isolated")
     dyno_rlimit_data_mb: int = _setting(2048, "HOIST_DYNO_RLIMIT_DATA_MB", "data segment per dyno process in MiB (rlimit, a hard stop above the R14/R15 quota), when isolated")
     postgres_url: str = _setting("", "HOIST_POSTGRES_URL", "admin URL of an existing PostgreSQL server to provision on, instead of hoist's own cluster")
+    pg_port: int = _setting(0, "HOIST_PG_PORT", "port (on 127.0.0.1) of the TLS front apps' DATABASE_URLs name; 0 = chosen once and kept in HOIST_HOME/postgres/front.json")
     dataclip_timeout: float = _setting(5.0, "HOIST_DATACLIP_TIMEOUT", "seconds a dataclip query may run before it is stopped")
     acme_directory: str = _setting("https://acme-v02.api.letsencrypt.org/directory", "HOIST_ACME_DIRECTORY",
                                    "ACME directory URL for certs:auto (Let's Encrypt by default)")

@@ -38,9 +38,6 @@ def heroku_env(server: HoistServer, home: Path, git_host: str | None = None) -> 
         "DISABLE_TELEMETRY": "true",
         "NODE_EXTRA_CA_CERTS": str(server.home / "tls" / "ca.pem"),
         "GIT_SSL_CAINFO": str(server.home / "tls" / "ca.pem"),
-        # pg:psql asks for SSL unless the database host is literally `localhost`; hoist's
-        # Postgres listens on 127.0.0.1 without SSL. A user's PGSSLMODE wins over the CLI's.
-        "PGSSLMODE": "prefer",
         "NO_COLOR": "1",
         "COLUMNS": "200",
     })

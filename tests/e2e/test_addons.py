@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import signal
@@ -188,6 +189,42 @@ def test_kill_9_of_postgres_is_restarted_and_the_app_keeps_working(server: Hoist
     assert "6 entries" in server.app_get(APP).text
 
 
+SSL_PROBE = ("import os, psycopg; c = psycopg.connect(os.environ['DATABASE_URL'], sslmode='require', "
+             "connect_timeout=10); print('ssl', c.pgconn.ssl_in_use, c.execute('SELECT count(*) FROM entries')"
+             ".fetchone()[0])")
+
+
+def _ports(server: HoistServer) -> tuple[int, int]:
+    """(TLS front, cluster) ports as hoist keeps them."""
+    pg = server.home / "postgres"
+    return (json.loads((pg / "front.json").read_text())["port"], json.loads((pg / "cluster.json").read_text())["port"])
+
+
+def _front_pid(server: HoistServer) -> int:
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"hoist.addons.postgres.tlsfront" in cmdline and str(server.home).encode() in cmdline:
+            return int(entry)
+    raise AssertionError("no TLS front process for this hoist home")
+
+
+def test_a_dyno_connects_with_sslmode_require_and_a_killed_front_is_restarted(server: HoistServer) -> None:
+    front, cluster = _ports(server)
+    assert parse_url(config(server)["DATABASE_URL"]).port == front != cluster
+    # What Heroku's docs do: psycopg2.connect(DATABASE_URL, sslmode='require'), from a dyno, as the app's user.
+    assert "ssl True 6" in server.cli("run", "-a", APP, "python", "-c", SSL_PROBE).stdout
+    os.kill(_front_pid(server), signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any("TLS front restarted" in line for line in server.output):
+        time.sleep(0.2)
+    assert any("TLS front restarted" in line for line in server.output), "\n".join(server.output[-20:])
+    with psycopg.connect(config(server)["DATABASE_URL"], sslmode="require", connect_timeout=5) as conn:
+        assert conn.pgconn.ssl_in_use
+
+
 def test_redis_addon_gets_a_password_protected_server(server: HoistServer) -> None:
     out = server.cli("addons:create", "redis", "-a", "other").stdout
     assert "as REDIS_URL" in out
@@ -219,7 +256,14 @@ def test_server_restart_stops_and_starts_postgres_and_redis(server: HoistServer)
     assert server.stop() == 0
     for pid in (pg_pid, redis_pid):  # gone, or a zombie waiting for a reaper that is not hoist
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    # Start as an upgrade from a hoist without the TLS front: URLs name the cluster's own port.
+    front, _ = _ports(server)
+    (server.home / "postgres" / "cluster.json").write_text(json.dumps({"port": front}))
+    (server.home / "postgres" / "front.json").unlink()
     server.start()
+    moved_to = _ports(server)
+    assert moved_to[0] == front != moved_to[1], moved_to  # the front took the old port; the URLs stay
+    assert any("PostgreSQL moved to" in line for line in server.output), "\n".join(server.output)
     try:
         assert "6 entries" in server.wait_for(APP, "entries").text
     except AssertionError:

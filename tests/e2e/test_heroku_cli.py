@@ -174,8 +174,11 @@ def test_addons_and_psql(server: HoistServer, heroku: Heroku, app: str) -> None:
     heroku("addons:create", "heroku-postgresql", "-a", app, timeout=300)
     assert _config(server, app)["DATABASE_URL"].startswith("postgres")
     assert "heroku-postgresql" in heroku("addons", "-a", app).stdout
+    # As for a Heroku user: no PGSSLMODE; the CLI asks psql for SSL (the host is not `localhost`).
     out = heroku("pg:psql", "-c", "select 1 as one", "-a", app, timeout=120)
     assert re.search(r"^\s*1\s*$", out.stdout, re.M), out.stdout + out.stderr
+    out = heroku("pg:psql", "-c", "\\conninfo", "-a", app, timeout=120)
+    assert "SSL connection" in out.stdout, out.stdout + out.stderr
 
 
 def test_git_push_heroku_over_https(server: HoistServer, heroku: Heroku, app: str, workdir: Path) -> None:

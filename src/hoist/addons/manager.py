@@ -11,6 +11,8 @@ from hoist.addons import plans
 from hoist.addons.pgserver import PgServer
 from hoist.addons.postgres import provision
 from hoist.addons.postgres.errors import PostgresError
+from hoist.addons.postgres.front import TlsFront
+from hoist.addons.postgres.urls import parse_url
 from hoist.addons.redis import RedisError
 from hoist.addons.redisfleet import RedisFleet
 from hoist.core.platform import Platform, PlatformError
@@ -104,8 +106,9 @@ class AddonManager:
         if addon.service == plans.POSTGRES:
             admin = await self.pg.admin_url()
             creds = await asyncio.to_thread(provision.create, admin, addon.name)
-            return creds.url, {"database": creds.database, "user": creds.user, "host": creds.host,
-                               "port": creds.port}
+            url = self.pg.app_url(creds.url)
+            return url, {"database": creds.database, "user": creds.user, "host": creds.host,
+                         "port": parse_url(url).port}
         provider = self.redis.new_provider(self.platform.paths.app(app.name) / "addons" / addon.name)
         server = await self.redis.start(Addon(**{**addon.__dict__, "provider": provider}))
         return server.url, provider
@@ -161,7 +164,7 @@ class AddonManager:
             creds = await asyncio.to_thread(provision.rotate, admin, str(p["database"]), str(p["user"]))
         except PostgresError as exc:
             raise failed(exc) from None
-        await self.platform.set_config(app, {v: creds.url for v in addon.config_vars}, user,
+        await self.platform.set_config(app, {v: self.pg.app_url(creds.url) for v in addon.config_vars}, user,
                                        description=f"Rotate credentials of {addon.name}")
 
     async def reset(self, app: App, addon: Addon, user: User) -> None:
@@ -245,7 +248,8 @@ def build(platform: Platform, say: Callable[[str], None]) -> AddonManager:
     """Wire the add-on pieces for the server and hang them on the platform."""
     from hoist.addons.pgbackups import Backups
 
-    pg = PgServer(platform.paths.postgres / "data", platform.settings.postgres_url, say)
+    pg = PgServer(platform.paths.postgres / "data", platform.settings.postgres_url, say,
+                  TlsFront(platform.paths.postgres, platform.paths.tls, platform.settings.pg_port, say))
     manager = AddonManager(platform, pg, RedisFleet(say), say)
     manager.backups = Backups(manager)
     platform.addons = manager

@@ -16,6 +16,12 @@ says what went wrong and what to do next):
     Instead of a Cluster, HOIST_POSTGRES_URL may name an existing server: every function
     below takes an admin URL, so both work the same.
 
+``front.TlsFront(home, ca_dir, port_setting, say)``: ``prepare(cluster)`` (port in ``front.json``; on upgrade
+    it takes the cluster's old port and moves the cluster; certificate from the local CA), ``start(upstream_port)``,
+    ``running``, ``stop()``, ``public_url(url)``. The child is ``python -m hoist.addons.postgres.tlsfront``
+    (SSLRequest/GSSENCRequest/direct SSL answered, TLS ended, bytes relayed); ``startup`` parses first messages.
+    Apps' URLs name the front; admin URLs name the cluster.
+
 ``provision.create(admin_url, addon_name) -> Credentials``  (``.database .user .password .host .port .url``)
 ``provision.destroy(admin_url, database, user) -> None``
 ``provision.rotate(admin_url, database, user) -> Credentials``

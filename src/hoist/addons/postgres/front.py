@@ -1,0 +1,154 @@
+"""The TLS front's life in the hoist server: its port (kept in front.json), its certificate from the
+local CA, and the child process (`python -m hoist.addons.postgres.tlsfront`), started and restarted."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from hoist.addons.postgres.cluster import HOST, Cluster, free_port
+from hoist.addons.postgres.errors import PostgresError
+from hoist.addons.postgres.urls import ConnInfo, parse_url, to_url
+from hoist.launch import module_argv
+from hoist.tls.ca import LocalCA
+
+NAMES = ("localhost", "127.0.0.1")
+RENEW_BEFORE = dt.timedelta(days=30)
+START_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class PortPlan:
+    front: int | None  # None: pick a free port now (and keep it)
+    move_cluster: bool  # the front takes the cluster's old port: the cluster moves to a new one
+
+
+def plan_ports(setting: int, saved: int | None, cluster_port: int | None) -> PortPlan:
+    """Where the front listens. Upgrading from a hoist without it (no saved port, a cluster exists), the
+    front takes the cluster's port so every DATABASE_URL already handed out keeps working, now with TLS."""
+    if setting:
+        return PortPlan(setting, cluster_port == setting)
+    if saved:
+        return PortPlan(saved, cluster_port == saved)
+    if cluster_port is not None:
+        return PortPlan(cluster_port, True)
+    return PortPlan(None, False)
+
+
+def needs_new_cert(cert: Path, now: dt.datetime) -> bool:
+    """True if the certificate is missing, unreadable, or expires within RENEW_BEFORE."""
+    try:
+        leaf = x509.load_pem_x509_certificate(cert.read_bytes())
+    except (OSError, ValueError):
+        return True
+    return bool(leaf.not_valid_after_utc - now < RENEW_BEFORE)
+
+
+class TlsFront:
+    """The front of one cluster: `prepare` (ports, certificate), `start`, `running`, `stop`."""
+
+    def __init__(self, home: Path, ca_dir: Path, port_setting: int = 0, say: Callable[[str], None] = print) -> None:
+        self.home = home
+        self.state_file = home / "front.json"
+        self.cert_dir = home / "front-tls"
+        self.ca = LocalCA(ca_dir)
+        self.port_setting = port_setting
+        self.say = say
+        self.port: int | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+
+    def saved_port(self) -> int | None:
+        try:
+            return int(json.loads(self.state_file.read_text())["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def prepare(self, cluster: Cluster) -> None:
+        """Settle both ports (moving the cluster off the front's port if needed) and the certificate."""
+        initialised = (cluster.data_dir / "PG_VERSION").exists()
+        old = cluster.port if initialised else None
+        plan = plan_ports(self.port_setting, self.saved_port(), old)
+        port = plan.front or free_port()
+        if plan.move_cluster or not initialised:
+            if cluster.is_running():
+                cluster.stop()  # it listens on the port the front needs
+            new = free_port()
+            while new == port:
+                new = free_port()
+            Cluster(cluster.data_dir, port=new).ensure_initialised()  # initdb, or a new port in cluster.json
+            if plan.move_cluster:
+                self.say(f"PostgreSQL moved to 127.0.0.1:{new}; its old port {port} is now its TLS front, "
+                         "so existing DATABASE_URLs keep working and can use SSL")
+        saved = self.saved_port()
+        if saved and saved != port:
+            self.say(f"the PostgreSQL TLS front moved from port {saved} to {port} (HOIST_PG_PORT); add-ons "
+                     f"whose URLs name port {saved} need `hoist pg:credentials:rotate NAME -a APP` for new URLs")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps({"port": port}) + "\n")
+        self.port = port
+        self.ca.ensure()
+        if needs_new_cert(self.cert_dir / "cert.pem", dt.datetime.now(dt.timezone.utc)):
+            self.ca.issue(NAMES, self.cert_dir)
+
+    def public_url(self, url: str) -> str:
+        """`url` (host and port of the cluster) as apps get it: through the front."""
+        if self.port is None:
+            raise PostgresError("the PostgreSQL TLS front has no port yet; start PostgreSQL first")
+        info = parse_url(url)
+        return to_url(ConnInfo(info.user, info.password, HOST, self.port, info.database, info.query))
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def start(self, upstream_port: int) -> None:
+        """Start the child and wait until it accepts connections (a just-killed one may hold the port a moment)."""
+        assert self.port is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT_S
+        while True:
+            self.proc = await asyncio.create_subprocess_exec(
+                *module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{self.port}",
+                             "--upstream", f"{HOST}:{upstream_port}", "--cert", str(self.cert_dir / "cert.pem"),
+                             "--key", str(self.cert_dir / "key.pem")),
+                stdin=asyncio.subprocess.DEVNULL)
+            while self.proc.returncode is None and loop.time() < deadline:
+                if await _accepts(HOST, self.port):
+                    return
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.proc.wait(), 0.05)
+            if self.proc.returncode is None:
+                await self.stop()
+                break
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.2)
+        raise PostgresError(f"the PostgreSQL TLS front did not listen on {HOST}:{self.port} within "
+                            f"{START_TIMEOUT_S:.0f} s (see its message above); free the port or set HOIST_PG_PORT")
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def _accepts(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
