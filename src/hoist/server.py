@@ -27,6 +27,7 @@ from hoist.core.acm import AcmeManager
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
 from hoist.launch import module_argv
+from hoist.procs import accepts, wait_gone
 from hoist.dynos.firewall import FirewallError, start_firewall
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.local import LocalScheduler
@@ -145,7 +146,7 @@ class Router:
         # signal then would kill it. It reads the current table when it starts.
         deadline = asyncio.get_running_loop().time() + 15
         while self.proc.returncode is None and asyncio.get_running_loop().time() < deadline:
-            if await _accepts(self.settings.host, self.settings.port):
+            if await accepts(self.settings.host, self.settings.port):
                 break
             await asyncio.sleep(0.02)
         self.platform.router_pid = self.proc.pid
@@ -182,14 +183,6 @@ class Router:
         (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
 
 
-async def _accepts(host: str, port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        return False
-    writer.close()
-    return True
-
 
 def kill_stale_router(paths: Paths) -> bool:
     """Kill the router a previous hoist left running (it was killed with -9); True if there was one."""
@@ -204,22 +197,10 @@ def kill_stale_router(paths: Paths) -> bool:
     if found:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        _wait_gone(pid)  # it holds the public port until it is really gone
+        wait_gone(pid)  # it holds the public port until it is really gone
     pidfile.unlink(missing_ok=True)
     return found
 
-
-def _wait_gone(pid: int, timeout: float = 5.0) -> None:
-    """Wait until `pid` has exited (a zombie counts: it holds no sockets)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return
-        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return
-        time.sleep(0.02)
 
 
 async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:

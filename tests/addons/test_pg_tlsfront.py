@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hoist.addons.postgres.cluster import Cluster, free_port
+from hoist.addons.postgres.cluster import Cluster
+from hoist.procs import free_port
 from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provision import Credentials
 from hoist.addons.postgres.urls import parse_url

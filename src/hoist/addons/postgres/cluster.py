@@ -5,11 +5,8 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 import shutil
 import signal
-import socket
-import string
 import subprocess
 import tempfile
 import time
@@ -24,13 +21,13 @@ from hoist.addons.postgres import sysuser
 from hoist.addons.postgres.bins import find_bin
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import build_url
+from hoist.procs import free_port, random_password
 
 HOST = "127.0.0.1"
 ADMIN_USER = "postgres"
 START_TIMEOUT_S = 60.0
 CONF_NAME = "hoist.conf"
 LOG_NAME = "server.log"
-ALPHABET = string.ascii_letters + string.digits
 
 
 @dataclass(frozen=True)
@@ -70,16 +67,6 @@ def server_conf(port: int) -> str:
     )
 
 
-def random_password(length: int = 32) -> str:
-    """Return a random password of letters and digits (safe in URLs without escaping)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def shm_attached(shmid: int) -> int:

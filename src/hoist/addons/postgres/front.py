@@ -13,7 +13,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from hoist.addons.postgres.cluster import HOST, Cluster, free_port
+from hoist.addons.postgres.cluster import HOST, Cluster
+from hoist.procs import accepts, free_port
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import ConnInfo, parse_url, to_url
 from hoist.launch import module_argv
@@ -120,7 +121,7 @@ class TlsFront:
                              "--key", str(self.cert_dir / "key.pem")),
                 stdin=asyncio.subprocess.DEVNULL)
             while self.proc.returncode is None and loop.time() < deadline:
-                if await _accepts(HOST, self.port):
+                if await accepts(HOST, self.port):
                     return
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.proc.wait(), 0.05)
@@ -144,11 +145,3 @@ class TlsFront:
             proc.kill()
             await proc.wait()
 
-
-async def _accepts(host: str, port: int) -> bool:
-    try:
-        _, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        return False
-    writer.close()
-    return True

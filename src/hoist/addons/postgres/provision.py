@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from hoist.addons.postgres.admin import connect, database_exists, role_exists, scram_verifier, terminate
-from hoist.addons.postgres.cluster import random_password
+from hoist.procs import random_password
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.naming import check_ident, ident_from_addon, readonly_role_name
 from hoist.addons.postgres.urls import build_url, parse_url

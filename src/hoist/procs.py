@@ -1,0 +1,101 @@
+"""Process helpers written once: a free port, a password, whether a port
+accepts, a process's start time, the binaries shipped inside wheels, and
+stopping a child with SIGTERM, a grace period, then SIGKILL.
+
+Everything in hoist that starts, probes or stops a process uses these; no
+other module keeps its own copy."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import secrets
+import signal
+import socket
+import string
+import time
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port on `host` that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def random_password(length: int = 32) -> str:
+    """A random password of letters and digits (safe in URLs and config files without escaping)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+async def accepts(host: str, port: int) -> bool:
+    """True if something accepts TCP connections on host:port now."""
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks (field 22 of /proc/PID/stat), to tell a reused pid apart."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return data.rsplit(")", 1)[1].split()[19]
+
+
+def wait_gone(pid: int, timeout: float = 5.0) -> None:
+    """Wait until `pid` has exited (a zombie counts: it holds no sockets)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.02)
+
+
+def killpg(pgid: int, sig: int) -> None:
+    """Signal a process group; one that is gone (or not ours) is left alone."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+async def terminate(proc: asyncio.subprocess.Process, grace: float) -> int:
+    """SIGTERM a child, wait up to `grace` seconds, then SIGKILL; return its exit status."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), grace)
+        except asyncio.TimeoutError:
+            proc.kill()
+    return await proc.wait()
+
+
+def wheel_dir(package: str) -> Path | None:
+    """The directory of an installed package, found without importing it (imports can start machinery)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
