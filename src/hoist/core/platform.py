@@ -18,7 +18,7 @@ from hoist import names
 from hoist.core.capability import UrlSigner
 from hoist.core.release_output import release_output
 from hoist.dynos.routing import build_table, notify, write_table
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts.release import RunRelease
 from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
