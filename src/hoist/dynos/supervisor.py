@@ -22,8 +22,8 @@ from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
 from hoist.dynos.boot import Boots
-from hoist.dynos.commands import (Command, Deploy, DeployResult, Message, Ready, Remove, Restart, Sampled, Shutdown,
-                                  Stop, Stopped, Wake)
+from hoist.dynos.commands import (Command, Deploy, DeployResult, Event, Message, Ready, Remove, Restart, Sampled,
+                                  Shutdown, Stop, Stopped, Wake)
 from hoist.dynos.firewall import PortGuard
 from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.memory import judge, sample
@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 
 class Supervisor:
+    """The dynos of every app; `run` is its loop, everything else asks it (see the module's docstring)."""
+
     def __init__(
         self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[], None], *,
         boot_timeout: float = 60.0, stop_grace: float = 30.0, clock: Callable[[], float] = time.monotonic,
@@ -166,7 +168,7 @@ class Supervisor:
         self._wake.set()
         return await cmd.reply
 
-    def _post(self, event: Message) -> None:
+    def _post(self, event: Event) -> None:
         self._inbox.append(event)
         self._wake.set()
 
