@@ -167,7 +167,11 @@ class Keeper:
                 done, _ = await asyncio.wait({waiting, nudged}, return_when=asyncio.FIRST_COMPLETED)
                 nudged.cancel()
                 if waiting in done:
-                    return waiting.result()
+                    try:
+                        return waiting.result()
+                    except Exception as exc:  # noqa: BLE001 - a child we cannot watch is stopped and started afresh
+                        await k.child.stop()
+                        return f"was stopped: watching it failed ({exc!r})"
                 if not k.child.running:  # the nudge stays set: the caller's restart skips the delay
                     return "is not running (it exited or was killed)"
                 k.nudge.clear()
@@ -248,7 +252,13 @@ class Spawned:
     async def wait(self) -> str:
         assert self.proc is not None
         if self.on_line is not None and self.proc.stdout is not None:
-            while raw := await self.proc.stdout.readline():
+            while True:
+                try:
+                    raw = await self.proc.stdout.readline()
+                except ValueError:  # a line over the stream's limit: dropped, the next one is read
+                    continue
+                if not raw:
+                    break
                 self.on_line(raw.decode("utf-8", "replace").rstrip("\n"))
         return f"exited with status {await self.proc.wait()}"
 
