@@ -225,8 +225,8 @@ class Pushes:
             uv_cache = app_home / "cache" / "uv" if iso else p.paths.uv_cache
             build_args = ("--source", str(slug_dir), "--app-home", str(app_home), "--uv-cache", str(uv_cache),
                           "--result", str(result_file), "--timeout", str(p.settings.build_timeout))
-            args = builder_argv(p.paths.pythons, "hoist.build", *build_args) if iso else \
-                module_argv("hoist.build", *build_args)
+            args = builder_argv(p.paths.pythons, "hoist.builder", *build_args) if iso else \
+                module_argv("hoist.builder", *build_args)
             latest = apps_t.get_app(p.db, app.id)
             if latest and latest.build_metadata:
                 prev = Path(tmp) / "previous.json"

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hoist.build import appjson, envs, install, interpreters, pyversion, steps
-from hoist.build.detect import Manager, detect_manager
-from hoist.build.errors import BuildError
-from hoist.build.output import Runner
-from hoist.build.procfile import parse_procfile, require_web
+from hoist.builder import appjson, envs, install, interpreters, pyversion, steps
+from hoist.builder.detect import Manager, detect_manager
+from hoist.builder.errors import BuildError
+from hoist.builder.output import Runner
+from hoist.builder.procfile import parse_procfile, require_web
 
 _ORIGIN_TEXT = {
     "runtime.txt": "specified in runtime.txt",

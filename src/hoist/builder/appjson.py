@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from hoist import names
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 
 def parse_app_json(text: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`python -m hoist.build`: run one build as a subprocess the server can kill and time out."""
+"""`python -m hoist.builder`: run one build as a subprocess the server can kill and time out."""
 from __future__ import annotations
 
 import argparse
@@ -11,9 +11,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from hoist.build.builder import BuildRequest, build
-from hoist.build.errors import BuildError
-from hoist.build.output import Log, Runner
+from hoist.builder.builder import BuildRequest, build
+from hoist.builder.errors import BuildError
+from hoist.builder.output import Log, Runner
 
 # Variables of hoist itself or of whatever venv started us; the app's build must not see them.
 _DROP_PREFIXES = ("HOIST_",)
@@ -40,7 +40,7 @@ def find_uv() -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m hoist.build", description="Build a pushed Python app.")
+    p = argparse.ArgumentParser(prog="python -m hoist.builder", description="Build a pushed Python app.")
     p.add_argument("--source", required=True, type=Path, help="extracted tree of the pushed commit")
     p.add_argument("--app-home", required=True, type=Path, help="the app's private directory")
     p.add_argument("--uv-cache", required=True, type=Path, help="uv cache shared across builds")
