@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from hoist.builder.builder import BuildRequest, build
 from hoist.builder.errors import BuildError
 from hoist.builder.output import Log, Runner
+from hoist.contracts.build import read_metadata, write_result
 
 # Variables of hoist itself or of whatever venv started us; the app's build must not see them.
 _DROP_PREFIXES = ("HOIST_",)
@@ -50,18 +49,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _load_previous(path: Path | None) -> dict[str, Any] | None:
-    if path is None or not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None  # a broken cache record only costs a reinstall
-    if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
-        data = data["metadata"]  # accept a whole previous result too
-    return data if isinstance(data, dict) else None
-
-
 def _on_term(signum: int, frame: FrameType | None) -> None:
     # Raising lets `finally` blocks delete half-built envs before we go.
     raise SystemExit(128 + signum)
@@ -81,12 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         args.uv_cache.mkdir(parents=True, exist_ok=True)
         request = BuildRequest(
             source=source, app_home=app_home, uv_cache=args.uv_cache.resolve(), uv=find_uv(),
-            previous=_load_previous(args.previous), env=build_environment(dict(os.environ)),
+            previous=read_metadata(args.previous) if args.previous else None, env=build_environment(dict(os.environ)),
         )
-        result = build(request, runner)
-        tmp = args.result.with_name(args.result.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        os.replace(tmp, args.result)
+        write_result(args.result, build(request, runner))
         return 0
     except BuildError as exc:
         log.error(str(exc))
