@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Mapping
 
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
@@ -135,7 +135,7 @@ class Pushes:
             return False
 
         slug = self._record_slug(push, result)
-        self._apply_first_deploy_defaults(app, result)
+        self._apply_first_deploy_defaults(app, result.process_types, app_json)
         emit(f"-----> Build succeeded in {time.monotonic() - started:.1f}s")
 
         emit("-----> Launching...")
@@ -218,12 +218,11 @@ class Pushes:
             emit(f" !     The postdeploy script exited with status {exit_status(rc)}; the release is live. "
                  "Fix the script and run it by hand if needed.")
 
-    def _apply_first_deploy_defaults(self, app: App, result: BuildResult) -> None:
+    def _apply_first_deploy_defaults(self, app: App, process_types: Mapping[str, str], app_json: AppJson) -> None:
         """New process types get Heroku's default scale: web=1, others 0, unless app.json says otherwise."""
-        types = [t for t in result.process_types if t != "release"]
+        types = [t for t in process_types if t != "release"]
         defaults = {t: (1 if t == "web" else 0) for t in types}
-        formation = result.app_json.formation if result.app_json else {}
-        for ptype, spec in formation.items():
+        for ptype, spec in app_json.formation.items():
             if ptype in defaults:
                 defaults[ptype] = spec.quantity
         formation_t.ensure_types(self.platform.db, app.id, defaults)
