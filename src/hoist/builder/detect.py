@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 MANAGER_FILES: dict[str, str] = {
     "requirements.txt": "pip",

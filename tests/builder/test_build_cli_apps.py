@@ -1,4 +1,4 @@
-"""Apps that build, through the real `python -m hoist.build` with real uv installs from PyPI."""
+"""Apps that build, through the real `python -m hoist.builder` with real uv installs from PyPI."""
 from __future__ import annotations
 
 import base64

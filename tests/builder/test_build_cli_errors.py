@@ -1,4 +1,4 @@
-"""Apps that must fail, built through the real `python -m hoist.build`; each checks the exact error."""
+"""Apps that must fail, built through the real `python -m hoist.builder`; each checks the exact error."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -155,7 +155,7 @@ def test_killed_build_cleans_its_temp_env(tmp_path: Path, uv_cache: Path) -> Non
 
     app, home = native_app(tmp_path, "sleep"), tmp_path / "home"
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen([sys.executable, "-m", "hoist.build", "--source", str(app), "--app-home", str(home),
+    proc = subprocess.Popen([sys.executable, "-m", "hoist.builder", "--source", str(app), "--app-home", str(home),
                              "--uv-cache", str(uv_cache), "--result", str(tmp_path / "r.json")],
                             env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 30

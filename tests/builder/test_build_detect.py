@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build.detect import Manager, detect_manager
-from hoist.build.errors import BuildError
+from hoist.builder.detect import Manager, detect_manager
+from hoist.builder.errors import BuildError
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import re
 import tomllib
 from typing import Any
 
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 
 def parse_pipfile_lock(text: str) -> dict[str, Any]:

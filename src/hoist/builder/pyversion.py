@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 DEFAULT_MINOR = "3.12"
 OLDEST_SUPPORTED = (3, 10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from hoist import names
-from hoist.build.errors import ProcfileError
+from hoist.builder.errors import ProcfileError
 
 _LINE_RE = re.compile(r"^([^:\s]+)[ \t]*:[ \t]*(.*)$")
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build.errors import BuildError
-from hoist.build.procfile import ProcfileError, parse_procfile, require_web
+from hoist.builder.errors import BuildError
+from hoist.builder.procfile import ProcfileError, parse_procfile, require_web
 
 
 def test_parses_types_comments_and_blank_lines() -> None:

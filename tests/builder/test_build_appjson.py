@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build.appjson import parse_app_json
-from hoist.build.errors import BuildError
+from hoist.builder.appjson import parse_app_json
+from hoist.builder.errors import BuildError
 
 
 def test_full_app_json() -> None:

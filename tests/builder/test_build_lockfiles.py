@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build.errors import BuildError
-from hoist.build.lockfiles import (
+from hoist.builder.errors import BuildError
+from hoist.builder.lockfiles import (
     parse_pipfile_lock,
     parse_poetry_lock,
     pipfile_lock_requirements,

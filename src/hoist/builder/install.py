@@ -6,11 +6,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hoist.build import conda, lockfiles
-from hoist.build.detect import Manager
-from hoist.build.errors import BuildError
-from hoist.build.output import RunResult, Runner
-from hoist.build.pyversion import version_from_pipfile_lock
+from hoist.builder import conda, lockfiles
+from hoist.builder.detect import Manager
+from hoist.builder.errors import BuildError
+from hoist.builder.output import RunResult, Runner
+from hoist.builder.pyversion import version_from_pipfile_lock
 
 
 @dataclass

@@ -51,13 +51,13 @@ BuildFn = Callable[..., BuildRun]
 
 @pytest.fixture
 def run_build(uv_cache: Path, tmp_path: Path) -> BuildFn:
-    """Run `python -m hoist.build` for real, as the server does."""
+    """Run `python -m hoist.builder` for real, as the server does."""
 
     def run(source: Path, app_home: Path | None = None, previous: dict[str, Any] | None = None,
             env: dict[str, str] | None = None, timeout: float | None = None) -> BuildRun:
         app_home = app_home or tmp_path / "home"
         result_file = tmp_path / f"result-{time.monotonic_ns()}.json"
-        argv = [sys.executable, "-m", "hoist.build", "--source", str(source), "--app-home", str(app_home),
+        argv = [sys.executable, "-m", "hoist.builder", "--source", str(source), "--app-home", str(app_home),
                 "--uv-cache", str(uv_cache), "--result", str(result_file)]
         if previous is not None:
             prev_file = tmp_path / f"previous-{time.monotonic_ns()}.json"

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build import pyversion
-from hoist.build.errors import BuildError
-from hoist.build.pyversion import (
+from hoist.builder import pyversion
+from hoist.builder.errors import BuildError
+from hoist.builder.pyversion import (
     VersionRequest,
     choose_request,
     parse_python_version_file,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from hoist.api.client_ip import client_ip
+from hoist.asgi.client_ip import client_ip
 
 
 def _request(peer: str, xff: str | None) -> Request:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 INDENT = "       "
 ERROR = " !     "

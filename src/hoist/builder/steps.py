@@ -5,9 +5,9 @@ import os
 import time
 from pathlib import Path
 
-from hoist.build.errors import BuildError
-from hoist.build.install import build_env, site_packages_has
-from hoist.build.output import Runner
+from hoist.builder.errors import BuildError
+from hoist.builder.install import build_env, site_packages_has
+from hoist.builder.output import Runner
 
 
 def run_hook(runner: Runner, source: Path, name: str, base_env: dict[str, str], env_dir: Path | None) -> None:

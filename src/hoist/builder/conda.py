@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from hoist.build.errors import BuildError
+from hoist.builder.errors import BuildError
 
 # Conda package names that differ from their PyPI names.
 CONDA_TO_PYPI: dict[str, str] = {

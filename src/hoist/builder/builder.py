@@ -5,13 +5,14 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from hoist.build import appjson, envs, install, interpreters, pyversion, steps
-from hoist.build.detect import Manager, detect_manager
-from hoist.build.errors import BuildError
-from hoist.build.output import Runner
-from hoist.build.procfile import parse_procfile, require_web
+from hoist.builder import envs, install, interpreters, pyversion, steps
+from hoist.builder.appjson import read_app_json
+from hoist.builder.detect import Manager, detect_manager
+from hoist.builder.errors import BuildError
+from hoist.builder.output import Runner
+from hoist.builder.procfile import parse_procfile, require_web
+from hoist.contracts.build import BuildMetadata, BuildResult
 
 _ORIGIN_TEXT = {
     "runtime.txt": "specified in runtime.txt",
@@ -29,7 +30,7 @@ class BuildRequest:
     app_home: Path
     uv_cache: Path
     uv: str
-    previous: dict[str, Any] | None
+    previous: BuildMetadata | None  # what the previous successful build remembered
     env: dict[str, str]  # the build environment: PATH, HOME, LANG and the app's config vars
 
 
@@ -59,7 +60,6 @@ def read_procfile(source: Path) -> dict[str, str]:
 def choose_python(req: BuildRequest, manager: Manager, plan: install.Plan, runner: Runner) -> tuple[str, str]:
     """Decide the Python version and find its interpreter; log which and why."""
     source = req.source
-    previous_version = (req.previous or {}).get("python_version")
     if manager.name == "uv" and not (source / ".python-version").is_file():
         raise BuildError(
             "uv projects need a .python-version file; run `uv python pin 3.12` and commit "
@@ -70,7 +70,7 @@ def choose_python(req: BuildRequest, manager: Manager, plan: install.Plan, runne
         python_version_file=_read(source / ".python-version"),
         pipfile_lock_version=plan.python if manager.name == "pipenv" else None,
         conda_version=plan.python if manager.name == "conda" else None,
-        previous_version=previous_version if isinstance(previous_version, str) else None,
+        previous_version=req.previous.python_version if req.previous else None,
     )
     known, installed = interpreters.discover(req.uv, req.uv_cache)
     version, path = pyversion.resolve(request, known, installed)
@@ -80,16 +80,16 @@ def choose_python(req: BuildRequest, manager: Manager, plan: install.Plan, runne
     return version, path
 
 
-def discard_reasons(previous: dict[str, Any] | None, python: str, manager: Manager, content_hash: str) -> list[str]:
+def discard_reasons(previous: BuildMetadata | None, python: str, manager: Manager, content_hash: str) -> list[str]:
     """Why the previous build's env cannot be reused (empty when it can, or on a first build)."""
-    if not previous or not previous.get("env_key"):
+    if not previous or not previous.env_key:
         return []
     reasons = []
-    if previous.get("python_version") != python:
-        reasons.append(f"Python version changed from {previous.get('python_version')} to {python}")
-    if previous.get("manager") != manager.name:
-        reasons.append(f"package manager changed from {previous.get('manager')} to {manager.name}")
-    elif previous.get("content_hash") != content_hash:
+    if previous.python_version != python:
+        reasons.append(f"Python version changed from {previous.python_version} to {python}")
+    if previous.manager != manager.name:
+        reasons.append(f"package manager changed from {previous.manager} to {manager.name}")
+    elif previous.content_hash != content_hash:
         reasons.append(f"{manager.file} changed")
     return reasons or ["the build format changed"]
 
@@ -100,13 +100,13 @@ def ensure_env(req: BuildRequest, runner: Runner, plan: install.Plan, python: st
     store.clean_stale()
     chash = envs.content_hash(plan.content)
     key = envs.env_key(python, plan.manager.name, plan.content)
-    previous = req.previous or {}
-    if previous.get("env_key") != key:
+    previous_key = req.previous.env_key if req.previous else None
+    if previous_key != key:
         reasons = discard_reasons(req.previous, python, plan.manager, chash)
         if reasons:
             runner.log.topic("Discarding cache since: " + "; ".join(reasons))
     if store.ready(key):
-        why = "unchanged" if previous.get("env_key") == key else "same as an earlier build"
+        why = "unchanged" if previous_key == key else "same as an earlier build"
         runner.log.topic(f"Reusing virtualenv ({plan.manager.file} {why})")
         return key, store.path(key)
     runner.log.topic(f"Installing dependencies with uv ({plan.manager.file})")
@@ -129,16 +129,15 @@ def ensure_env(req: BuildRequest, runner: Runner, plan: install.Plan, python: st
     return key, final
 
 
-def build(req: BuildRequest, runner: Runner) -> dict[str, Any]:
-    """Run the whole build; return the result JSON for the caller."""
+def build(req: BuildRequest, runner: Runner) -> BuildResult:
+    """Run the whole build; return what the platform needs to make a slug of it."""
     log = runner.log
     started = time.monotonic()
     files, venvs = _top_level(req.source)
     manager = detect_manager(files, venvs)
     log.topic("Python app detected")
     processes = read_procfile(req.source)
-    app_json_text = _read(req.source / "app.json")
-    app_json = appjson.parse_app_json(app_json_text) if app_json_text is not None else None
+    app_json = read_app_json(req.source)
     plan = install.plan_install(req.source, manager)
     python, python_path = choose_python(req, manager, plan, runner)
 
@@ -159,22 +158,12 @@ def build(req: BuildRequest, runner: Runner) -> dict[str, Any]:
     log.topic(f"Slug size: {_mb(slug_size)} (app {_mb(app_size)} + virtualenv {_mb(env_size)})")
     log.info(f"Process types: {', '.join(sorted(processes))}")
     log.info(f"Build finished in {time.monotonic() - started:.2f} s")
-    metadata = {
-        "python_version": python,
-        "manager": manager.name,
-        "manager_file": manager.file,
-        "content_hash": envs.content_hash(plan.content),
-        "env_key": key,
-        "recent_envs": keep,
-    }
-    return {
-        "metadata": metadata,
-        "process_types": processes,
-        "app_json": app_json,
-        "env_dir": str(env_dir),
-        "python_version": python,
-        "slug_size": slug_size,
-    }
+    metadata = BuildMetadata(
+        python_version=python, manager=manager.name, manager_file=manager.file,
+        content_hash=envs.content_hash(plan.content), env_key=key, recent_envs=tuple(keep),
+    )
+    return BuildResult(process_types=processes, env_dir=str(env_dir), python_version=python,
+                       slug_size=slug_size, app_json=app_json, metadata=metadata)
 
 
 def _mb(size: int) -> str:

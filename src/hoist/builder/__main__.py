@@ -1,19 +1,18 @@
-"""`python -m hoist.build`: run one build as a subprocess the server can kill and time out."""
+"""`python -m hoist.builder`: run one build as a subprocess the server can kill and time out."""
 from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-from hoist.build.builder import BuildRequest, build
-from hoist.build.errors import BuildError
-from hoist.build.output import Log, Runner
+from hoist.builder.builder import BuildRequest, build
+from hoist.builder.errors import BuildError
+from hoist.builder.output import Log, Runner
+from hoist.contracts.build import read_metadata, write_result
 
 # Variables of hoist itself or of whatever venv started us; the app's build must not see them.
 _DROP_PREFIXES = ("HOIST_",)
@@ -40,7 +39,7 @@ def find_uv() -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m hoist.build", description="Build a pushed Python app.")
+    p = argparse.ArgumentParser(prog="python -m hoist.builder", description="Build a pushed Python app.")
     p.add_argument("--source", required=True, type=Path, help="extracted tree of the pushed commit")
     p.add_argument("--app-home", required=True, type=Path, help="the app's private directory")
     p.add_argument("--uv-cache", required=True, type=Path, help="uv cache shared across builds")
@@ -48,18 +47,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--result", required=True, type=Path, help="where to write the result JSON")
     p.add_argument("--timeout", type=float, default=None, help="seconds before the build is killed")
     return p.parse_args(argv)
-
-
-def _load_previous(path: Path | None) -> dict[str, Any] | None:
-    if path is None or not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None  # a broken cache record only costs a reinstall
-    if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
-        data = data["metadata"]  # accept a whole previous result too
-    return data if isinstance(data, dict) else None
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
@@ -81,12 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         args.uv_cache.mkdir(parents=True, exist_ok=True)
         request = BuildRequest(
             source=source, app_home=app_home, uv_cache=args.uv_cache.resolve(), uv=find_uv(),
-            previous=_load_previous(args.previous), env=build_environment(dict(os.environ)),
+            previous=read_metadata(args.previous) if args.previous else None, env=build_environment(dict(os.environ)),
         )
-        result = build(request, runner)
-        tmp = args.result.with_name(args.result.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        os.replace(tmp, args.result)
+        write_result(args.result, build(request, runner))
         return 0
     except BuildError as exc:
         log.error(str(exc))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.build.conda import parse_environment_yml
-from hoist.build.errors import BuildError
+from hoist.builder.conda import parse_environment_yml
+from hoist.builder.errors import BuildError
 
 ENV = """
 name: science

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from hoist.contracts.build import BuildMetadata
+
 # Bump when the way envs are built changes, so old envs are not reused.
 ENV_FORMAT = "1"
 MARKER = "hoist-env.json"
@@ -91,10 +93,10 @@ class EnvStore:
         return removed
 
 
-def recent_keys(previous: dict[str, Any] | None, new_key: str) -> list[str]:
+def recent_keys(previous: BuildMetadata | None, new_key: str) -> list[str]:
     """Env keys of the last KEEP_BUILDS builds, newest first, including this one."""
-    old = previous.get("recent_envs", []) if previous else []
-    keys = [new_key] + [k for k in old if isinstance(k, str) and k != new_key]
+    old = previous.recent_envs if previous else ()
+    keys = [new_key] + [k for k in old if k != new_key]
     return keys[:KEEP_BUILDS]
 
 
