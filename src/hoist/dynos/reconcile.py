@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 
-from hoist.dynos.backoff import STABLE_AFTER, restart_delay
+from hoist.procs import STABLE_AFTER, restart_delay
 from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.runtime import AppRuntime, Dyno, DynoState
 from hoist.logs.store import LogStore
