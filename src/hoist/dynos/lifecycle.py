@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from typing import Callable
+from typing import Any, Callable, Coroutine
 
 from hoist.dynos.commands import Event, Ready, Stopped
 from hoist.dynos.firewall import PortGuard
@@ -141,8 +141,8 @@ class Lifecycle:
         if port and self.ports is not None:
             self.ports.release(port, key)
 
-    def _track(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+    def _track(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._probes.add(task)
         task.add_done_callback(self._probes.discard)
 
