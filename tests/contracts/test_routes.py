@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.router.table import AppRoute, PlatformRoute, normalize_host, parse_table
+from hoist.contracts.routes import AppRoute, PlatformRoute, normalize_host, parse as parse_table
 
 ROUTES = {
     "platform": {"hosts": ["localhost", "127.0.0.1"], "upstream": "127.0.0.1:41234"},
