@@ -102,7 +102,9 @@ class Exchange:
     def _attach(self, up: Upstream, b: Backend, connect_s: float) -> None:
         conn = self.conn
         req = conn.req
-        assert req is not None and up.transport is not None
+        if req is None or conn.closed or up.transport is None:  # answered or gone meanwhile
+            up.abort()
+            return
         self.upstream = up
         self.backend = b
         self.connect_s = connect_s
@@ -137,7 +139,8 @@ class Exchange:
 
     def _unreachable(self, err: pages.RouterError) -> None:
         self.backend = None  # no dyno answered: the log line names none
-        self.conn.fail(err)
+        if self.conn.req is not None:
+            self.conn.fail(err)
 
     def send_body(self, body: bytes, chunked: bool) -> None:
         """Stream a piece of the request body to the connected backend."""

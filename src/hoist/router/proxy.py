@@ -269,10 +269,12 @@ class ClientConnection(asyncio.Protocol):
         return pending
 
     def close(self) -> None:
+        if self.req is not None:  # closed before its answer: stop connecting or waiting for it
+            self.exchange.abort()
+            self.req = None
         self.uncork()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
-        self.req = None
 
     def abort(self) -> None:
         """Drop the client at once (a request in flight is logged H27 by connection_lost)."""
