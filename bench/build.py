@@ -47,7 +47,7 @@ def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> subpro
 
 
 class Hoist:
-    """Runs `python -m hoist.build` as the server does."""
+    """Runs `python -m hoist.builder` as the server does."""
 
     def __init__(self, work: Path) -> None:
         self.work = work
@@ -55,7 +55,7 @@ class Hoist:
 
     def build(self, app: Path, home: Path, cache: Path, previous: dict | None) -> dict:
         result = self.work / "result.json"
-        argv = [sys.executable, "-m", "hoist.build", "--source", str(app), "--app-home", str(home),
+        argv = [sys.executable, "-m", "hoist.builder", "--source", str(app), "--app-home", str(home),
                 "--uv-cache", str(cache), "--result", str(result)]
         if previous is not None:
             prev = self.work / "previous.json"

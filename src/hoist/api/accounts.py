@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.api.client_ip import client_ip
+from hoist.asgi.client_ip import client_ip
 from hoist.accounts.passwords import generate_password, hash_password, verify_password
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hoist.api.streaming import DuplexStreamingResponse
+from hoist.asgi.streaming import DuplexStreamingResponse
 from starlette.routing import Route
 
 from hoist.api.auth import token_from_header

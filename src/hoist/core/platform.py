@@ -54,16 +54,6 @@ class PlatformError(Exception):
         self.resource = resource
 
 
-def web_health_path(app_json: Mapping[str, Any] | None) -> str | None:
-    """The web process's startup health check path from a parsed app.json, if any."""
-    checks = (app_json or {}).get("healthchecks") or {}
-    for check in checks.get("web") or [] if isinstance(checks, dict) else []:
-        path = check.get("path") if isinstance(check, dict) else None
-        if isinstance(path, str) and path.startswith("/"):
-            return path
-    return None
-
-
 def random_app_name() -> str:
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1000, 9999)}"
 
@@ -79,7 +69,7 @@ class Platform:
         self.signer = UrlSigner(paths.url_key)
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
-        self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
+        self.addons: Any = None  # hoist.core.addons.AddonManager, set by the server
         self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
         self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
         self.wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
@@ -190,7 +180,7 @@ class Platform:
             id=rel.id, version=rel.version, process_types=slug.process_types,
             slug_dir=self.paths.slug(app.name, slug.id),
             env_dir=Path(slug.env_dir) if slug.env_dir else None, config=rel.config,
-            health_path=web_health_path(slug.app_json),
+            health_path=slug.app_json.web_health_path if slug.app_json else None,
         )
 
     def formation(self, app: App) -> dict[str, int]:

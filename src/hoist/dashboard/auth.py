@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hoist.api.client_ip import client_ip
+from hoist.asgi.client_ip import client_ip
 from hoist.api.accounts import _password_login
 from hoist.api.context import Ctx
 from hoist.api.errors import ApiError

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from hoist.dynos.backoff import STABLE_AFTER, restart_delay
+from hoist.procs import STABLE_AFTER, restart_delay
 from hoist.dynos.environment import dyno_env
 from hoist.dynos.firewall import PortGuard
 from hoist.dynos.loglimit import LineLimiter

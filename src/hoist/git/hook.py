@@ -3,7 +3,7 @@ push's objects arrive and before any ref moves. It streams the pushed tree
 to the hoist server, prints the build output as it comes (git shows it to
 the pusher as `remote:` lines) and rejects the push if the deploy fails.
 
-Kept to the standard library: it starts on every push."""
+Kept to the standard library (and hoist.contracts, which is too): it starts on every push."""
 from __future__ import annotations
 
 import http.client
@@ -13,8 +13,9 @@ import sys
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from hoist.contracts.build import read_result_line
+
 ZERO = "0" * 40
-RESULT_PREFIX = "\x00hoist-result:"
 DEPLOY_REFS = ("refs/heads/main", "refs/heads/master")
 
 
@@ -75,8 +76,9 @@ def main() -> int:
         if not raw:
             break
         text = raw.decode("utf-8", "replace").rstrip("\n")
-        if text.startswith(RESULT_PREFIX):
-            ok = text[len(RESULT_PREFIX):] == "ok"
+        outcome = read_result_line(text)
+        if outcome is not None:
+            ok = outcome
             continue
         print(text, flush=True)
     if resp.status != 200:

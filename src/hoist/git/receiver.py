@@ -15,9 +15,8 @@ from typing import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hoist.api.client_ip import client_ip
-from hoist.api.streaming import DuplexStreamingResponse
-
+from hoist.asgi.client_ip import client_ip
+from hoist.asgi.streaming import DuplexStreamingResponse
 from hoist.git.cgi import cgi_environ, parse_cgi_headers
 from hoist.state.users import User
 

@@ -6,8 +6,10 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
+from hoist.contracts import appjson
+from hoist.contracts.appjson import AppJson
 from hoist.state.db import Database, utcnow
 
 
@@ -20,7 +22,7 @@ class Slug:
     env_dir: str | None
     python_version: str | None
     size: int
-    app_json: dict[str, Any] | None
+    app_json: AppJson | None  # stored as the JSON of AppJson.to_json()
     created_at: str
 
 
@@ -41,8 +43,12 @@ class Release:
 def _slug(r: sqlite3.Row) -> Slug:
     return Slug(
         r["id"], r["app_id"], r["commit_sha"], json.loads(r["process_types"]), r["env_dir"],
-        r["python_version"], int(r["size"]), json.loads(r["app_json"]) if r["app_json"] else None, r["created_at"],
+        r["python_version"], int(r["size"]), _app_json(r["app_json"]), r["created_at"],
     )
+
+
+def _app_json(text: str | None) -> AppJson | None:
+    return appjson.from_json(json.loads(text)) if text else None
 
 
 def _release(r: sqlite3.Row) -> Release:
@@ -54,7 +60,7 @@ def _release(r: sqlite3.Row) -> Release:
 
 def create_slug(
     db: Database, app_id: str, *, slug_id: str, commit: str | None, process_types: Mapping[str, str],
-    env_dir: str | None, python_version: str | None, size: int, app_json: Mapping[str, Any] | None,
+    env_dir: str | None, python_version: str | None, size: int, app_json: AppJson | None,
 ) -> Slug:
     now = utcnow()
     with db.transaction() as c:
@@ -62,7 +68,7 @@ def create_slug(
             "INSERT INTO slugs (id, app_id, commit_sha, process_types, env_dir, python_version, size, app_json, created_at) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
             (slug_id, app_id, commit, json.dumps(dict(process_types)), env_dir, python_version, size,
-             json.dumps(app_json) if app_json is not None else None, now),
+             json.dumps(app_json.to_json()) if app_json is not None else None, now),
         )
     slug = get_slug(db, slug_id)
     assert slug is not None

@@ -1,0 +1,143 @@
+"""Installing an app's dependencies into a new virtualenv with uv."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hoist.builder import conda, lockfiles
+from hoist.builder.detect import Manager
+from hoist.builder.errors import BuildError
+from hoist.builder.output import RunResult, Runner
+from hoist.builder.pyversion import version_from_pipfile_lock
+
+
+@dataclass
+class Plan:
+    """What to install: the manager, the content that keys the env, and derived requirement lines."""
+
+    manager: Manager
+    content: str
+    requirements: list[str] | None = None
+    python: str | None = None
+    unmapped: list[str] = field(default_factory=list)
+
+
+def plan_install(source: Path, manager: Manager) -> Plan:
+    """Read the manager's file(s) and work out what will be installed."""
+    text = (source / manager.file).read_text(errors="replace")
+    if manager.name == "pipenv":
+        lock = lockfiles.parse_pipfile_lock(text)
+        reqs = lockfiles.pipfile_lock_requirements(lock)
+        return Plan(manager, "\n".join(reqs), reqs, version_from_pipfile_lock(lock))
+    if manager.name == "poetry":
+        lock = lockfiles.parse_poetry_lock(text)
+        pyproject: dict[str, object] = {}
+        if (source / "pyproject.toml").is_file():
+            try:
+                pyproject = tomllib.loads((source / "pyproject.toml").read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise BuildError(f"pyproject.toml is not valid TOML ({exc}); fix it and push again") from None
+        reqs = lockfiles.poetry_lock_requirements(lock, pyproject)
+        return Plan(manager, "\n".join(reqs), reqs)
+    if manager.name == "conda":
+        env = conda.parse_environment_yml(text)
+        return Plan(manager, "\n".join(env.requirements), env.requirements, env.python, env.unmapped)
+    return Plan(manager, text)
+
+
+def uv_env(base: dict[str, str], uv_cache: Path) -> dict[str, str]:
+    """Environment for uv: the build env plus the shared cache, no Python downloads, hard links."""
+    env = dict(base)
+    env.update({
+        "UV_CACHE_DIR": str(uv_cache),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_PYTHON_PREFERENCE": "only-system",
+        "UV_LINK_MODE": "hardlink",
+        "UV_NO_PROGRESS": "1",
+        "NO_COLOR": "1",
+    })
+    # Apps written for Heroku's pip set private indexes with the PIP_ names; uv reads UV_ ones.
+    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
+        if pip_name in env and uv_name not in env:
+            env[uv_name] = env[pip_name]
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def create_env(runner: Runner, uv: str, python: str, target: Path, env: dict[str, str]) -> None:
+    """Make an empty relocatable venv at target (it is renamed into place afterwards)."""
+    res = runner.run([uv, "venv", "--relocatable", "--python", python, "--no-config", str(target)],
+                     cwd=target.parent, env=env, echo=False)
+    if res.returncode != 0:
+        raise BuildError(
+            "Could not create the virtualenv:\n" + "\n".join(res.tail(10))
+            + "\nCheck the Python installation on the hoist server, then push again"
+        )
+
+
+def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, python: str, env: dict[str, str]) -> None:
+    """Install the plan's packages into the venv at target."""
+    venv_python = str(target / "bin" / "python")
+    if plan.manager.name == "uv":
+        env = dict(env, UV_PROJECT_ENVIRONMENT=str(target))
+        argv = [uv, "sync", "--frozen", "--no-default-groups", "--no-install-project", "--python", python]
+    elif plan.requirements is not None:
+        reqs_file = target / "hoist-requirements.txt"
+        reqs_file.write_text("\n".join(plan.requirements) + "\n")
+        # Lock files are complete, so sync installs exactly them; conda deps still need resolving.
+        if plan.manager.name == "conda":
+            argv = [uv, "pip", "install", "--python", venv_python, "-r", str(reqs_file)]
+        else:
+            argv = [uv, "pip", "sync", "--python", venv_python, str(reqs_file)]
+    else:
+        argv = [uv, "pip", "install", "--python", venv_python, "-r", plan.manager.file]
+    if plan.requirements == [] and plan.manager.name != "uv":
+        runner.log.info("No packages to install")
+        return
+    res = runner.run(argv, cwd=source, env=env, hide=internal_path_line)
+    if res.returncode != 0:
+        raise install_error(plan.manager, res)
+
+
+def internal_path_line(line: str) -> bool:
+    """uv's `Using Python 3.12.1 environment at: <hoist's temp env path>`: noise for the pusher."""
+    return line.startswith("Using ") and " environment at: " in line
+
+
+def install_error(manager: Manager, res: RunResult) -> BuildError:
+    """Turn a failed uv run into a message: what failed (with uv's own lines) and what to do."""
+    text = "\n".join(res.lines)
+    compile_signs = ("Failed to build", "Build backend failed", "error: command", "gcc", "fatal error:")
+    if any(s in text for s in compile_signs):
+        tail = "\n".join(res.tail(20))
+        return BuildError(
+            f"A package in {manager.file} failed to build from source. Last lines of the build output:\n"
+            f"{tail}\n"
+            "Hint: pin a version that ships a wheel for this Python version, or install the "
+            "missing system library/compiler on the hoist server, then push again"
+        )
+    # uv prints its diagnosis last, starting at the first `error:` line.
+    starts = [i for i, ln in enumerate(res.lines) if ln.lstrip().startswith(("error:", "×"))]
+    block = [ln.strip() for ln in res.lines[starts[0]:] if ln.strip()] if starts else res.tail(10)
+    shown = "\n".join(block[-15:])
+    return BuildError(
+        f"Could not install the packages in {manager.file}:\n{shown}\n"
+        f"Hint: check the package names and versions in {manager.file} (they must exist on PyPI "
+        "for this Python version), fix the file and push again"
+    )
+
+
+def site_packages_has(env_dir: Path, package: str) -> bool:
+    """Whether an import package is installed in the env (checked without starting Python)."""
+    return any((p / package / "__init__.py").is_file() for p in env_dir.glob("lib/python*/site-packages"))
+
+
+def build_env(base: dict[str, str], env_dir: Path | None) -> dict[str, str]:
+    """Environment for hooks and collectstatic: the build env with the app's venv activated."""
+    env = dict(base)
+    if env_dir is not None:
+        env["VIRTUAL_ENV"] = str(env_dir)
+        env["PATH"] = str(env_dir / "bin") + os.pathsep + env.get("PATH", "")
+    return env

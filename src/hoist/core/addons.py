@@ -1,0 +1,187 @@
+"""Add-on operations for the control plane: provision, attach (a release), promote, rotate, destroy.
+
+The providers under hoist.addons provision and hand back URLs; this module turns them into config vars.
+Everything that changes an app's vars goes through Platform.set_config, so each change is a release."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from hoist.addons import plans
+from hoist.addons.errors import AddonError
+from hoist.addons.postgres.provider import PostgresProvider
+from hoist.addons.provider import Provider
+from hoist.addons.redis.provider import RedisProvider
+from hoist.core.addon_refs import config_url, failed, need_postgres, resolve
+from hoist.core.pgbackups import Backups
+from hoist.core.platform import Platform, PlatformError
+from hoist.state import addons as addons_t
+from hoist.state import backups as backups_t
+from hoist.state import config as config_t
+from hoist.state.addons import Addon
+from hoist.state.apps import App
+from hoist.state.users import User
+
+
+class AddonManager:
+    def __init__(self, platform: Platform, pg: PostgresProvider, redis: RedisProvider, backups: Backups,
+                 say: Callable[[str], None] = print) -> None:
+        self.platform = platform
+        self.db = platform.db
+        self.pg = pg
+        self.redis = redis
+        self.providers: dict[str, Provider] = {plans.POSTGRES: pg, plans.REDIS: redis}  # started in this order
+        self.backups = backups  # the final backup on destroy
+        self.say = say
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def lock(self, app: str) -> asyncio.Lock:
+        return self._locks.setdefault(app, asyncio.Lock())
+
+    # ----- lookups -----
+
+    def list(self, app: App) -> list[Addon]:
+        return addons_t.list_addons(self.db, app.id)
+
+    def resolve(self, app: App, ref: str, service: str | None = None) -> Addon:
+        """An add-on of `app` by name, id, attachment (DATABASE) or var (DATABASE_URL, HEROKU_POSTGRESQL_RED_URL)."""
+        return resolve(self.db, app, ref, service)
+
+    def url(self, app: App, addon: Addon) -> str:
+        """The add-on's connection URL, as the app sees it in its config."""
+        return config_url(self.db, app, addon)
+
+    # ----- provisioning -----
+
+    async def create(self, app: App, user: User, plan_text: str) -> Addon:
+        try:
+            plan = plans.parse_plan(plan_text)
+        except plans.PlanError as exc:
+            raise PlatformError("invalid_params", str(exc), 422, "addon") from None
+        async with self.lock(app.name):
+            for _ in range(20):
+                name = plans.addon_name(plan.service)
+                if addons_t.get_addon(self.db, name) is None:
+                    break
+            var = plans.next_var(plan.service, config_t.get_config(self.db, app.id))
+            addon = addons_t.create_addon(self.db, app.id, name, plan.service, plan.plan, [var])
+            try:
+                provided = await self.providers[addon.service].provision(
+                    addon, self.platform.paths.app(app.name) / "addons")
+            except AddonError as exc:
+                addons_t.delete_addon(self.db, addon.id)
+                raise failed(exc) from None
+            addons_t.update_addon(self.db, addon.id, state="provisioned", provider=provided.provider)
+            self.platform.logs.emit(app.name, "app", "api", f"Attach {plans.attachment_name(var)} ({name}) "
+                                    f"by user {user.email}")
+            await self.platform.set_config(app, {var: provided.url}, user,
+                                           description=f"Attach {plans.attachment_name(var)} ({name})")
+        got = addons_t.get_addon(self.db, addon.id)
+        assert got is not None
+        return got
+
+    async def destroy(self, app: App, addon: Addon, user: User) -> Addon:
+        """Final backup (Postgres), drop database and role or stop Redis, then unset the vars (a release)."""
+        async with self.lock(app.name):
+            if addon.service == plans.POSTGRES:
+                backup = await self.backups.capture(app, addon, source="final")
+                if backup.status != "completed":
+                    raise PlatformError("addon_error", f"the final backup of {addon.name} failed "
+                                        f"({backup.message}); nothing was destroyed. Fix the cause and try again.",
+                                        503, "addon")
+            await self._deprovision(addon)
+            addons_t.update_addon(self.db, addon.id, state="deprovisioned")
+            config = config_t.get_config(self.db, app.id)
+            changes: dict[str, str | None] = {v: None for v in addon.config_vars if v in config}
+            addons_t.delete_addon(self.db, addon.id)
+            if changes:
+                names = ", ".join(plans.attachment_name(v) for v in changes)
+                await self.platform.set_config(app, changes, user, description=f"Detach {names} ({addon.name})")
+        return Addon(**{**addon.__dict__, "state": "deprovisioned"})
+
+    async def _deprovision(self, addon: Addon) -> None:
+        if addon.service == plans.POSTGRES:
+            backups_t.detach_backups(self.db, addon.id)
+        try:
+            await self.providers[addon.service].deprovision(addon)
+        except AddonError as exc:
+            raise failed(exc) from None
+
+    async def forget_app(self, app: App) -> None:
+        """The app is being destroyed: drop its databases, stop its Redis servers (no backups: its files go too)."""
+        for addon in self.list(app):
+            try:
+                await self._deprovision(addon)
+            except PlatformError as exc:
+                self.say(f"could not remove add-on {addon.name} of {app.name}: {exc.message}")
+
+    # ----- Postgres operations -----
+
+    async def rotate(self, app: App, addon: Addon, user: User) -> None:
+        """New password, old sessions ended, vars updated (a release)."""
+        need_postgres(addon)
+        try:
+            url = await self.pg.rotate(addon)
+        except AddonError as exc:
+            raise failed(exc) from None
+        await self.platform.set_config(app, {v: url for v in addon.config_vars}, user,
+                                       description=f"Rotate credentials of {addon.name}")
+
+    async def reset(self, app: App, addon: Addon, user: User) -> None:
+        """Drop everything in the database (pg:reset); the app keeps its credentials and config."""
+        need_postgres(addon)
+        try:
+            await self.pg.reset(addon)
+        except AddonError as exc:
+            raise failed(exc) from None
+        self.platform.logs.emit(app.name, "app", "api", f"Reset {addon.name} by user {user.email}")
+        self.platform.audit(app, user, "addon.reset", addon.name)
+
+    async def promote(self, app: App, addon: Addon, user: User) -> None:
+        """Make `addon` the app's DATABASE_URL; the previous primary keeps (or gets) a colour var."""
+        need_postgres(addon)
+        if "DATABASE_URL" in addon.config_vars:
+            raise PlatformError("invalid_params", f"{addon.name} is already DATABASE_URL; nothing to do.",
+                                422, "addon")
+        async with self.lock(app.name):
+            url = self.url(app, addon)
+            config = config_t.get_config(self.db, app.id)
+            changes: dict[str, str | None] = {"DATABASE_URL": url}
+            for other in self.list(app):
+                if other.id != addon.id and "DATABASE_URL" in other.config_vars:
+                    rest = [v for v in other.config_vars if v != "DATABASE_URL"]
+                    if not rest:
+                        var = plans.next_var(plans.POSTGRES, set(config) | set(changes))
+                        rest = [var]
+                        changes[var] = config.get("DATABASE_URL")
+                    addons_t.update_addon(self.db, other.id, config_vars=rest)
+            addons_t.update_addon(self.db, addon.id, config_vars=[*addon.config_vars, "DATABASE_URL"])
+            await self.platform.set_config(app, changes, user, description=f"Promote {addon.name} to DATABASE")
+
+    async def info(self, app: App, addon: Addon) -> dict[str, Any]:
+        need_postgres(addon)
+        try:
+            return await self.pg.info(addon)
+        except AddonError as exc:
+            raise failed(exc) from None
+
+    # ----- server lifecycle -----
+
+    async def start_all(self) -> None:
+        """On server start: each provider brings up what its existing add-ons need (the cluster, Redis servers)."""
+        for service, provider in self.providers.items():
+            await provider.start(addons_t.list_addons(self.db, service=service))
+
+    def start_tasks(self) -> None:
+        """The backup scheduler (the keeper watches the add-on servers)."""
+        self._tasks = [asyncio.create_task(self.backups.run())]
+
+    async def stop_all(self) -> None:
+        """Stop the backup scheduler, then each provider's servers, the last started first."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for provider in reversed(list(self.providers.values())):
+            await provider.stop()
