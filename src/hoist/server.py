@@ -26,11 +26,11 @@ from hoist.addons.postgres.server import PgServer
 from hoist.addons.redis.provider import RedisProvider
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
-from hoist.core.acm import AcmeManager
-from hoist.core.addons import AddonManager
-from hoist.core.pgbackups import Backups
-from hoist.core.pipeline import Pushes
-from hoist.core.platform import Platform
+from hoist.platform.acm import AcmeManager
+from hoist.platform.addons import AddonManager
+from hoist.platform.pgbackups import Backups
+from hoist.platform.pipeline import Pushes
+from hoist.platform.platform import Platform
 from hoist.keeper import Keeper, Spawned
 from hoist.launch import module_argv
 from hoist.procs import accepts, wait_gone

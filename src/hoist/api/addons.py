@@ -11,9 +11,9 @@ from starlette.routing import Route
 from hoist.addons import plans
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
-from hoist.core.addon_refs import not_found
-from hoist.core.addons import AddonManager
-from hoist.core.platform import PlatformError
+from hoist.platform.addon_refs import not_found
+from hoist.platform.addons import AddonManager
+from hoist.platform.platform import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state.addons import Addon

@@ -16,8 +16,8 @@ from hoist.accounts.throttle import LoginThrottle
 from hoist.api.auth import token_from_header
 from hoist.api.errors import ApiError, bad_request
 from hoist.api.ranges import RangeError, format_next_range, page, parse_range
-from hoist.core.pipeline import Pushes
-from hoist.core.platform import Platform, PlatformError
+from hoist.platform.pipeline import Pushes
+from hoist.platform.platform import Platform, PlatformError
 from hoist.git.receiver import PushTokens
 from hoist.state import users as users_t
 from hoist.state.apps import App

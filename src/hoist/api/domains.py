@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import invalid
-from hoist.core import domains as core
-from hoist.core.platform import Platform
+from hoist.platform import domains as core
+from hoist.platform.platform import Platform
 from hoist.state import domains as domains_t
 from hoist.state.apps import App
 from hoist.state.users import User

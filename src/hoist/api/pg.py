@@ -24,7 +24,7 @@ from starlette.routing import Route
 from hoist.api.addons import addon_json, manager
 from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid
-from hoist.core.pgbackups import Backups
+from hoist.platform.pgbackups import Backups
 from hoist.state import backups as backups_t
 from hoist.state.apps import App
 from hoist.state.backups import Backup, Schedule

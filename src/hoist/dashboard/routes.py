@@ -14,7 +14,7 @@ from starlette.routing import Route
 from hoist.api import log_sessions
 from hoist.api.context import Ctx
 from hoist.api.errors import ApiError
-from hoist.core.platform import PlatformError
+from hoist.platform.platform import PlatformError
 from hoist.dashboard import render, views
 from hoist.dashboard.auth import Gate, Refused, read_form, to_login
 from hoist.dashboard.security import PREFIX

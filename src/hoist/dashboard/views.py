@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hoist.core.platform import Platform
+from hoist.platform.platform import Platform
 from hoist.dashboard import chart, metrics
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t

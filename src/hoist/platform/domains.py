@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from hoist import names
 from hoist.contracts.routes import TlsCert
-from hoist.core.platform import PlatformError
+from hoist.platform.platform import PlatformError
 from hoist.state import apps as apps_t
 from hoist.state import domains as domains_t
 from hoist.state.apps import App
 from hoist.tls import certs as certs_t
 
 if TYPE_CHECKING:
-    from hoist.core.platform import Platform
+    from hoist.platform.platform import Platform
 
 DEFAULT_KIND, CUSTOM_KIND = "heroku", "custom"
 

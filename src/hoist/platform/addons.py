@@ -13,9 +13,9 @@ from hoist.addons.errors import AddonError
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.provider import Provider
 from hoist.addons.redis.provider import RedisProvider
-from hoist.core.addon_refs import config_url, failed, need_postgres, resolve
-from hoist.core.pgbackups import Backups
-from hoist.core.platform import Platform, PlatformError
+from hoist.platform.addon_refs import config_url, failed, need_postgres, resolve
+from hoist.platform.pgbackups import Backups
+from hoist.platform.platform import Platform, PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import backups as backups_t
 from hoist.state import config as config_t

@@ -5,7 +5,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hoist.core.release_output import release_output
+from hoist.platform.release_output import release_output
 from hoist.contracts.release import RunRelease
 
 

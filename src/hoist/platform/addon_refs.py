@@ -3,7 +3,7 @@ the add-on operations (core/addons.py) and Postgres backups (core/pgbackups.py).
 from __future__ import annotations
 
 from hoist.addons import plans
-from hoist.core.platform import PlatformError
+from hoist.platform.platform import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import config as config_t
 from hoist.state.addons import Addon

@@ -12,8 +12,8 @@ from hoist.addons.postgres import backups as pgb
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.schedule import parse_hhmm
-from hoist.core.addon_refs import config_url, need_postgres
-from hoist.core.platform import Platform, PlatformError
+from hoist.platform.addon_refs import config_url, need_postgres
+from hoist.platform.platform import Platform, PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state import backups as backups_t

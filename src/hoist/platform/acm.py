@@ -6,14 +6,14 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from hoist.core import domains as core
-from hoist.core.platform import PlatformError
+from hoist.platform import domains as core
+from hoist.platform.platform import PlatformError
 from hoist.state import apps as apps_t
 from hoist.state import domains as domains_t
 from hoist.tls.acme import AcmeError, AcmeIssuer, next_check, renewal_due
 
 if TYPE_CHECKING:
-    from hoist.core.platform import Platform
+    from hoist.platform.platform import Platform
 
 
 class AcmeManager:

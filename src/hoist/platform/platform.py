@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from hoist import names
-from hoist.core.capability import UrlSigner
-from hoist.core.release_output import release_output
+from hoist.platform.capability import UrlSigner
+from hoist.platform.release_output import release_output
 from hoist.contracts import routes
 from hoist.contracts.release import RunRelease
 from hoist.dynos.routing import notify
@@ -69,7 +69,7 @@ class Platform:
         self.signer = UrlSigner(paths.url_key)
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
-        self.addons: Any = None  # hoist.core.addons.AddonManager, set by the server
+        self.addons: Any = None  # hoist.platform.addons.AddonManager, set by the server
         self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
         self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
         self.wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
@@ -293,7 +293,7 @@ class Platform:
 
     def publish_routes(self) -> None:
         """Write the routing table from the supervisor's view and tell the router."""
-        from hoist.core.domains import tls_entries  # it imports this module
+        from hoist.platform.domains import tls_entries  # it imports this module
         platform_hosts = ["localhost", "127.0.0.1", "[::1]"]
         if self.settings.domain:
             platform_hosts.append(self.settings.domain)

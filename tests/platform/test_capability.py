@@ -6,7 +6,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from hoist.core.capability import UrlSigner
+from hoist.platform.capability import UrlSigner
 
 
 def test_signatures_verify_only_for_the_same_parts_and_key() -> None:

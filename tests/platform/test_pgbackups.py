@@ -13,8 +13,8 @@ import pytest
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.provision import Credentials
 from hoist.addons.postgres.server import PgServer
-from hoist.core.pgbackups import Backups
-from hoist.core.platform import Platform
+from hoist.platform.pgbackups import Backups
+from hoist.platform.platform import Platform
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.supervisor import Supervisor
 from hoist.keeper import Keeper

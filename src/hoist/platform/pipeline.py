@@ -19,9 +19,9 @@ from typing import AsyncIterator, Callable, Mapping
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
-from hoist.core.platform import Platform, PlatformError
-from hoist.core.run_builder import run_builder
-from hoist.core.upload import unpack
+from hoist.platform.platform import Platform, PlatformError
+from hoist.platform.run_builder import run_builder
+from hoist.platform.upload import unpack
 from hoist.dynos.once import exit_status, run_once
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
