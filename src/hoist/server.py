@@ -1,7 +1,12 @@
-"""The composition root: `hoist server` builds every piece and runs them in
-one process tree — the control-plane API and git receiver (in this
-process), the supervisor and its dynos, and the router (a child process
-that reads the routing table the supervisor publishes)."""
+"""The composition root: `hoist server` builds every piece complete and runs them
+in one process tree — the control-plane API, dashboard and git receiver (in this
+process), the supervisor and its dynos, the add-on servers, and the router (a
+child process that reads the route table the platform publishes).
+
+Every piece gets what it needs in its constructor, in the flow's order: the route
+publisher, the supervisor (which hands it its view of web dynos), releases, the
+add-ons (whose config changes are releases), the platform over them, then the
+faces. Nothing is set on a piece after it is built."""
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +15,14 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
 import sys
 import time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import uvicorn
 
@@ -24,13 +30,22 @@ from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.server import PgServer
 from hoist.addons.redis.provider import RedisProvider
+from hoist.accounts.login import Logins
+from hoist.accounts.ratelimit import RateLimiter
+from hoist.accounts.throttle import LoginThrottle
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
-from hoist.platform.acm import AcmeManager
+from hoist import dashboard
+from hoist.contracts.router_log import split_line
+from hoist.git.receiver import PushTokens
+from hoist.platform.acm import AcmeManager, AcmeStatus
+from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
+from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
-from hoist.platform.platform import Platform
+from hoist.platform.publish import RouterLink, RoutePublisher
+from hoist.platform.releases import Releases
 from hoist.keeper import Keeper, Spawned
 from hoist.launch import module_argv
 from hoist.procs import accepts, wait_gone
@@ -41,12 +56,12 @@ from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachab
 from hoist.dynos.oneoff import OneOffs
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
+from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
-from hoist.state import sleep as sleep_t
 from hoist.state import users as users_t
 from hoist.router.wake import WAKE_SECRET_ENV
 from hoist.state.db import Database
@@ -133,11 +148,13 @@ class Router:
 
     name = "the router"
 
-    def __init__(self, settings: Settings, paths: Paths, platform: Platform, logs: LogStore) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, paths: Paths, logs: LogStore, supervisor: Supervisor, link: RouterLink,
+                 publish: Callable[[], None], wake_secret: str) -> None:
         self.paths = paths
-        self.platform = platform
         self.logs = logs
+        self.supervisor = supervisor
+        self.link = link
+        self.publish = publish
         # Until it listens, the router may not have its SIGHUP handler: a reload
         # signal then would kill it. It reads the current table when it starts.
         self.child = Spawned(
@@ -146,7 +163,7 @@ class Router:
                                    "--tls-listen", f"{settings.host}:{settings.tls_port}",
                                    "--ca-dir", str(paths.tls), "--acme-dir", str(paths.tls / "acme-challenges")),
             ready=lambda: accepts(settings.host, settings.port), ready_timeout=15, grace=12,
-            env={WAKE_SECRET_ENV: platform.wake_secret}, on_line=self.log_line)
+            env={WAKE_SECRET_ENV: wake_secret}, on_line=self.log_line)
 
     @property
     def running(self) -> bool:
@@ -156,15 +173,16 @@ class Router:
         await self.child.spawn()
         assert self.child.proc is not None
         (self.paths.run_dir / "router.pid").write_text(str(self.child.proc.pid))
-        self.platform.router_pid = self.child.proc.pid
-        self.platform.publish_routes()
+        self.link.started(self.child.proc.pid)
+        self.publish()
 
     def log_line(self, line: str) -> None:
         """Copy a router log line ("APP<TAB>message") into the app's log."""
-        app, sep, message = line.partition("\t")
-        if sep and app in self.platform.supervisor.apps:
+        parts = split_line(line)
+        if parts is not None and parts[0] in self.supervisor.apps:
+            app, message = parts
             self.logs.emit(app, "hoist", "router", message)
-            self.platform.supervisor.note_request(app)
+            self.supervisor.note_request(app)
 
     async def wait(self) -> str:
         return await self.child.wait()
@@ -174,14 +192,11 @@ class Router:
         (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
 
 
-def build_addons(platform: Platform, keeper: Keeper) -> AddonManager:
+def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keeper: Keeper) -> AddonManager:
     """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
-    paths, settings = platform.paths, platform.settings
     front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
-    manager = AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
-    platform.addons = manager
-    return manager
+    return AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
 
 
 def kill_stale_router(paths: Paths) -> bool:
@@ -268,48 +283,52 @@ async def serve(settings: Settings) -> None:
         raise ServerError(str(exc)) from None
     if orphans:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
-    platform: Platform
-    supervisor = Supervisor(scheduler, logs, lambda: platform.publish_routes(),
-                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
-                            memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
-                            memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
-                            log_rate=settings.log_rate, ports=firewall)
-    platform = Platform(settings, paths, db, logs, supervisor)
-    platform.isolation = isolation
-    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis servers
-    addons = build_addons(platform, keeper)
-    ctx = Ctx(platform=platform, pushes=Pushes(platform))
-    rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
-    rendezvous.start()
-    ctx.oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit,
-                          stop_grace=settings.stop_grace)
-    api = create_api(ctx)
-
+    # The control plane's private address, bound first: the route table and the git hook name it.
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     internal_port = sock.getsockname()[1]
-    platform.internal_url = f"http://127.0.0.1:{internal_port}"
+    router_link = RouterLink()
+    routes = RoutePublisher(settings, paths, db, f"http://127.0.0.1:{internal_port}", router_link)
+    supervisor = Supervisor(scheduler, logs, routes.publish,
+                            boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
+                            memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
+                            memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
+                            log_rate=settings.log_rate, ports=firewall)
+    releases = Releases(paths, db, logs, supervisor, routes)
+    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis servers
+    addons = build_addons(settings, paths, releases, keeper)
+    acme_status = AcmeStatus()
+    wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
+    platform = Platform(settings, paths, db, logs, supervisor, routes=routes, releases=releases, addons=addons,
+                        isolation=isolation, acme=acme_status, wake_secret=wake_secret)
+
+    rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
+    rendezvous.start()
+    oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit, stop_grace=settings.stop_grace)
+    logins = Logins(db, LoginThrottle())
+    log_sessions = LogSessions(settings.log_lines)
+    ctx = Ctx(platform=platform, pushes=Pushes(platform), oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
+              push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
+    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)
 
     platform.publish_routes()
-    router = Router(settings, paths, platform, logs)
+    router = Router(settings, paths, logs, supervisor, router_link, platform.publish_routes, wake_secret)
     await keeper.start(router)
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()
-    for name in sleep_t.sleeping_apps(db):
-        supervisor.set_sleep(name, True)
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    acme = AcmeManager(platform, AcmeIssuer(settings.acme_directory, paths.tls / "acme-account.pem",
-                                            paths.tls / "acme-challenges", settings.acme_email,
-                                            settings.acme_ca_bundle or None))
+    acme = AcmeManager(db, platform.certs, logs,
+                       AcmeIssuer(settings.acme_directory, paths.tls / "acme-account.pem", paths.tls / "acme-challenges",
+                                  settings.acme_email, settings.acme_ca_bundle or None), acme_status)
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
     addons.start_tasks()
@@ -329,7 +348,7 @@ async def serve(settings: Settings) -> None:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         await supervisor.shutdown()
         await addons.stop_all()
-        await ctx.oneoffs.shutdown()
+        await oneoffs.shutdown()
         if firewall is not None:
             await firewall.close()
         rendezvous.close()

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from hoist.dashboard.chart import bars, meter
 from hoist.dashboard.metrics import Sample, app_summary, parse_router_line, percentile, summarize
 from hoist.logs.line import LogLine, parse
-from hoist.router.logline import format_line
+from hoist.contracts.router_log import format_line
 
 NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=timezone.utc).timestamp()
 

@@ -91,7 +91,7 @@ def run_rig(rig_root: Path) -> Callable[..., None]:
             logs = LogStore(lambda app: rig_root / "logs" / app, keep=kw.pop("keep", 5000))
             rig: Rig
             sup = Supervisor(LocalScheduler(rig_root / "run"), logs,
-                             lambda: rig.routes.append(rig.sup.web_backends()), **kw)
+                             lambda backends: rig.routes.append(dict(backends)), **kw)
             rig = Rig(rig_root, sup, logs)
             loop = asyncio.create_task(sup.run())
             try:

@@ -14,7 +14,8 @@ from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.provision import Credentials
 from hoist.addons.postgres.server import PgServer
 from hoist.platform.pgbackups import Backups
-from hoist.platform.platform import Platform
+from hoist.platform.publish import RouterLink, RoutePublisher
+from hoist.platform.releases import Releases
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.supervisor import Supervisor
 from hoist.keeper import Keeper
@@ -45,8 +46,8 @@ def test_due_schedule_captures_and_keeps_the_last_n(home: Path, admin_url: str,
 async def _scenario(home: Path, admin_url: str, make_db: Callable[[str], Credentials]) -> None:
     paths, db = Paths(home), Database(home / "hoist.db")
     logs = LogStore(paths.logs, keep=100)
-    platform = Platform(Settings.load({"home": home}), paths, db, logs,
-                        Supervisor(LocalScheduler(home / "run"), logs, lambda: None))
+    routes = RoutePublisher(Settings.load({"home": home}), paths, db, "", RouterLink())
+    releases = Releases(paths, db, logs, Supervisor(LocalScheduler(home / "run"), logs, routes.publish), routes)
     creds = make_db("sched")
     user = users_t.create_user(db, "a@b.c")
     app = apps_t.create_app(db, "sched", user.id)
@@ -55,7 +56,7 @@ async def _scenario(home: Path, admin_url: str, make_db: Callable[[str], Credent
                                   ["DATABASE_URL"], {"database": creds.database, "user": creds.user})
     now = [datetime(2030, 1, 1, 1, 59, tzinfo=timezone.utc)]
     pg = PostgresProvider(PgServer(Keeper(), home / "pg", external_url=admin_url))
-    backups = Backups(platform, pg, clock=lambda: now[0])
+    backups = Backups(releases, pg, clock=lambda: now[0])
     sched = backups.schedule(addon, "02:00", keep=2)
     assert sched.next_run == "2030-01-01T02:00:00Z"
     assert await backups.run_due() == 0

@@ -5,7 +5,7 @@ import socket
 import time
 from typing import Any, Callable
 
-from hoist.router.logline import parse_message
+from hoist.contracts.router_log import parse_message
 from tests.router.conftest import RouterProc, app_routes, free_port, read_head
 
 

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from hoist.router.logline import parse_message
+from hoist.contracts.router_log import parse_message
 from tests.router.conftest import RouterProc, app_routes, named_server, read_head
 from tests.router.test_errors import exchange, req
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from hoist.router.logline import parse_message
+from hoist.contracts.router_log import parse_message
 from hoist.tls.ca import LocalCA
 from tests.router.conftest import RouterProc, app_routes, free_port, wait_port
 

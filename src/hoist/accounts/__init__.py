@@ -1,1 +1,1 @@
-"""Accounts: password hashing, login throttling, API rate limits. Pure or in-memory; no HTTP."""
+"""Accounts: password hashing, login throttling, API rate limits, and logging in (shared by every face). No HTTP."""

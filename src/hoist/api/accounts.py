@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.asgi.client_ip import client_ip
-from hoist.accounts.passwords import generate_password, hash_password, verify_password
+from hoist.accounts.login import LoginRefused
+from hoist.accounts.passwords import generate_password, hash_password
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid, not_found
@@ -115,25 +116,6 @@ def _basic_password(header: str | None) -> tuple[str, str] | None:
     return email.strip().lower(), password
 
 
-async def _password_login(request: Request, ctx: Ctx, email: str, password: str) -> User:
-    ip = client_ip(request)
-    keys = (f"email:{email}", f"ip:{ip}")
-    wait = ctx.throttle.wait_for(*keys)
-    if wait > 0:
-        raise ApiError(429, "rate_limit", f"Too many wrong passwords in a row; try again in {wait:.1f} s.",
-                       headers={"Retry-After": str(int(wait) + 1)})
-    user = users_t.find_user_by_email(ctx.platform.db, email)
-    stored = users_t.password_hash(ctx.platform.db, user.id) if user else None
-    if not await asyncio.to_thread(verify_password, stored, password) or user is None:
-        count = ctx.throttle.failed(*keys)
-        if count in (1, 5) or count % 100 == 0 or count & (count - 1) == 0:
-            print(f"hoist: failed login for {email!r} from {ip} ({count} in a row)", flush=True)
-        raise ApiError(401, "unauthorized", "Wrong email or password. Ask the admin to reset it "
-                       "(`hoist users:remove` and `users:add`), or log in with --token.")
-    ctx.throttle.succeeded(*keys)
-    return user
-
-
 async def _token_body(request: Request) -> tuple[str, str | None]:
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -153,7 +135,11 @@ async def _token_body(request: Request) -> tuple[str, str | None]:
 async def create_authorization(request: Request, ctx: Ctx, user: None) -> Response:
     creds = _basic_password(request.headers.get("authorization"))
     if creds is not None:
-        who = await _password_login(request, ctx, *creds)
+        try:
+            who = await ctx.logins.with_password(client_ip(request), *creds)
+        except LoginRefused as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+            raise ApiError(exc.status, exc.id, exc.message, headers=headers) from None
     else:
         who = ctx.authenticate(request)
         ctx.spend(request)

@@ -13,7 +13,7 @@ from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
 from hoist.platform.addon_refs import not_found
 from hoist.platform.addons import AddonManager
-from hoist.platform.platform import PlatformError
+from hoist.platform.errors import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state.addons import Addon
@@ -25,11 +25,7 @@ SERVICE_IDS = {plans.POSTGRES: "6c67493d-8fc2-4cd4-9161-4f1ec11cbe69", plans.RED
 
 
 def manager(ctx: Ctx) -> AddonManager:
-    m = ctx.platform.addons
-    if m is None:
-        raise ApiError(503, "unavailable", "add-ons are not set up on this hoist server; restart `hoist server`.")
-    assert isinstance(m, AddonManager)
-    return m
+    return ctx.platform.addons
 
 
 def addon_json(app: App, a: Addon) -> dict[str, Any]:
@@ -96,7 +92,7 @@ async def delete_addon(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse(addon_json(app, gone))
 
 
-def _owned(ctx: Ctx, user: User, ref: str) -> tuple[App, Addon]:
+def owned_addon(ctx: Ctx, user: User, ref: str) -> tuple[App, Addon]:
     """An add-on by its global name or id, visible only to who may see its app (same 404 otherwise)."""
     addon = addons_t.get_addon(ctx.platform.db, ref)
     app = apps_t.get_app(ctx.platform.db, addon.app_id) if addon else None
@@ -107,7 +103,7 @@ def _owned(ctx: Ctx, user: User, ref: str) -> tuple[App, Addon]:
 
 
 async def get_addon(request: Request, ctx: Ctx, user: User) -> Response:
-    app, addon = _owned(ctx, user, request.path_params["addon"])
+    app, addon = owned_addon(ctx, user, request.path_params["addon"])
     return JSONResponse(addon_json(app, addon))
 
 
@@ -128,7 +124,7 @@ async def resolve_attachment(request: Request, ctx: Ctx, user: User) -> Response
     if isinstance(body.get("app"), str) and body["app"]:
         app = ctx.app(user, body["app"])
     else:
-        app, addon = _owned(ctx, user, ref)
+        app, addon = owned_addon(ctx, user, ref)
         return JSONResponse(attachments(app, [addon]))
     addons = [a for a in manager(ctx).list(app) if service is None or a.service == service]
     var = plans.var_for(ref)
@@ -159,14 +155,14 @@ async def resolve_addon(request: Request, ctx: Ctx, user: User) -> Response:
             raise ApiError(err.status, err.id, err.message, "add_on") from None
     else:
         try:
-            app, addon = _owned(ctx, user, ref)
+            app, addon = owned_addon(ctx, user, ref)
         except ApiError as err:
             raise ApiError(err.status, err.id, err.message, "add_on") from None
     return JSONResponse([addon_json(app, addon)])
 
 
 async def addon_attachments(request: Request, ctx: Ctx, user: User) -> Response:
-    app, addon = _owned(ctx, user, request.path_params["addon"])
+    app, addon = owned_addon(ctx, user, request.path_params["addon"])
     return JSONResponse(attachments(app, [addon]))
 
 

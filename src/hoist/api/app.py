@@ -1,10 +1,12 @@
 """The control-plane ASGI app: every resource module's routes, one error shape."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
@@ -12,7 +14,6 @@ from hoist.api import addons, dataclips, pg
 from hoist.api import sleep
 from hoist.api import pg_data, platform_info
 from hoist.api.context import Ctx
-from hoist import dashboard
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -35,8 +36,9 @@ async def _root(request: Request) -> Response:
                          "Platform API paths (GET /apps)."})
 
 
-def create_api(ctx: Ctx) -> Starlette:
-    routes: list[Route] = [Route("/", _root, methods=["GET"])]
+def create_api(ctx: Ctx, faces: Sequence[BaseRoute] = ()) -> Starlette:
+    """The API's routes, then `faces` (the dashboard's, which server.py composes) on the same host."""
+    routes: list[BaseRoute] = [Route("/", _root, methods=["GET"])]
     for module in (apps, config_vars, releases, formation, dynos, builds, log_sessions, git_http, domains, ca):
         routes.extend(module.routes(ctx))
     for module in (accounts, collaborators, openapi):
@@ -46,7 +48,7 @@ def create_api(ctx: Ctx) -> Starlette:
     routes.extend(sleep.routes(ctx))
     routes.extend(platform_info.routes(ctx))
     routes.extend(pg_data.routes(ctx))
-    routes.extend(dashboard.routes(ctx))
+    routes.extend(faces)
     routes.extend(absent.routes(ctx))  # last: real routes for the same paths win
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,
                                                         500: _server_error})

@@ -52,7 +52,7 @@ async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
     if "maintenance" in body:
         if not isinstance(body["maintenance"], bool):
             raise invalid("maintenance must be true or false.", "app")
-        await ctx.platform.set_maintenance(app, body["maintenance"], user)
+        ctx.platform.set_maintenance(app, body["maintenance"], user)
     return JSONResponse(serialize.app(ctx.platform, ctx.app(user, app.id)))
 
 
@@ -62,8 +62,7 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
         raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
     await ctx.platform.destroy_app(app)
-    if ctx.oneoffs:
-        await ctx.oneoffs.remove_app(app.name)
+    await ctx.oneoffs.remove_app(app.name)
     return JSONResponse(data)
 
 

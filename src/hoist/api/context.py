@@ -2,28 +2,30 @@
 that turns errors into Heroku-shaped JSON and adds the standard headers."""
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hoist.accounts.login import Logins
 from hoist.accounts.ratelimit import RateLimiter
-from hoist.accounts.throttle import LoginThrottle
 from hoist.api.auth import token_from_header
 from hoist.api.errors import ApiError, bad_request
 from hoist.api.ranges import RangeError, format_next_range, page, parse_range
-from hoist.platform.pipeline import Pushes
-from hoist.platform.platform import Platform, PlatformError
+from hoist.asgi.body import BodyError, read_json
+from hoist.dynos.oneoff import OneOffs
 from hoist.git.receiver import PushTokens
+from hoist.logs.sessions import LogSessions
+from hoist.platform.control import Platform
+from hoist.platform.errors import PlatformError
+from hoist.platform.pipeline import Pushes
 from hoist.state import users as users_t
 from hoist.state.apps import App
 from hoist.state.users import User
 
-MAX_BODY = 1024 * 1024  # API bodies are small JSON documents
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9+=/-]{20,200}$")
 
 # The third argument is the authenticated user (None for endpoints with auth=False).
@@ -32,17 +34,14 @@ Handler = Callable[[Request, "Ctx", Any], Awaitable[Response]]
 
 @dataclass
 class Ctx:
+    """The API's collaborators, built complete by the server."""
     platform: Platform
     pushes: Pushes
-    push_tokens: PushTokens = field(default_factory=PushTokens)
-    log_sessions: dict[str, Any] = field(default_factory=dict)
-    limiter: RateLimiter | None = None
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
-
-    def __post_init__(self) -> None:
-        if self.limiter is None:
-            self.limiter = RateLimiter(self.platform.settings.rate_limit)
-    oneoffs: Any = None  # hoist.dynos.oneoff.OneOffs, set by the server
+    oneoffs: OneOffs
+    logins: Logins  # password logins (POST /oauth/authorizations), shared with the dashboard
+    log_sessions: LogSessions  # shared with the dashboard's log pane
+    push_tokens: PushTokens
+    limiter: RateLimiter
 
     def authenticate(self, request: Request) -> User:
         """The user of the request's token; revoked, expired and unknown tokens are all a 401."""
@@ -56,7 +55,6 @@ class Ctx:
 
     def spend(self, request: Request) -> int:
         """Take one request from the caller's token bucket; 429 when it is empty. Returns what is left."""
-        assert self.limiter is not None
         token = token_from_header(request.headers.get("authorization")) or ""
         allowed, remaining = self.limiter.take(users_t.hash_token(token))
         if not allowed:
@@ -78,7 +76,6 @@ def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Requ
         rid = request.headers.get("request-id") or request.headers.get("x-request-id") or ""
         if not _REQUEST_ID_RE.match(rid):
             rid = str(uuid.uuid4())
-        assert ctx.limiter is not None
         remaining = ctx.limiter.per_hour
         try:
             user = ctx.authenticate(request) if auth else None
@@ -96,20 +93,10 @@ def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Requ
 
 
 async def json_body(request: Request) -> Any:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:  # refuse before reading a byte
-        raise ApiError(413, "request_too_large", "The request body is over 1 MiB; send less data.")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise ApiError(413, "request_too_large", "The request body is over 1 MiB; send less data.")
-    if not raw.strip():
-        return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("The request body is not valid JSON.") from None
+        return await read_json(request)
+    except BodyError as exc:
+        raise ApiError(exc.status, exc.id, exc.message) from None
 
 
 def listing(request: Request, items: list[Any], fields: list[str], key: Callable[[Any, str], Any],

@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import invalid
-from hoist.platform import domains as core
-from hoist.platform.platform import Platform
+from hoist.platform.control import Platform
+from hoist.platform.domains import CUSTOM_KIND, DEFAULT_KIND, DomainView
 from hoist.state import domains as domains_t
 from hoist.state.apps import App
 from hoist.state.users import User
@@ -23,24 +23,24 @@ def _iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def acm_status(p: Platform, view: core.DomainView, acm: bool) -> str | None:
-    if view.kind == core.DEFAULT_KIND or not acm:
+def acm_status(p: Platform, view: DomainView, acm: bool) -> str | None:
+    if view.kind == DEFAULT_KIND or not acm:
         return None
-    found = core.endpoint_for(p, view.app, view.hostname)
+    found = p.certs.covering(view.app, view.hostname)
     if found is not None and found[0].source == "acm":
         return "cert issued"
-    return "failing" if view.hostname in p.acme_failures else "pending"
+    return "failing" if view.hostname in p.acme.failures else "pending"
 
 
-def domain_json(p: Platform, view: core.DomainView, acm: bool | None = None) -> dict[str, Any]:
-    custom = view.kind == core.CUSTOM_KIND
-    found = core.endpoint_for(p, view.app, view.hostname) if custom else None
-    acm = domains_t.acm_enabled(p.db, view.app.id) if acm is None else acm
+def domain_json(p: Platform, view: DomainView, acm: bool | None = None) -> dict[str, Any]:
+    custom = view.kind == CUSTOM_KIND
+    found = p.certs.covering(view.app, view.hostname) if custom else None
+    acm = p.domains.acm_enabled(view.app) if acm is None else acm
     return {
         "id": view.id, "hostname": view.hostname, "kind": view.kind,
-        "cname": core.default_host(p, view.app) if custom else None,
+        "cname": p.domains.default_host(view.app) if custom else None,
         "status": "succeeded", "acm_status": acm_status(p, view, acm),
-        "acm_status_reason": p.acme_failures.get(view.hostname) if custom and acm else None,
+        "acm_status_reason": p.acme.failures.get(view.hostname) if custom and acm else None,
         "sni_endpoint": {"id": found[0].id, "name": found[0].name} if found else None,
         "app": {"id": view.app.id, "name": view.app.name},
         "created_at": view.created_at, "updated_at": view.updated_at,
@@ -62,14 +62,14 @@ def endpoint_json(app: App, ep: domains_t.SniEndpoint, info: CertInfo, hosts: li
 async def list_domains(request: Request, ctx: Ctx, user: User) -> Response:
     p = ctx.platform
     app = ctx.app(user, request.path_params["app"])
-    acm = domains_t.acm_enabled(p.db, app.id)
-    return listing(request, core.list_domains(p, app), ["hostname", "id"], lambda d, f: getattr(d, f),
+    acm = p.domains.acm_enabled(app)
+    return listing(request, p.domains.list(app), ["hostname", "id"], lambda d, f: getattr(d, f),
                    lambda d: domain_json(p, d, acm))
 
 
 async def get_domain(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    return JSONResponse(domain_json(ctx.platform, core.find_domain(ctx.platform, app, request.path_params["domain"])))
+    return JSONResponse(domain_json(ctx.platform, ctx.platform.domains.find(app, request.path_params["domain"])))
 
 
 async def create_domain(request: Request, ctx: Ctx, user: User) -> Response:
@@ -77,13 +77,13 @@ async def create_domain(request: Request, ctx: Ctx, user: User) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict) or "hostname" not in body:
         raise invalid('Send {"hostname": "www.example.com"}.', "domain")
-    view = await core.add_domain(ctx.platform, app, body["hostname"])
+    view = ctx.platform.domains.add(app, body["hostname"])
     return JSONResponse(domain_json(ctx.platform, view), status_code=201)
 
 
 async def delete_domain(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    view = await core.remove_domain(ctx.platform, app, request.path_params["domain"])
+    view = ctx.platform.domains.remove(app, request.path_params["domain"])
     return JSONResponse(domain_json(ctx.platform, view, False))
 
 
@@ -91,7 +91,7 @@ async def list_endpoints(request: Request, ctx: Ctx, user: User) -> Response:
     p = ctx.platform
     app = ctx.app(user, request.path_params["app"])
     hosts = domains_t.hostnames_of(p.db, app.name)
-    return JSONResponse([endpoint_json(app, ep, info, hosts) for ep, info in core.endpoints(p, app)])
+    return JSONResponse([endpoint_json(app, ep, info, hosts) for ep, info in p.certs.list(app)])
 
 
 async def create_endpoint(request: Request, ctx: Ctx, user: User) -> Response:
@@ -100,28 +100,26 @@ async def create_endpoint(request: Request, ctx: Ctx, user: User) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise invalid('Send {"certificate_chain": PEM, "private_key": PEM}.', "sni_endpoint")
-    ep, info = core.install_cert(p, app, body.get("certificate_chain"), body.get("private_key"),
-                                 domain=body.get("domain"))
+    ep, info = p.certs.install(app, body.get("certificate_chain"), body.get("private_key"),
+                               domain=body.get("domain"))
     return JSONResponse(endpoint_json(app, ep, info, domains_t.hostnames_of(p.db, app.name)), status_code=201)
 
 
 async def delete_endpoint(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    ep = core.remove_cert(ctx.platform, app, request.path_params["endpoint"])
+    ep = ctx.platform.certs.remove(app, request.path_params["endpoint"])
     return JSONResponse({"id": ep.id, "name": ep.name, "app": {"id": app.id, "name": app.name}})
 
 
 async def acm_on(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    domains_t.set_acm(ctx.platform.db, app.id, True)
-    if ctx.platform.acme_wake is not None:
-        ctx.platform.acme_wake()
+    ctx.platform.domains.set_acm(app, True)
     return JSONResponse({"id": app.id, "name": app.name, "acm": True})
 
 
 async def acm_off(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    domains_t.set_acm(ctx.platform.db, app.id, False)
+    ctx.platform.domains.set_acm(app, False)
     return JSONResponse({"id": app.id, "name": app.name, "acm": False})
 
 

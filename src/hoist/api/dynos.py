@@ -10,17 +10,14 @@ from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import invalid, not_found
 from hoist.api.oneoff_input import parse_run_request
 from hoist.dynos.oneoff import OneOff
-from hoist.state import releases as releases_t
 from hoist.state.apps import App
 from hoist.state.users import User
 
 
 async def list_dynos(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    rt = ctx.platform.supervisor.apps.get(app.name)
-    dynos = sorted(rt.dynos.values(), key=lambda d: (d.type, d.number)) if rt else []
-    runs = [oneoff(app, d) for d in ctx.oneoffs.list(app.name)] if ctx.oneoffs else []
-    return JSONResponse([serialize.dyno(app, d) for d in dynos] + runs)
+    runs = [oneoff(app, d) for d in ctx.oneoffs.list(app.name)]
+    return JSONResponse([serialize.dyno(app, d) for d in ctx.platform.dynos(app)] + runs)
 
 
 def oneoff(app: App, d: OneOff) -> dict[str, object]:
@@ -33,8 +30,7 @@ def oneoff(app: App, d: OneOff) -> dict[str, object]:
 async def create_dyno(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     req = parse_run_request(await json_body(request))
-    rel = releases_t.current_release(ctx.platform.db, app.id)
-    run = ctx.platform.run_release(app, rel) if rel else None
+    run = ctx.platform.current_run(app)
     if run is None:
         raise invalid(f"{app.name} has no code yet, so there is nothing to run: push first "
                       f"(git push hoist main).", "dyno")
@@ -46,12 +42,11 @@ async def create_dyno(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def get_dyno(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    rt = ctx.platform.supervisor.apps.get(app.name)
     key = request.path_params["dyno"]
-    for d in (rt.dynos.values() if rt else []):
+    for d in ctx.platform.dynos(app):
         if key in (d.name, d.id):
             return JSONResponse(serialize.dyno(app, d))
-    run = ctx.oneoffs.find(app.name, key) if ctx.oneoffs else None
+    run = ctx.oneoffs.find(app.name, key)
     if run is not None:
         return JSONResponse(oneoff(app, run))
     raise not_found("dyno", f"Couldn't find dyno {key}; run `hoist ps` to list them.")
@@ -59,22 +54,19 @@ async def get_dyno(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def restart_all(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    await ctx.platform.supervisor.restart(app.name)
-    ctx.platform.logs.emit(app.name, "app", "api", f"Restart all dynos by user {user.email}")
+    await ctx.platform.restart(app, user)
     return JSONResponse({})
 
 
 async def restart_one(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     target = request.path_params["dyno"]
-    run = ctx.oneoffs.find(app.name, target) if ctx.oneoffs else None
+    run = ctx.oneoffs.find(app.name, target)
     if run is not None:  # a one-off dyno is not restarted: it stops, as on Heroku
         await ctx.oneoffs.stop(run)
         return JSONResponse({})
-    count = await ctx.platform.supervisor.restart(app.name, target)
-    if count == 0:
+    if await ctx.platform.restart(app, user, target) == 0:
         raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
-    ctx.platform.logs.emit(app.name, "app", "api", f"Restart {target} by user {user.email}")
     return JSONResponse({})
 
 
@@ -82,11 +74,12 @@ async def stop_one(request: Request, ctx: Ctx, user: User) -> Response:
     """ps:stop: a one-off dyno stops; a formation dyno stops and, as on Heroku, the formation starts it again."""
     app = ctx.app(user, request.path_params["app"])
     target = request.path_params["dyno"]
-    run = ctx.oneoffs.find(app.name, target) if ctx.oneoffs else None
-    if run is not None:
-        await ctx.oneoffs.stop(run)
-    elif await ctx.platform.supervisor.stop(app.name, target) == 0:
-        raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
+    run = ctx.oneoffs.find(app.name, target)
+    if run is None:
+        if await ctx.platform.stop(app, user, target) == 0:
+            raise not_found("dyno", f"No dyno or process type named {target}; run `hoist ps` to list them.")
+        return JSONResponse({}, status_code=202)
+    await ctx.oneoffs.stop(run)
     ctx.platform.logs.emit(app.name, "app", "api", f"Stop {target} by user {user.email}")
     return JSONResponse({}, status_code=202)
 

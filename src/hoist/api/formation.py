@@ -11,14 +11,12 @@ from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import invalid, not_found
 from hoist.state import formation as formation_t
-from hoist.state import releases as releases_t
 from hoist.state.apps import App
 from hoist.state.users import User
 
 
 def _commands(ctx: Ctx, app: App) -> dict[str, str]:
-    rel = releases_t.current_release(ctx.platform.db, app.id)
-    run = ctx.platform.run_release(app, rel) if rel else None
+    run = ctx.platform.current_run(app)
     return run.process_types if run else {}
 
 

@@ -4,71 +4,42 @@ that do not ask for `text/event-stream`."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
-from dataclasses import dataclass
 from typing import AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hoist import names
 from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid
 from hoist.logs.line import LogLine, matches
+from hoist.logs.sessions import InvalidLogSession
 from hoist.state import apps as apps_t
 from hoist.state import users as users_t
 from hoist.state.db import utcnow
 from hoist.state.users import User
 
-SESSION_TTL = 300.0
 ACCESS_RECHECK = 1.0  # seconds between access checks of a live stream (and its keep-alive interval)
-
-
-@dataclass(frozen=True)
-class LogSession:
-    id: str
-    app: str
-    app_id: str
-    user_id: str
-    lines: int
-    tail: bool
-    dyno: str | None
-    source: str | None
-    expires: float
 
 
 async def create(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     body = await json_body(request)
-    if not isinstance(body, dict):
-        raise invalid("Send a JSON object such as {\"lines\": 100, \"tail\": true}.", "log-session")
     try:
-        lines = int(body.get("lines", 100) or 100)
-    except (TypeError, ValueError):
-        raise invalid("lines must be a number.", "log-session") from None
-    lines = max(0, min(lines, ctx.platform.settings.log_lines))
-    dyno = body.get("dyno") or body.get("dyno_name")
-    source = body.get("source")
-    for label, value in (("dyno", dyno), ("source", source)):
-        if value is not None and not (isinstance(value, str) and (names.PROCESS_TYPE_RE.fullmatch(value)
-                                                                  or names.DYNO_NAME_RE.fullmatch(value))):
-            raise invalid(f"{label} {value!r} is not valid: use for example web.1, web, router, app.", "log-session")
-    secret = secrets.token_urlsafe(32)
-    now = time.monotonic()
-    ctx.log_sessions = {k: s for k, s in ctx.log_sessions.items() if s.expires > now}
-    ctx.log_sessions[secret] = LogSession(secret, app.name, app.id, user.id, lines, bool(body.get("tail")),
-                                          dyno, source, now + SESSION_TTL)
+        session = ctx.log_sessions.open(app.name, app.id, user.id, body)
+    except InvalidLogSession as exc:
+        raise invalid(str(exc), "log-session") from None
     host = request.headers.get("host") or f"localhost:{ctx.platform.settings.port}"
     created = utcnow()
-    return JSONResponse({"id": secret[:12], "logplex_url": f"{request.url.scheme}://{host}/log-streams/{secret}",
+    return JSONResponse({"id": session.id[:12],
+                         "logplex_url": f"{request.url.scheme}://{host}/log-streams/{session.id}",
                          "created_at": created, "updated_at": created}, status_code=201)
 
 
 async def stream(request: Request, ctx: Ctx, user: None) -> Response:
     session = ctx.log_sessions.get(request.path_params["secret"])
-    if session is None or session.expires < time.monotonic():
+    if session is None:
         raise ApiError(401, "unauthorized", "This log stream URL is unknown or expired; ask for a new one "
                        "with `hoist logs`.")
     def allowed() -> bool:

@@ -148,7 +148,7 @@ async def put_schedule(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def delete_schedule(request: Request, ctx: Ctx, user: User) -> Response:
     app, addon = _scope(request, ctx, user)
-    backups_t.delete_schedule(ctx.platform.db, addon.id)
+    backups(ctx).unschedule(addon)
     return JSONResponse({"addon": {"id": addon.id, "name": addon.name}})
 
 

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.addons import plans
-from hoist.api.addons import _owned, manager
+from hoist.api.addons import manager, owned_addon
 from hoist.api.context import Ctx, endpoint
 from hoist.api.errors import ApiError, invalid, not_found
 from hoist.api.pg import backups
@@ -55,7 +55,7 @@ def transfer_json(app: App, b: Backup) -> dict[str, Any]:
 
 
 def _pg_addon(ctx: Ctx, user: User, ref: str) -> tuple[App, Addon]:
-    app, addon = _owned(ctx, user, ref)
+    app, addon = owned_addon(ctx, user, ref)
     if addon.service != plans.POSTGRES:
         raise not_found("addon", f"{addon.name} is a {addon.service} add-on, not a Postgres database.")
     return app, addon

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoist.platform.platform import Platform
+from hoist.platform.control import Platform
 from hoist.dynos.runtime import Dyno
 from hoist.state import releases as releases_t
 from hoist.state import users as users_t

@@ -12,18 +12,18 @@ from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import invalid
 from hoist.state import apps as apps_t
 from hoist.state import sleep as sleep_t
+from hoist.state.apps import App
 from hoist.state.users import User
 
 
-def _body(ctx: Ctx, app_name: str, app_id: str) -> dict[str, object]:
-    rt = ctx.platform.supervisor.apps.get(app_name)
-    return {"enabled": sleep_t.get_sleep(ctx.platform.db, app_id), "asleep": bool(rt and rt.asleep),
+def _body(ctx: Ctx, app: App) -> dict[str, object]:
+    return {"enabled": sleep_t.get_sleep(ctx.platform.db, app.id), "asleep": ctx.platform.asleep(app),
             "after_minutes": ctx.platform.settings.sleep_after}
 
 
 async def get_sleep(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    return JSONResponse(_body(ctx, app.name, app.id))
+    return JSONResponse(_body(ctx, app))
 
 
 async def set_sleep(request: Request, ctx: Ctx, user: User) -> Response:
@@ -32,10 +32,8 @@ async def set_sleep(request: Request, ctx: Ctx, user: User) -> Response:
     enabled = body.get("enabled") if isinstance(body, dict) else None
     if not isinstance(enabled, bool):
         raise invalid('Send {"enabled": true} or {"enabled": false}.', "app")
-    sleep_t.set_sleep(ctx.platform.db, app.id, enabled)
-    ctx.platform.supervisor.set_sleep(app.name, enabled)
-    ctx.platform.logs.emit(app.name, "app", "api", f"Sleep {'on' if enabled else 'off'} by user {user.email}")
-    return JSONResponse(_body(ctx, app.name, app.id))
+    ctx.platform.set_sleep(app, enabled, user)
+    return JSONResponse(_body(ctx, app))
 
 
 async def wake(request: Request, ctx: Ctx) -> Response:
@@ -46,7 +44,7 @@ async def wake(request: Request, ctx: Ctx) -> Response:
     name = request.path_params["app"]
     if apps_t.get_app(ctx.platform.db, name) is None:
         return JSONResponse({"id": "not_found", "message": f"No app {name}."}, status_code=404)
-    up = await ctx.platform.supervisor.wake_app(name)
+    up = await ctx.platform.wake(name)
     if not up:
         return JSONResponse({"id": "unavailable", "message": f"{name} did not come up; see `hoist logs`."},
                             status_code=503)

@@ -23,6 +23,10 @@ from typing import Any
 
 STATES = ("up", "crashed", "none", "starting", "idle")
 
+# The supervisor's view, handed to the platform whenever it changes: per app, its routing
+# state (one of STATES) and the (dyno, port) of its up web dynos on 127.0.0.1.
+Backends = Mapping[str, tuple[str, list[tuple[str, int]]]]
+
 
 @dataclass(frozen=True, slots=True)
 class Backend:
@@ -120,7 +124,7 @@ def parse_addr(addr: str) -> tuple[str, int]:
 
 def build(
     *, platform_hosts: Iterable[str], platform_upstream: str, request_timeout: float,
-    backends: Mapping[str, tuple[str, list[tuple[str, int]]]], app_hosts: Callable[[str], list[str]],
+    backends: Backends, app_hosts: Callable[[str], list[str]],
     maintenance: Iterable[str] = (), app_names: Iterable[str] = (), tls: Iterable[TlsCert] = (),
 ) -> RouteTable:
     """The table for every known app from the supervisor's view (pure).

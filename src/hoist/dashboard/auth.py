@@ -1,7 +1,7 @@
 """Logging in and out of the dashboard, and who a request belongs to.
 
-Passwords are checked by the same code as `POST /oauth/authorizations` (with
-its throttle); an API token may be used instead. Either way the browser only
+Passwords are checked by the same code as `POST /oauth/authorizations`
+(accounts/login.py, with its throttle); an API token may be used instead. Either way the browser only
 gets a random session id in an HttpOnly, SameSite=Strict cookie."""
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hoist.accounts.login import LoginRefused, Logins
 from hoist.asgi.client_ip import client_ip
-from hoist.api.accounts import _password_login
-from hoist.api.context import Ctx
-from hoist.api.errors import ApiError
 from hoist.dashboard import render
 from hoist.dashboard.security import COOKIE, LOGIN_COOKIE, PREFIX, cookie_args, safe_next, same_origin
 from hoist.dashboard.sessions import MAX_TTL, Session, SessionStore
 from hoist.state import users as users_t
-from hoist.state.db import utcnow
+from hoist.state.db import Database, utcnow
 from hoist.state.users import User
 
 MAX_FORM = 64 * 1024
@@ -60,7 +58,8 @@ def to_login(request: Request) -> RedirectResponse:
 
 @dataclass
 class Gate:
-    ctx: Ctx
+    db: Database
+    logins: Logins
     store: SessionStore
 
     def current(self, request: Request) -> tuple[Session, User] | None:
@@ -69,7 +68,7 @@ class Gate:
         session = self.store.get(sid)
         if session is None:
             return None
-        db = self.ctx.platform.db
+        db = self.db
         user = users_t.get_user(db, session.user_id)
         if user is not None and session.token_id is not None:
             token = users_t.get_token(db, user.id, session.token_id)
@@ -114,34 +113,18 @@ class Gate:
         token = form.get("token", "").strip()
         try:
             if token:
-                user, token_id = self._token_login(request, token)
+                user, token_id = self.logins.with_token(client_ip(request), token)
             else:
                 if not email or not form.get("password"):
                     return self._login_form(request, "Enter your email and password, or an API token.", 400, email)
-                user, token_id = await _password_login(request, self.ctx, email, form["password"]), None
-        except ApiError as exc:
+                user, token_id = await self.logins.with_password(client_ip(request), email, form["password"]), None
+        except LoginRefused as exc:
             return self._login_form(request, exc.message, exc.status, email)
         sid, _ = self.store.create(user.id, token_id)
         response = RedirectResponse(safe_next(form.get("next")), status_code=303)
         response.set_cookie(COOKIE, sid, **cookie_args(is_secure(request), int(MAX_TTL)))  # type: ignore[arg-type]
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX + "/")
         return response
-
-    def _token_login(self, request: Request, token: str) -> tuple[User, str | None]:
-        throttle = self.ctx.throttle
-        key = f"dashboard-token:{client_ip(request)}"
-        wait = throttle.wait_for(key)
-        if wait > 0:
-            raise ApiError(429, "rate_limit", f"Too many wrong tokens in a row; try again in {wait:.1f} s.")
-        db = self.ctx.platform.db
-        user = users_t.user_for_token(db, token)
-        if user is None:
-            throttle.failed(key)
-            raise ApiError(401, "unauthorized", "That API token is unknown, revoked or expired. Run "
-                           "`hoist auth:token` for yours, or log in with your email and password.")
-        throttle.succeeded(key)
-        users_t.touch_token(db, token)
-        return user, users_t.token_id_for(db, token)
 
     async def logout(self, request: Request) -> Response:
         found = self.current(request)

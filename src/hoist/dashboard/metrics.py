@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Iterable
 
 from hoist.logs.line import LogLine
-from hoist.router.logline import parse_message
+from hoist.contracts.router_log import parse_message
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,21 @@ the API does (`Platform.find_app`), and every action calls the same platform
 operation as the API's endpoint for it."""
 from __future__ import annotations
 
-import json
 from typing import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from hoist.api import log_sessions
-from hoist.api.context import Ctx
-from hoist.api.errors import ApiError
-from hoist.platform.platform import PlatformError
+from hoist.accounts.login import Logins
+from hoist.asgi.body import BodyError, read_json
 from hoist.dashboard import render, views
 from hoist.dashboard.auth import Gate, Refused, read_form, to_login
 from hoist.dashboard.security import PREFIX
 from hoist.dashboard.sessions import Session, SessionStore
+from hoist.logs.sessions import InvalidLogSession, LogSessions
+from hoist.platform.control import Platform
+from hoist.platform.errors import PlatformError
 from hoist.state import releases as releases_t
 from hoist.state.apps import App
 from hoist.state.users import User
@@ -35,11 +34,18 @@ def _window(request: Request) -> int:
     return int(value) if value.isdigit() and int(value) in WINDOWS else 15
 
 
+def _json_error(status: int, id: str, message: str, resource: str | None = None) -> JSONResponse:
+    """The API's error shape, for the log pane's fetch."""
+    body = {"id": id, "message": message} | ({"resource": resource} if resource else {})
+    return JSONResponse(body, status)
+
+
 class Dashboard:
-    def __init__(self, ctx: Ctx, store: SessionStore | None = None) -> None:
-        self.ctx = ctx
-        self.platform = ctx.platform
-        self.gate = Gate(ctx, store or SessionStore())
+    def __init__(self, platform: Platform, logins: Logins, log_sessions: LogSessions,
+                 store: SessionStore | None = None) -> None:
+        self.platform = platform
+        self.log_sessions = log_sessions
+        self.gate = Gate(platform.db, logins, store or SessionStore())
 
     # ----- wrappers -----
 
@@ -103,31 +109,32 @@ class Dashboard:
         return render.html("_dynos.html", app=app, csrf=session.csrf, dynos=views.dynos(self.platform, app))
 
     async def log_session(self, request: Request) -> Response:
-        """JSON for the log pane: a log-session made by the API's own handler, as a same-origin path."""
+        """JSON for the log pane: a log session (as the API's POST /apps/{app}/log-sessions makes), as a
+        same-origin path to stream."""
         found = self.gate.current(request)
         if found is None:
             return JSONResponse({"id": "unauthorized", "message": "Log in again."}, 401)
         session, user = found
         try:
             self.gate.check_post(request, session, request.headers.get("x-csrf-token"))
-            response = await log_sessions.create(request, self.ctx, user)
+            app = self.platform.find_app(user, request.path_params["app"])
+            opened = self.log_sessions.open(app.name, app.id, user.id, await read_json(request))
         except Refused as exc:
             return JSONResponse({"id": "forbidden", "message": exc.message}, exc.status)
-        except ApiError as exc:
-            return exc.response()
+        except BodyError as exc:
+            return _json_error(exc.status, exc.id, exc.message)
+        except InvalidLogSession as exc:
+            return _json_error(422, "invalid_params", str(exc), "log-session")
         except PlatformError as exc:
-            return ApiError(exc.status, exc.id, exc.message, exc.resource).response()
-        url = json.loads(bytes(response.body))["logplex_url"]
-        return JSONResponse({"url": urlsplit(url).path})
+            return _json_error(exc.status, exc.id, exc.message, exc.resource)
+        return JSONResponse({"url": f"/log-streams/{opened.id}"})
 
     # ----- actions (the API's operations) -----
 
     async def restart(self, request: Request, session: Session, user: User, app: App, form: dict[str, str]) -> str:
         target = form.get("dyno") or None
-        count = await self.platform.supervisor.restart(app.name, target)
-        if target and count == 0:
+        if await self.platform.restart(app, user, target) == 0 and target:
             return f"No dyno or process type named {target}; the dyno list shows them."
-        self.platform.logs.emit(app.name, "app", "api", f"Restart {target or 'all dynos'} by user {user.email}")
         return f"Restarting {target or 'all dynos'}."
 
     async def scale(self, request: Request, session: Session, user: User, app: App, form: dict[str, str]) -> str:
@@ -172,8 +179,10 @@ async def _to_index(request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/", status_code=307)
 
 
-def routes(ctx: Ctx, store: SessionStore | None = None) -> list[Route]:
-    d = Dashboard(ctx, store)
+def routes(platform: Platform, logins: Logins, log_sessions: LogSessions,
+           store: SessionStore | None = None) -> list[Route]:
+    """The dashboard's routes under /dashboard; server.py serves them beside the API's."""
+    d = Dashboard(platform, logins, log_sessions, store)
     app = PREFIX + "/apps/{app}"
     actions: list[tuple[str, Action]] = [("/restart", d.restart), ("/scale", d.scale), ("/rollback", d.rollback),
                                          ("/config", d.config_set), ("/config/unset", d.config_unset)]

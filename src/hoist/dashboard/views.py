@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hoist.platform.platform import Platform
+from hoist.platform.control import Platform
 from hoist.dashboard import chart, metrics
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t
@@ -44,10 +44,10 @@ def app_state(p: Platform, app: App) -> str:
     """One word for the apps list: maintenance, asleep, crashed, starting, up, or idle (no dynos)."""
     if app.maintenance:
         return "maintenance"
-    rt = p.supervisor.apps.get(app.name)
-    if rt is None or not rt.dynos:
-        return "asleep" if rt is not None and rt.asleep else "idle"
-    states = {d.state for d in rt.dynos.values()}
+    running = p.dynos(app)
+    if not running:
+        return "asleep" if p.asleep(app) else "idle"
+    states = {d.state for d in running}
     for word in ("crashed", "starting"):
         if word in states:
             return word
@@ -64,9 +64,8 @@ def apps_rows(p: Platform, user: User) -> list[dict[str, Any]]:
 
 
 def dynos(p: Platform, app: App) -> list[dict[str, Any]]:
-    rt = p.supervisor.apps.get(app.name)
     out = []
-    for d in sorted(rt.dynos.values(), key=lambda d: (d.type, d.number)) if rt else []:
+    for d in p.dynos(app):
         out.append({"name": d.name, "type": d.type, "state": d.state, "release": d.release.version,
                     "memory_mb": None if d.memory_mb is None else round(d.memory_mb, 1),
                     "uptime": duration(_since(d.state_since)) if d.state == "up" else "",
@@ -75,8 +74,7 @@ def dynos(p: Platform, app: App) -> list[dict[str, Any]]:
 
 
 def formation(p: Platform, app: App) -> list[dict[str, Any]]:
-    rel = releases_t.current_release(p.db, app.id)
-    run = p.run_release(app, rel) if rel else None
+    run = p.current_run(app)
     cmds = run.process_types if run else {}
     return [{"type": f.type, "quantity": f.quantity, "command": cmds.get(f.type, "")}
             for f in formation_t.list_formation(p.db, app.id) if f.type in cmds or not cmds]
@@ -95,8 +93,6 @@ def releases(p: Platform, app: App, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def addons(p: Platform, app: App) -> list[dict[str, Any]]:
-    if p.addons is None:
-        return []
     return [{"name": a.name, "plan": f"{a.service}:{a.plan}", "state": a.state, "vars": ", ".join(a.config_vars)}
             for a in p.addons.list(app)]
 

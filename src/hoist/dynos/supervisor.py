@@ -6,8 +6,9 @@ writer of dynos. Callers set an app's desired state (`load`,
 `stop`, `wake_app`, `remove`, `shutdown`) and await its reply. Each pass
 the loop applies what was queued, reconciles every app with its formation
 and current release (restarting crashed dynos with backoff), settles the
-web dynos it waits for, and publishes the routing table when the set of
-serving web dynos changes. Deploys start the new release's web dynos beside
+web dynos it waits for, and hands its view of them to `on_routes` (the
+platform publishes the route table) when the set of serving web dynos
+changes. Deploys start the new release's web dynos beside
 the old ones and switch only once every new one answers, so no request is
 dropped. What takes time (a release phase, readiness probes, stops, memory
 samples) runs in tasks that report back, so one app's wait never holds up
@@ -21,6 +22,7 @@ from collections import deque
 from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
+from hoist.contracts.routes import Backends
 from hoist.dynos.boot import Boots
 from hoist.dynos.commands import (Command, Deploy, DeployResult, Event, Message, Ready, Remove, Restart, Sampled,
                                   Shutdown, Stop, Stopped, Wake)
@@ -43,7 +45,7 @@ class Supervisor:
     """The dynos of every app; `run` is its loop, everything else asks it (see the module's docstring)."""
 
     def __init__(
-        self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[], None], *,
+        self, scheduler: Scheduler, logs: LogStore, on_routes: Callable[[Backends], None], *,
         boot_timeout: float = 60.0, stop_grace: float = 30.0, clock: Callable[[], float] = time.monotonic,
         memory_quota_mb: float = 512.0, memory_kill_factor: float = 2.0, memory_interval: float = 5.0,
         sleep_after: float = 1800.0, log_rate: float = 2000.0, ports: PortGuard | None = None,
@@ -194,10 +196,11 @@ class Supervisor:
         return table
 
     def _publish(self) -> None:
-        key = tuple(sorted((a, s, tuple(b)) for a, (s, b) in self.web_backends().items()))
+        backends = self.web_backends()
+        key = tuple(sorted((a, s, tuple(b)) for a, (s, b) in backends.items()))
         if key != self._routes_key:
             self._routes_key = key
-            self.on_routes()
+            self.on_routes(backends)
 
     # ----- the loop -----
 

@@ -1,14 +1,41 @@
-"""Finding an app's add-on and its URL, and the errors the platform answers add-on requests with; shared by
-the add-on operations (core/addons.py) and Postgres backups (core/pgbackups.py)."""
+"""What the add-on operations (platform/addons.py) and Postgres backups (platform/pgbackups.py) share: what they
+need from the platform, finding an app's add-on and its URL, and the errors add-on requests are answered with."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from hoist.addons import plans
-from hoist.platform.platform import PlatformError
+from hoist.dynos.supervisor import DeployResult
+from hoist.logs.store import LogStore
+from hoist.paths import Paths
+from hoist.platform.errors import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import config as config_t
 from hoist.state.addons import Addon
 from hoist.state.apps import App
 from hoist.state.db import Database
+from hoist.state.releases import Release
+from hoist.state.users import User
+
+
+class AddonPlatform(Protocol):
+    """The platform as add-ons see it: where apps live, their logs and activity, and config changes (each
+    one a release). platform/releases.py provides it; it is built before the add-ons, the facade after."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def logs(self) -> LogStore: ...
+
+    async def set_config(self, app: App, changes: Mapping[str, str | None], user: User,
+                         description: str | None = None) -> tuple[dict[str, str], Release, DeployResult]: ...
+
+    def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None: ...
 
 
 def failed(exc: Exception, status: int = 503) -> PlatformError:

@@ -13,9 +13,9 @@ from hoist.addons.errors import AddonError
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.provider import Provider
 from hoist.addons.redis.provider import RedisProvider
-from hoist.platform.addon_refs import config_url, failed, need_postgres, resolve
+from hoist.platform.addon_refs import AddonPlatform, config_url, failed, need_postgres, resolve
 from hoist.platform.pgbackups import Backups
-from hoist.platform.platform import Platform, PlatformError
+from hoist.platform.errors import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import backups as backups_t
 from hoist.state import config as config_t
@@ -25,7 +25,7 @@ from hoist.state.users import User
 
 
 class AddonManager:
-    def __init__(self, platform: Platform, pg: PostgresProvider, redis: RedisProvider, backups: Backups,
+    def __init__(self, platform: AddonPlatform, pg: PostgresProvider, redis: RedisProvider, backups: Backups,
                  say: Callable[[str], None] = print) -> None:
         self.platform = platform
         self.db = platform.db

@@ -12,8 +12,8 @@ from hoist.addons.postgres import backups as pgb
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.schedule import parse_hhmm
-from hoist.platform.addon_refs import config_url, need_postgres
-from hoist.platform.platform import Platform, PlatformError
+from hoist.platform.addon_refs import AddonPlatform, config_url, need_postgres
+from hoist.platform.errors import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state import backups as backups_t
@@ -29,7 +29,7 @@ def _iso(dt: datetime) -> str:
 
 
 class Backups:
-    def __init__(self, platform: Platform, pg: PostgresProvider, say: Callable[[str], None] = print,
+    def __init__(self, platform: AddonPlatform, pg: PostgresProvider, say: Callable[[str], None] = print,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.platform = platform
         self.db = platform.db
@@ -83,6 +83,9 @@ class Backups:
             raise PlatformError("invalid_params", f"keep={keep}: keep from 1 to 1000 scheduled backups.",
                                 422, "schedule")
         return backups_t.set_schedule(self.db, addon.id, at, keep, _iso(pgb.next_run(self.clock(), at)))
+
+    def unschedule(self, addon: Addon) -> None:
+        backups_t.delete_schedule(self.db, addon.id)
 
     async def run_due(self) -> int:
         """Capture every schedule whose time has come, prune old scheduled backups; return how many ran."""

@@ -19,7 +19,8 @@ from typing import AsyncIterator, Callable, Mapping
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
-from hoist.platform.platform import Platform, PlatformError
+from hoist.platform.control import Platform
+from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
 from hoist.platform.upload import unpack
 from hoist.dynos.once import exit_status, run_once
@@ -169,7 +170,7 @@ class Pushes:
         """app.json's add-ons are provisioned on the first deploy, before its release reads the config."""
         manager = self.platform.addons
         plans_wanted = [a.plan for a in app_json.addons]
-        if not plans_wanted or manager is None:
+        if not plans_wanted:
             return True
         have = {a.service for a in manager.list(app)}
         for plan in plans_wanted:

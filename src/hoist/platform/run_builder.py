@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from hoist.contracts.build import BuildResult, read_result
-from hoist.platform.platform import Platform
+from hoist.platform.control import Platform
 from hoist.dynos.pythons import builder_argv, reachable_uv
 from hoist.launch import module_argv
 from hoist.procs import killpg

@@ -4,12 +4,26 @@ from __future__ import annotations
 import asyncio
 from typing import BinaryIO
 
-from hoist.router.logline import LogEntry, format_entry
+from hoist.contracts.router_log import format_line
+from hoist.contracts.routes import normalize_host
 
 # Lines wait this long to share one write: fewer syscalls here and fewer wakeups of the
 # server reading our stdout, at a delay nobody tailing logs can notice.
 FLUSH_DELAY = 0.02
 MAX_PENDING = 512
+
+LogEntry = tuple[str, bytes, bytes, bytes, bytes, str, str, "float | None", "float | None", int,
+                 int, str, "str | None", "str | None"]
+
+
+def format_entry(e: LogEntry) -> str:
+    """format_line for a tuple the proxy captured: (app, method, path, raw host,
+    request id, fwd, dyno, connect, service, status, bytes, protocol, code, desc)."""
+    return format_line(
+        e[0], method=e[1].decode("latin-1"), path=e[2].decode("latin-1"),
+        host=normalize_host(e[3]), request_id=e[4].decode("latin-1"), fwd=e[5], dyno=e[6],
+        connect=e[7], service=e[8], status=e[9], nbytes=e[10], protocol=e[11], code=e[12],
+        desc=e[13])
 
 
 class LogWriter:

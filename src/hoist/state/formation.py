@@ -27,6 +27,11 @@ def list_formation(db: Database, app_id: str) -> list[Formation]:
     return [_f(r) for r in db.query("SELECT * FROM formation WHERE app_id = ? ORDER BY type", (app_id,))]
 
 
+def quantities(db: Database, app_id: str) -> dict[str, int]:
+    """What the supervisor runs: process type -> number of dynos."""
+    return {f.type: f.quantity for f in list_formation(db, app_id)}
+
+
 def ensure_types(db: Database, app_id: str, defaults: dict[str, int]) -> None:
     """Create formation rows for new process types with their default quantity; keep existing ones."""
     now = utcnow()

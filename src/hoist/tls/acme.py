@@ -15,7 +15,7 @@ from acme import challenges, client, crypto_util, errors, messages
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hoist.tls.ca import _key_pem, _write_private
+from hoist.tls.ca import private_key_pem, write_private
 
 RENEW_BEFORE = dt.timedelta(days=30)
 RETRY_AFTER_FAILURE = dt.timedelta(hours=1)
@@ -44,7 +44,7 @@ def next_check(expiries: Iterable[dt.datetime | None], now: dt.datetime, *,
 
 
 def new_key_pem() -> bytes:
-    return _key_pem(ec.generate_private_key(ec.SECP256R1()))
+    return private_key_pem(ec.generate_private_key(ec.SECP256R1()))
 
 
 def make_csr(key_pem: bytes, names: list[str]) -> bytes:
@@ -67,7 +67,7 @@ class AcmeIssuer:
 
     def _client(self) -> client.ClientV2:
         if not self.account_key.exists():
-            _write_private(self.account_key, new_key_pem())
+            write_private(self.account_key, new_key_pem())
         key = serialization.load_pem_private_key(self.account_key.read_bytes(), None)
         jwk = JWKEC(key=key)
         net = client.ClientNetwork(jwk, alg=ES256, user_agent="hoist",

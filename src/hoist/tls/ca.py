@@ -26,7 +26,7 @@ class CertPair:
     key: Path
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -38,7 +38,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -75,7 +75,7 @@ class LocalCA:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.key_path, _key_pem(key))
+        write_private(self.key_path, private_key_pem(key))
         self.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return True
 
@@ -109,7 +109,7 @@ class LocalCA:
         dest.mkdir(parents=True, exist_ok=True)
         # The chain (leaf + CA) so clients that trust the CA can verify it.
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + self.cert_path.read_bytes())
-        _write_private(pair.key, _key_pem(key))
+        write_private(pair.key, private_key_pem(key))
         return pair
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from hoist.tls.ca import _write_private
+from hoist.tls.ca import write_private
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\s*", re.S)
 
@@ -102,7 +102,7 @@ def save(dest: Path, chain_pem: bytes, key_pem: bytes) -> StoredCert:
     stored = StoredCert(dest)
     stored.dir.mkdir(parents=True, exist_ok=True)
     tmp_key, tmp_cert = stored.dir / "key.pem.tmp", stored.dir / "cert.pem.tmp"
-    _write_private(tmp_key, key_pem)
+    write_private(tmp_key, key_pem)
     tmp_cert.write_bytes(chain_pem)
     tmp_key.replace(stored.key)
     tmp_cert.replace(stored.cert)

@@ -1,7 +1,7 @@
+"""The router's log line: written as Heroku writes it, parsed back by readers."""
 from __future__ import annotations
 
-from hoist.router.logline import format_line, parse_message
-from hoist.router.pages import ERRORS, NOT_FOUND, render_body, render_response
+from hoist.contracts.router_log import format_line, parse_message
 
 
 def test_info_line_matches_heroku() -> None:
@@ -25,13 +25,3 @@ def test_error_line_and_round_trip() -> None:
     kv = parse_message(msg)
     assert kv["path"] == '/a"b' and kv["fwd"] == "1.2.3.4, 127.0.0.1" and kv["dyno"] == ""
     assert kv["code"] == "H14" and kv["bytes"] == "99"
-
-
-def test_pages_say_what_to_do() -> None:
-    assert b"hoist apps" in render_body(NOT_FOUND)
-    body = render_body(ERRORS["H14"])
-    assert b"H14" in body and b"ps:scale" in body
-    resp = render_response(ERRORS["H10"], True)
-    assert resp.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") and b"Connection: close" in resp
-    head_only = render_response(ERRORS["H10"], False, True)
-    assert head_only.endswith(b"\r\n\r\n") and b"Content-Length: " in head_only

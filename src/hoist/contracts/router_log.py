@@ -1,7 +1,11 @@
-"""Heroku-style router log lines, one per app request (pure)."""
-from __future__ import annotations
+"""The router's log lines, one per app request, in Heroku's words (pure): the router writes
+them to its stdout as `APP<TAB>message`, the server files each message in the app's log
+(`hoist[router]: at=info ...`), and readers (the dashboard's metrics) parse them back.
 
-from hoist.contracts.routes import normalize_host
+    notes\tat=info method=GET path="/" host=notes.localhost request_id=abc fwd="127.0.0.1"
+    dyno=web.1 connect=0ms service=12ms status=200 bytes=512 protocol=http
+"""
+from __future__ import annotations
 
 
 def _quote(value: str) -> str:
@@ -29,18 +33,10 @@ def format_line(
     )
 
 
-LogEntry = tuple[str, bytes, bytes, bytes, bytes, str, str, "float | None", "float | None", int,
-                 int, str, "str | None", "str | None"]
-
-
-def format_entry(e: LogEntry) -> str:
-    """format_line for a tuple the proxy captured: (app, method, path, raw host,
-    request id, fwd, dyno, connect, service, status, bytes, protocol, code, desc)."""
-    return format_line(
-        e[0], method=e[1].decode("latin-1"), path=e[2].decode("latin-1"),
-        host=normalize_host(e[3]), request_id=e[4].decode("latin-1"), fwd=e[5], dyno=e[6],
-        connect=e[7], service=e[8], status=e[9], nbytes=e[10], protocol=e[11], code=e[12],
-        desc=e[13])
+def split_line(line: str) -> tuple[str, str] | None:
+    """(app, message) from a line of the router's stdout; None for a line of another shape."""
+    app, sep, message = line.partition("\t")
+    return (app, message) if sep else None
 
 
 def parse_message(message: str) -> dict[str, str]:

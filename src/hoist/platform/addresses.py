@@ -1,0 +1,27 @@
+"""Where an app and its git repository are reached: every host name routed to it, its web URL and git URL."""
+from __future__ import annotations
+
+from hoist.settings import Settings
+from hoist.state import domains as domains_t
+from hoist.state.db import Database
+
+
+def default_host(settings: Settings, app: str) -> str:
+    """APP.<HOIST_DOMAIN> when a domain is set, else APP.localhost (the CNAME target of custom domains)."""
+    return f"{app}.{settings.domain}" if settings.domain else f"{app}.localhost"
+
+
+def app_hosts(settings: Settings, db: Database, app: str) -> list[str]:
+    """Every host the router sends to the app: APP.localhost, APP.<HOIST_DOMAIN>, and its custom domains."""
+    hosts = [f"{app}.localhost"]
+    if settings.domain:
+        hosts.append(f"{app}.{settings.domain}")
+    return hosts + domains_t.hostnames_of(db, app)
+
+
+def web_url(settings: Settings, app: str) -> str:
+    return f"http://{default_host(settings, app)}:{settings.port}/"
+
+
+def git_url(settings: Settings, app: str) -> str:
+    return f"http://localhost:{settings.port}/{app}.git"

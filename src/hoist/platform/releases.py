@@ -1,0 +1,124 @@
+"""Releases: every deploy, config change and rollback makes release vN here, and each release
+reaches the supervisor here. A release that cannot start is marked failed; the old one keeps serving."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from hoist import names
+from hoist.contracts.release import RunRelease
+from hoist.dynos.supervisor import DeployResult, Supervisor
+from hoist.logs.store import LogStore
+from hoist.paths import Paths
+from hoist.platform.access import audit
+from hoist.platform.errors import PlatformError
+from hoist.platform.publish import RoutePublisher
+from hoist.platform.release_output import release_output
+from hoist.state import apps as apps_t
+from hoist.state import config as config_t
+from hoist.state import formation as formation_t
+from hoist.state import releases as releases_t
+from hoist.state.apps import App
+from hoist.state.db import Database, utcnow
+from hoist.state.releases import Release
+from hoist.state.users import User
+
+
+class Releases:
+    def __init__(self, paths: Paths, db: Database, logs: LogStore, supervisor: Supervisor,
+                 routes: RoutePublisher) -> None:
+        self.paths = paths
+        self.db = db
+        self.logs = logs
+        self.supervisor = supervisor
+        self.routes = routes
+
+    def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None:
+        audit(self.db, app, user, action, detail)
+
+    # ----- a release as the dynos run it -----
+
+    def run_release(self, app: App, rel: Release) -> RunRelease | None:
+        """What the supervisor runs for `rel`; None while it has no slug (nothing pushed yet)."""
+        if rel.slug_id is None:
+            return None
+        slug = releases_t.get_slug(self.db, rel.slug_id)
+        if slug is None:
+            return None
+        return RunRelease(
+            id=rel.id, version=rel.version, process_types=slug.process_types,
+            slug_dir=self.paths.slug(app.name, slug.id),
+            env_dir=Path(slug.env_dir) if slug.env_dir else None, config=rel.config,
+            health_path=slug.app_json.web_health_path if slug.app_json else None,
+        )
+
+    def current(self, app: App) -> RunRelease | None:
+        """The app's current release as the dynos run it; None before the first push."""
+        rel = releases_t.current_release(self.db, app.id)
+        return self.run_release(app, rel) if rel else None
+
+    # ----- making releases -----
+
+    async def release(
+        self, app: App, *, slug_id: str | None, config: Mapping[str, str], description: str, user: User,
+        out: Callable[[str], None] = lambda s: None,
+    ) -> tuple[Release, DeployResult]:
+        """Create release vN and make it current; if it cannot start, mark it failed and keep the old one."""
+        async with self.supervisor.lock(app.name):
+            rel = releases_t.create_release(self.db, app.id, slug_id=slug_id, config=config,
+                                            description=description, user_id=user.id)
+            run = self.run_release(app, rel)
+            if run is None:
+                result = DeployResult(True, "no slug yet: nothing to start")
+            else:
+                self.logs.emit(app.name, "hoist", "api", f"Release v{rel.version} starting")
+                with release_output(self.paths.release_log(app.name, rel.id), run, out) as tee:
+                    result = await self.supervisor.deploy(app.name, run, formation_t.quantities(self.db, app.id),
+                                                          tee)
+            status = "succeeded" if result.ok else "failed"
+            releases_t.set_release_status(self.db, rel.id, status)
+            self.audit(app, user, "release", f"v{rel.version} {status}: {description}")
+            if result.ok:
+                apps_t.update_app(self.db, app.id, released_at=utcnow())
+                self.logs.emit(app.name, "app", "api", f"Release v{rel.version} created by user {user.email}")
+            else:
+                self.logs.emit(app.name, "app", "api",
+                               f"Release v{rel.version} failed: {result.message}")
+        self.routes.publish(self.supervisor.web_backends())
+        final = releases_t.get_release(self.db, app.id, rel.id)
+        assert final is not None
+        return final, result
+
+    def _slug_of_current(self, app: App) -> str | None:
+        cur = releases_t.latest_slug_release(self.db, app.id)
+        return cur.slug_id if cur else None
+
+    async def set_config(self, app: App, changes: Mapping[str, str | None], user: User,
+                         description: str | None = None) -> tuple[dict[str, str], Release, DeployResult]:
+        """Set (a value) and unset (None) config vars: a new release with the current slug."""
+        for key in changes:
+            try:
+                names.config_key(key)
+            except names.InvalidName as exc:
+                raise PlatformError("invalid_params", str(exc), 422, "config_vars") from None
+        config = config_t.apply_changes(self.db, app.id, changes)
+        set_keys = [k for k, v in changes.items() if v is not None]
+        removed = [k for k, v in changes.items() if v is None]
+        parts = []
+        if set_keys:
+            parts.append(f"Set {', '.join(set_keys)} config vars")
+        if removed:
+            parts.append(f"Remove {', '.join(removed)} config vars")
+        description = description or "; ".join(parts) or "Config vars unchanged"
+        rel, result = await self.release(app, slug_id=self._slug_of_current(app), config=config,
+                                         description=description, user=user)
+        return config, rel, result
+
+    async def rollback(self, app: App, target: Release, user: User) -> tuple[Release, DeployResult]:
+        if target.status != "succeeded":
+            raise PlatformError("invalid_params", f"Release v{target.version} {target.status}; "
+                                "roll back to a release that succeeded (see `hoist releases`).", 422, "release")
+        config_t.apply_changes(self.db, app.id, {k: None for k in config_t.get_config(self.db, app.id)})
+        config_t.apply_changes(self.db, app.id, target.config)
+        return await self.release(app, slug_id=target.slug_id, config=target.config,
+                                  description=f"Rollback to v{target.version}", user=user)
