@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from hoist.addons.postgres import provision  # noqa: E402
 from hoist.addons.postgres.bins import bin_dir  # noqa: E402
-from hoist.addons.postgres.cluster import Cluster, free_port  # noqa: E402
+from hoist.addons.postgres.cluster import Cluster  # noqa: E402
 from hoist.addons.postgres.urls import parse_url  # noqa: E402
 from hoist.launch import module_argv  # noqa: E402
+from hoist.procs import free_port  # noqa: E402
 from hoist.tls.ca import LocalCA  # noqa: E402
 
 

@@ -22,48 +22,45 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Iterator
 
 import uvicorn
 
+from hoist import dashboard
+from hoist.accounts.login import Logins
+from hoist.accounts.ratelimit import RateLimiter
+from hoist.accounts.throttle import LoginThrottle
 from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.server import PgServer
 from hoist.addons.redis.provider import RedisProvider
-from hoist.accounts.login import Logins
-from hoist.accounts.ratelimit import RateLimiter
-from hoist.accounts.throttle import LoginThrottle
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
-from hoist import dashboard
-from hoist.contracts.router_log import split_line
+from hoist.dynos.firewall import FirewallError, start_firewall
+from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
+from hoist.dynos.local import LocalScheduler
+from hoist.dynos.oneoff import OneOffs
+from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
+from hoist.dynos.rendezvous import Rendezvous
+from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
+from hoist.keeper import Keeper
+from hoist.logs.sessions import LogSessions
+from hoist.logs.store import LogStore
+from hoist.paths import Paths
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
 from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
-from hoist.platform.publish import RouterLink, RoutePublisher
+from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
-from hoist.keeper import Keeper, Spawned
-from hoist.launch import module_argv
-from hoist.procs import accepts, wait_gone
-from hoist.dynos.firewall import FirewallError, start_firewall
-from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
-from hoist.dynos.local import LocalScheduler
-from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
-from hoist.dynos.oneoff import OneOffs
-from hoist.dynos.rendezvous import Rendezvous
-from hoist.dynos.supervisor import Supervisor
-from hoist.logs.sessions import LogSessions
-from hoist.logs.store import LogStore
-from hoist.paths import Paths
+from hoist.router.child import RouterChild, kill_stale_router
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import users as users_t
-from hoist.router.wake import WAKE_SECRET_ENV
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
 from hoist.tls.ca import LocalCA
@@ -142,80 +139,11 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-class Router:
-    """The router child process, a child of the keeper: once it accepts connections it gets the route table;
-    its log lines go into the log store."""
-
-    name = "the router"
-
-    def __init__(self, settings: Settings, paths: Paths, logs: LogStore, supervisor: Supervisor, link: RouterLink,
-                 publish: Callable[[], None], wake_secret: str) -> None:
-        self.paths = paths
-        self.logs = logs
-        self.supervisor = supervisor
-        self.link = link
-        self.publish = publish
-        # Until it listens, the router may not have its SIGHUP handler: a reload
-        # signal then would kill it. It reads the current table when it starts.
-        self.child = Spawned(
-            self.name, module_argv("hoist.router", "--listen", f"{settings.host}:{settings.port}",
-                                   "--routes", str(paths.routes),
-                                   "--tls-listen", f"{settings.host}:{settings.tls_port}",
-                                   "--ca-dir", str(paths.tls), "--acme-dir", str(paths.tls / "acme-challenges")),
-            ready=lambda: accepts(settings.host, settings.port), ready_timeout=15, grace=12,
-            env={WAKE_SECRET_ENV: wake_secret}, on_line=self.log_line)
-
-    @property
-    def running(self) -> bool:
-        return self.child.running
-
-    async def start(self) -> None:
-        await self.child.spawn()
-        assert self.child.proc is not None
-        (self.paths.run_dir / "router.pid").write_text(str(self.child.proc.pid))
-        self.link.started(self.child.proc.pid)
-        self.publish()
-
-    def log_line(self, line: str) -> None:
-        """Copy a router log line ("APP<TAB>message") into the app's log."""
-        parts = split_line(line)
-        if parts is not None and parts[0] in self.supervisor.apps:
-            app, message = parts
-            self.logs.emit(app, "hoist", "router", message)
-            self.supervisor.note_request(app)
-
-    async def wait(self) -> str:
-        return await self.child.wait()
-
-    async def stop(self) -> None:
-        await self.child.stop()
-        (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
-
-
 def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keeper: Keeper) -> AddonManager:
     """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
     front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
     return AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
-
-
-def kill_stale_router(paths: Paths) -> bool:
-    """Kill the router a previous hoist left running (it was killed with -9); True if there was one."""
-    pidfile = paths.run_dir / "router.pid"
-    try:
-        pid = int(pidfile.read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        pidfile.unlink(missing_ok=True)
-        return False
-    found = b"hoist.router" in cmdline
-    if found:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        wait_gone(pid)  # it holds the public port until it is really gone
-    pidfile.unlink(missing_ok=True)
-    return found
-
 
 
 async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
@@ -288,8 +216,7 @@ async def serve(settings: Settings) -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     internal_port = sock.getsockname()[1]
-    router_link = RouterLink()
-    routes = RoutePublisher(settings, paths, db, f"http://127.0.0.1:{internal_port}", router_link)
+    routes = RoutePublisher(settings, paths, db, f"http://127.0.0.1:{internal_port}")
     supervisor = Supervisor(scheduler, logs, routes.publish,
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
                             memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
@@ -316,7 +243,8 @@ async def serve(settings: Settings) -> None:
     api_server = _ApiServer(config)
 
     platform.publish_routes()
-    router = Router(settings, paths, logs, supervisor, router_link, platform.publish_routes, wake_secret)
+    router = RouterChild(settings, paths, wake_secret, on_start=platform.router_started,
+                         on_request=platform.router_request)
     await keeper.start(router)
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()

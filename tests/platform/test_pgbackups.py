@@ -14,7 +14,7 @@ from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.provision import Credentials
 from hoist.addons.postgres.server import PgServer
 from hoist.platform.pgbackups import Backups
-from hoist.platform.publish import RouterLink, RoutePublisher
+from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.supervisor import Supervisor
@@ -46,7 +46,7 @@ def test_due_schedule_captures_and_keeps_the_last_n(home: Path, admin_url: str,
 async def _scenario(home: Path, admin_url: str, make_db: Callable[[str], Credentials]) -> None:
     paths, db = Paths(home), Database(home / "hoist.db")
     logs = LogStore(paths.logs, keep=100)
-    routes = RoutePublisher(Settings.load({"home": home}), paths, db, "", RouterLink())
+    routes = RoutePublisher(Settings.load({"home": home}), paths, db, "")
     releases = Releases(paths, db, logs, Supervisor(LocalScheduler(home / "run"), logs, routes.publish), routes)
     creds = make_db("sched")
     user = users_t.create_user(db, "a@b.c")

@@ -20,7 +20,6 @@ from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid, not_found
 from hoist.state import apps as apps_t
 from hoist.state import users as users_t
-from hoist.state.db import utcnow
 from hoist.state.users import Token, User
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600

@@ -69,6 +69,19 @@ class Platform:
         """Write the routing table from the supervisor's view and tell the router."""
         self.routes.publish(self.supervisor.web_backends())
 
+    # ----- the router -----
+
+    def router_started(self, pid: int) -> None:
+        """The router listens (again): it gets the current table."""
+        self.routes.router_started(pid)
+        self.publish_routes()
+
+    def router_request(self, app: str, message: str) -> None:
+        """The router served a request for `app`: its line goes to the app's log, and the app is not idle."""
+        if app in self.supervisor.apps:
+            self.logs.emit(app, "hoist", "router", message)
+            self.supervisor.note_request(app)
+
     # ----- access -----
 
     def find_app(self, user: User, name_or_id: str) -> App:

@@ -2,6 +2,7 @@
 database, then a SIGHUP to the router so it reloads it (the format: contracts/routes.py)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
@@ -14,34 +15,20 @@ from hoist.state import apps as apps_t
 from hoist.state.db import Database
 
 
-class RouterLink:
-    """The running router's pid: its keeper child records it at every start, the publisher signals it."""
-
-    def __init__(self) -> None:
-        self.pid: int | None = None
-
-    def started(self, pid: int) -> None:
-        self.pid = pid
-
-    def notify(self) -> None:
-        """SIGHUP the router, if it runs: it reloads its table."""
-        if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGHUP)
-            except ProcessLookupError:
-                pass
-
-
 class RoutePublisher:
     """Writes the table: the supervisor hands it its view of web dynos whenever that changes, and the
     platform asks it again after every change of apps, domains, certificates and maintenance."""
 
-    def __init__(self, settings: Settings, paths: Paths, db: Database, platform_url: str, router: RouterLink) -> None:
+    def __init__(self, settings: Settings, paths: Paths, db: Database, platform_url: str) -> None:
         self.settings = settings
         self.paths = paths
         self.db = db
         self.platform_url = platform_url  # the control plane's private address: the router's platform upstream
-        self.router = router
+        self._router_pid: int | None = None
+
+    def router_started(self, pid: int) -> None:
+        """The router (re)started as `pid`: signal that one from now on."""
+        self._router_pid = pid
 
     def publish(self, backends: routes.Backends) -> None:
         platform_hosts = ["localhost", "127.0.0.1", "[::1]"]
@@ -56,4 +43,6 @@ class RoutePublisher:
             app_names=[a.name for a in all_apps], tls=tls_entries(self.db, self.paths),
         )
         routes.write(self.paths.routes, table)
-        self.router.notify()
+        if self._router_pid:  # SIGHUP: the router reloads its table
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._router_pid, signal.SIGHUP)
