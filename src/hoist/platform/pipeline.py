@@ -123,8 +123,8 @@ class Pushes:
         emit("-----> Receiving push")
         await unpack(body, push.slug_dir)
 
-        result = await run_builder(p, app.name, push.slug_dir, config_t.get_config(p.db, app.id),
-                                   app.build_metadata, emit)
+        result = await run_builder(p.settings, p.paths, p.isolation, app.name, push.slug_dir,
+                                   config_t.get_config(p.db, app.id), app.build_metadata, emit)
         if result is None:
             emit(" !     Push rejected: the build failed. The running release is unchanged.")
             return False

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from hoist.contracts.build import BuildResult, read_result
-from hoist.platform.control import Platform
+from hoist.dynos.isolation import Isolation
 from hoist.dynos.pythons import builder_argv, reachable_uv
 from hoist.launch import module_argv
+from hoist.paths import Paths
 from hoist.procs import killpg
+from hoist.settings import Settings
 
 BUILDER = "hoist.builder"
 
@@ -40,19 +42,20 @@ def build_env(config: Mapping[str, str], app_home: Path) -> dict[str, str]:
     return env
 
 
-async def run_builder(p: Platform, app: str, slug_dir: Path, config: Mapping[str, str],
-                      previous: Mapping[str, Any] | None, emit: Callable[[str], None]) -> BuildResult | None:
-    """Build the unpacked tree in slug_dir; None when the build failed (it said why in its output)."""
-    app_home = p.paths.app(app)
-    iso = p.isolation
+async def run_builder(settings: Settings, paths: Paths, iso: Isolation | None, app: str, slug_dir: Path,
+                      config: Mapping[str, str], previous: Mapping[str, Any] | None,
+                      emit: Callable[[str], None]) -> BuildResult | None:
+    """Build the unpacked tree in slug_dir (as the app's user when `iso`); None when the build failed (it
+    said why in its output)."""
+    app_home = paths.app(app)
     with tempfile.TemporaryDirectory(prefix="hoist-build-") as tmp:
         result_file = Path(tmp) / "result.json"
         # Isolated builds get a uv cache of their own: a cache shared between app users
         # would let one app plant packages that another app's build installs.
-        uv_cache = app_home / "cache" / "uv" if iso else p.paths.uv_cache
+        uv_cache = app_home / "cache" / "uv" if iso else paths.uv_cache
         build_args = ("--source", str(slug_dir), "--app-home", str(app_home), "--uv-cache", str(uv_cache),
-                      "--result", str(result_file), "--timeout", str(p.settings.build_timeout))
-        args = builder_argv(p.paths.pythons, BUILDER, *build_args) if iso else module_argv(BUILDER, *build_args)
+                      "--result", str(result_file), "--timeout", str(settings.build_timeout))
+        args = builder_argv(paths.pythons, BUILDER, *build_args) if iso else module_argv(BUILDER, *build_args)
         if previous:
             prev = Path(tmp) / "previous.json"
             prev.write_text(json.dumps(previous))
@@ -63,8 +66,8 @@ async def run_builder(p: Platform, app: str, slug_dir: Path, config: Mapping[str
             user = iso.run_as(app)
             iso.give(app, slug_dir)
             iso.give(app, Path(tmp))
-            env.update({"HOME": str(user.home), "PYENV_ROOT": str(p.paths.pythons),
-                        "HOIST_UV": reachable_uv(p.paths.pythons)})
+            env.update({"HOME": str(user.home), "PYENV_ROOT": str(paths.pythons),
+                        "HOIST_UV": reachable_uv(paths.pythons)})
             extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
         proc = await asyncio.create_subprocess_exec(
             *args, env=env, cwd=str(slug_dir), stdin=asyncio.subprocess.DEVNULL,
@@ -73,7 +76,7 @@ async def run_builder(p: Platform, app: str, slug_dir: Path, config: Mapping[str
         )
         assert proc.stdout is not None
         try:
-            async with asyncio.timeout(p.settings.build_timeout + 30):
+            async with asyncio.timeout(settings.build_timeout + 30):
                 while True:
                     raw = await proc.stdout.readline()
                     if not raw:
@@ -83,7 +86,7 @@ async def run_builder(p: Platform, app: str, slug_dir: Path, config: Mapping[str
         except TimeoutError:
             killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
-            emit(f" !     Build timed out after {p.settings.build_timeout:g} s and was stopped; "
+            emit(f" !     Build timed out after {settings.build_timeout:g} s and was stopped; "
                  "raise HOIST_BUILD_TIMEOUT if your build needs longer.")
             return None
         except BaseException:
