@@ -22,7 +22,7 @@ class Paths:
 
     @property
     def url_key(self) -> Path:
-        """The key that signs capability URLs (core/capability.py)."""
+        """The key that signs capability URLs (platform/capability.py)."""
         return self.home / "url-key"
 
     @property

@@ -172,6 +172,7 @@ async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
 
 
 async def serve(settings: Settings) -> None:
+    # ----- the ground: the home, its lock and ports, the database, the log store -----
     paths = Paths(settings.home, Path(settings.pythons) if settings.pythons else None)
     paths.home.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.home, 0o700)
@@ -199,6 +200,8 @@ async def serve(settings: Settings) -> None:
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
+
+    # ----- where dynos run: per-app users (as root), the scheduler, guarded ports -----
     isolation = await setup_isolation(settings, paths)
     scheduler = LocalScheduler(paths.run_dir / "dynos", run_as=isolation.run_as if isolation else None,
                                limits=isolation.limits if isolation else None,
@@ -211,6 +214,8 @@ async def serve(settings: Settings) -> None:
         raise ServerError(str(exc)) from None
     if orphans:
         say(f"stopped {orphans} dyno(s) left running by a previous hoist")
+
+    # ----- the platform over the stages, each piece complete when built -----
     # The control plane's private address, bound first: the route table and the git hook name it.
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -230,6 +235,7 @@ async def serve(settings: Settings) -> None:
     platform = Platform(settings, paths, db, logs, supervisor, routes=routes, releases=releases, addons=addons,
                         isolation=isolation, acme=acme_status, wake_secret=wake_secret)
 
+    # ----- the faces: the API and the dashboard on one private port -----
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
     rendezvous.start()
     oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit, stop_grace=settings.stop_grace)
@@ -242,6 +248,7 @@ async def serve(settings: Settings) -> None:
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)
 
+    # ----- start: the route table, the router, the add-on servers, then every app -----
     platform.publish_routes()
     router = RouterChild(settings, paths, wake_secret, on_start=platform.router_started,
                          on_request=platform.router_request)

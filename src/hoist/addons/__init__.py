@@ -1,5 +1,5 @@
 """hoist's add-on providers. They know nothing of apps' releases: they provision, serve and remove resources
-and hand back URLs; the platform (core/addons.py) turns those into config vars, i.e. releases.
+and hand back URLs; the platform (platform/addons.py) turns those into config vars, i.e. releases.
 
 Every provider is a folder of the same shape, side by side (postgres/, redis/; amqp/, scheduler/ next):
 
