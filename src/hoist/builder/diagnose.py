@@ -75,8 +75,9 @@ def install_error(manager_file: str, found: list[Found], python: str) -> BuildEr
             out.append(f"{p.requirement}: {p.reason}")
         hints += [h for h in failures.hints(p, python, manager_file) if h not in hints]
     out += [f"Hint: {h}" for h in hints]
-    out.append(f"Hint: check the package names and versions in {manager_file} (they must exist on PyPI for "
-               f"Python {python}), fix the file and push again")
+    if any(not f.problem.build_output for f in found):
+        out.append(f"Hint: check the package names and versions in {manager_file} (they must exist on PyPI for "
+                   f"Python {python}), fix the file and push again")
     return BuildError("\n".join(out))
 
 

@@ -112,7 +112,11 @@ def hints(problem: Problem, python: str, manager_file: str = "requirements.txt")
     """What to do about a problem old apps meet often; empty when there is nothing specific to say."""
     name, version, output = problem.name, problem.version, "\n".join(problem.build_output)
     pkg = f"{name} {version}".strip()
-    if problem.requirement.startswith("file:") or "@ file:" in problem.requirement:
+    local = problem.requirement.startswith("file:") or "@ file:" in problem.requirement
+    if local and problem.build_output:
+        return [f"{name} is built from source in this repository; fix the error in its build output above (or install "
+                "the system library or compiler it needs on the hoist server), then push again"]
+    if local:
         return ["lines like `pkg @ file:///...` come from `pip freeze` in a conda environment and name paths on "
                 "that machine; replace each with `pkg==VERSION` (`pip list --format=freeze` prints them so)"]
     if name in CONDA_OWN:
