@@ -95,7 +95,10 @@ def download(runner: Runner, uv: str, version: str, install_dir: Path, cache_dir
                 "UV_HTTP_TIMEOUT": "30"})
     env.setdefault("UV_PYTHON_DOWNLOADS", "manual")
     env.pop("VIRTUAL_ENV", None)
-    install_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        install_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {install_dir}: {exc.strerror}"
     runner.log.topic(f"Installing Python {version} with uv (managed Python download)")
     started = time.monotonic()
     res = runner.run([uv, "python", "install", "--no-config", "--no-bin", version], cwd=install_dir, env=env,
