@@ -8,7 +8,6 @@ from pathlib import Path
 from hoist.builder import envs, install, oldapps, steps
 from hoist.builder.appjson import read_app_json
 from hoist.builder.detect import Manager, detect_manager
-from hoist.builder.errors import BuildError
 from hoist.builder.output import Log, Runner
 from hoist.builder.procfile import NO_PROCFILE, parse_procfile, web_warning
 from hoist.builder.request import BuildRequest
@@ -16,6 +15,7 @@ from hoist.builder.runtime import choose_python
 from hoist.contracts.build import BuildMetadata, BuildResult
 
 __all__ = ["BuildRequest", "build"]
+
 
 def _read(path: Path) -> str | None:
     return path.read_text(errors="replace") if path.is_file() else None

@@ -35,6 +35,7 @@ def collect(runner: Runner, uv: str, text: str | None, first: Problem, python: s
     found = [Found(first, reqfile.find(lines, first.requirement))]
     if text is None or found[0].line is None:
         return found
+    runner.log.topic("Install failed; checking the other requirements, so that this push names every problem")
     excluded = [found[0].line]
     deadline = time.monotonic() + BUDGET
     check = source / CHECK_FILE

@@ -9,7 +9,7 @@ from pathlib import Path
 from hoist.builder import conda, diagnose, failures, lockfiles
 from hoist.builder.detect import Manager
 from hoist.builder.errors import BuildError
-from hoist.builder.output import RunResult, Runner
+from hoist.builder.output import Runner
 from hoist.builder.pyversion import version_from_pipfile_lock, version_key
 
 # Heroku's buildpack installs setuptools 70.3.0 with pip for Python 3.12 and older (lib/pip.sh), so
@@ -122,7 +122,6 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
         first = failures.first_problem(res.lines, python_version)
         if first is None:
             raise diagnose.unparsed_error(plan.manager.file, res)
-        runner.log.topic("Install failed; checking the other requirements, so that this push names every problem")
         found = diagnose.collect(runner, uv, text, first, python_version, source, venv_python, env)
         raise diagnose.install_error(plan.manager.file, found, python_version)
 
