@@ -47,8 +47,9 @@ EXTRA_PATHS = ("/etc/ssl/certs", "/etc/nsswitch.conf", "/etc/ld.so.conf", "/etc/
                "/usr/lib/locale/C.utf8", "/usr/bin/env", "/usr/bin/sh")
 SKIP_PREFIXES = ("/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/locale", "/usr/share/lintian",
                  "/usr/share/bug")
-PY_SKIP_DIRS = ("site-packages", "test", "idlelib", "tkinter", "turtledemo")
-BUILDER_VERSION = "1"  # bump when what goes into the base changes
+PY_SKIP_DIRS = ("site-packages", "dist-packages", "test", "idlelib", "tkinter", "turtledemo")
+BUILDER_VERSION = "2"  # bump when what goes into the base changes
+DYNO_UID = 1000
 PASSWD = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\ndyno:x:1000:1000:dyno:/app:/bin/bash\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\ndyno:x:1000:\n"
 
@@ -96,14 +97,16 @@ def package_files(packages: tuple[str, ...]) -> list[str]:
 
 
 def python_files(prefix: Path) -> list[str]:
-    files = []
-    for root, dirs, names in os.walk(prefix):
-        rel = os.path.relpath(root, prefix)
-        if rel.startswith("lib/python") and rel.count("/") == 1:  # lib/python3.X: drop what a venv never uses
-            dirs[:] = [d for d in dirs if d not in PY_SKIP_DIRS]
-            files.append(os.path.join(root, "site-packages"))  # keep the (empty) directory
-        files.append(root)
-        files.extend(os.path.join(root, n) for n in names if not n.endswith(".a"))
+    """An interpreter's files under its prefix: bin/python*, lib/libpython*, lib/python3.X (the
+    stdlib, without what a venv never uses). Works for a pyenv prefix and for /usr alike."""
+    files = [str(p) for p in (prefix / "bin").glob("python*")] + [str(p) for p in (prefix / "lib").glob("libpython*")]
+    for stdlib in (prefix / "lib").glob("python3.*"):
+        for root, dirs, names in os.walk(stdlib):
+            if root == str(stdlib):
+                dirs[:] = [d for d in dirs if d not in PY_SKIP_DIRS]
+                files.append(os.path.join(root, "site-packages"))  # kept, empty: a venv does not see it
+            files.append(root)
+            files.extend(os.path.join(root, n) for n in names if not n.endswith(".a"))
     return files
 
 
@@ -160,9 +163,9 @@ def root_paths(pythons: list[Path]) -> list[str]:
 
 # ---------------------------------------------------------------- the tar
 
-def _dir_info(name: str, mode: int = 0o755) -> tarfile.TarInfo:
+def _dir_info(name: str, mode: int = 0o755, owner: int = 0) -> tarfile.TarInfo:
     ti = tarfile.TarInfo(name)
-    ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, mode, 0
+    ti.type, ti.mode, ti.mtime, ti.uid, ti.gid = tarfile.DIRTYPE, mode, 0, owner, owner
     return ti
 
 
@@ -183,8 +186,9 @@ def write_root_tar(out, paths: list[str]) -> int:
                 ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink("/" + top)
                 tar.addfile(ti)
                 dirs_done.add(top)
-        for d, mode in (("tmp", 0o1777), ("etc", 0o755), ("app", 0o755), ("proc", 0o555), ("sys", 0o555), ("dev", 0o755)):
-            tar.addfile(_dir_info(d, mode))
+        for d, mode, owner in (("tmp", 0o1777, 0), ("etc", 0o755, 0), ("app", 0o755, DYNO_UID), ("proc", 0o555, 0),
+                               ("sys", 0o555, 0), ("dev", 0o755, 0)):
+            tar.addfile(_dir_info(d, mode, owner))  # /app is the dyno's, writable as on Heroku
             dirs_done.add(d)
         for name, text in (("etc/passwd", PASSWD), ("etc/group", GROUP)):
             tar.addfile(*_file_info(name, text.encode()))
@@ -224,9 +228,9 @@ def base_key(pythons: list[Path]) -> str:
                               capture_output=True, text=True, check=True).stdout
     h = hashlib.sha256(f"{BUILDER_VERSION}\n{versions}".encode())
     for prefix in pythons:
-        exe = max((prefix / "bin").glob("python3.*"), key=lambda p: len(p.name), default=prefix / "bin" / "python3")
-        st = exe.stat()
-        h.update(f"{prefix}:{st.st_size}:{int(st.st_mtime)}\n".encode())
+        for exe in sorted(p for p in (prefix / "bin").glob("python3.*") if p.name[len("python3."):].isdigit()):
+            st = exe.stat()
+            h.update(f"{exe}:{st.st_size}:{int(st.st_mtime)}\n".encode())
     return h.hexdigest()[:12]
 
 
@@ -268,7 +272,8 @@ def build_app(base: str, tag: str, copies: list[tuple[Path, str]], env: dict[str
             for i, (src, _) in enumerate(copies):
                 tar.add(str(src), arcname=f"c{i}")
 
-    # The classic builder: the engine's BuildKit would want to resolve FROM's image config remotely.
+    # The classic builder: it behaves the same under the engine's 20.10 client and the 28.x one
+    # (which, without the buildx plugin, falls back to it anyway). BuildKit on this engine works too.
     rc, out = stream_into([DOCKER, "build", "-q", "-t", tag, "-"], context, env={**os.environ, "DOCKER_BUILDKIT": "0"})
     if rc != 0:
         raise RuntimeError(f"docker build failed: {out[-1500:]}")
