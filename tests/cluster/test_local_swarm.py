@@ -194,6 +194,22 @@ def test_three_nodes_build_push_spread_crash_converge_down(app_dir: Path, capsys
         host, addr, port = tasks[0]
         assert get(f"http://{addr}:{port}/").split()[2] == "1000"  # runs as the image's dyno user
 
+        # A code-only change: only the slug layer is built, pushed and pulled; a start-first rolling update.
+        (app_dir / "src" / "app.py").write_text(APP.replace("os.getuid()}", "os.getuid()} v2"))
+        image2 = f"{registry}/test/{prefix}:v2"
+        times["slug layer build, v2"] = images.build_app(base["tag"], image2, [(app_dir / "src", "/app"),
+                                                          (app_dir / "venv", "/app/.venv")])["seconds"]
+        times["push v2 (slug layer only)"] = images.push(image2)
+        t = time.monotonic()
+        docker({**env, "DOCKER_HOST": node2}, "pull", "-q", image2)
+        times["pull v2 on node 2 (slug only)"] = time.monotonic() - t
+        t = time.monotonic()
+        docker(env, "service", "update", "-q", "--detach", "--with-registry-auth", "--image", image2,
+               "--update-order", "start-first", "--update-parallelism", "1", SERVICE)
+        wait("v2 on 3 replicas", lambda: len(ts := running_tasks(env, nodes)) == 3 and all(
+            (get(f"http://{a}:{p}/") or "").strip().endswith(" v2") for _, a, p in ts), 90)
+        times["rolling update to v2, 3 replicas"] = time.monotonic() - t
+
         # Node 3 crashes (dockerd, containerd, shims and containers at once): converge on 1 and 2.
         t = time.monotonic()
         local_swarm(prefix, "kill", "3")
