@@ -1,6 +1,7 @@
 """Process helpers written once: a free port, a password, whether a port
-accepts, a process's start time, the binaries shipped inside wheels, and
-stopping a child with SIGTERM, a grace period, then SIGKILL.
+accepts, a process's start time, the binaries shipped inside wheels,
+stopping a child with SIGTERM, a grace period, then SIGKILL, and the
+supervisord-style delays before restarting a child that crashed.
 
 Everything in hoist that starts, probes or stops a process uses these; no
 other module keeps its own copy."""
@@ -14,6 +15,7 @@ import signal
 import socket
 import string
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -91,6 +93,33 @@ async def terminate(proc: asyncio.subprocess.Process, grace: float) -> int:
         except asyncio.TimeoutError:
             proc.kill()
     return await proc.wait()
+
+
+def stop_pid(pid: int, alive: Callable[[], bool], grace: float) -> None:
+    """SIGTERM a process that is not our child (a daemon), wait up to `grace` seconds while `alive()`, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if not alive():
+                return
+            time.sleep(0.05)
+
+
+# Crash restarts, supervisord-style: the first restart is immediate, repeated crashes wait longer and
+# longer, up to a cap. A child that stayed up for STABLE_AFTER seconds before crashing starts the count again.
+RESTART_DELAYS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0)
+STABLE_AFTER = 60.0
+
+
+def restart_delay(consecutive_crashes: int, delays: tuple[float, ...] = RESTART_DELAYS) -> float:
+    """Seconds to wait before restart number `consecutive_crashes` (1-based)."""
+    if consecutive_crashes <= 0:
+        return 0.0
+    return delays[min(consecutive_crashes - 1, len(delays) - 1)]
 
 
 def wheel_dir(package: str) -> Path | None:

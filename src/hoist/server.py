@@ -20,12 +20,18 @@ from typing import IO, Iterator
 
 import uvicorn
 
-from hoist.addons.manager import build as build_addons
+from hoist.addons.postgres.front import TlsFront
+from hoist.addons.postgres.provider import PostgresProvider
+from hoist.addons.postgres.server import PgServer
+from hoist.addons.redis.provider import RedisProvider
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.core.acm import AcmeManager
+from hoist.core.addons import AddonManager
+from hoist.core.pgbackups import Backups
 from hoist.core.pipeline import Pushes
 from hoist.core.platform import Platform
+from hoist.keeper import Keeper, Spawned
 from hoist.launch import module_argv
 from hoist.procs import accepts, wait_gone
 from hoist.dynos.firewall import FirewallError, start_firewall
@@ -122,66 +128,60 @@ class _ApiServer(uvicorn.Server):
 
 
 class Router:
-    """The router child process: started, watched, restarted if it dies."""
+    """The router child process, a child of the keeper: once it accepts connections it gets the route table;
+    its log lines go into the log store."""
+
+    name = "the router"
 
     def __init__(self, settings: Settings, paths: Paths, platform: Platform, logs: LogStore) -> None:
         self.settings = settings
         self.paths = paths
         self.platform = platform
         self.logs = logs
-        self.proc: asyncio.subprocess.Process | None = None
-        self._closing = False
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            *module_argv("hoist.router", "--listen", f"{self.settings.host}:{self.settings.port}",
-                         "--routes", str(self.paths.routes),
-                         "--tls-listen", f"{self.settings.host}:{self.settings.tls_port}",
-                         "--ca-dir", str(self.paths.tls), "--acme-dir", str(self.paths.tls / "acme-challenges")),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, WAKE_SECRET_ENV: self.platform.wake_secret},
-        )
-        (self.paths.run_dir / "router.pid").write_text(str(self.proc.pid))
         # Until it listens, the router may not have its SIGHUP handler: a reload
         # signal then would kill it. It reads the current table when it starts.
-        deadline = asyncio.get_running_loop().time() + 15
-        while self.proc.returncode is None and asyncio.get_running_loop().time() < deadline:
-            if await accepts(self.settings.host, self.settings.port):
-                break
-            await asyncio.sleep(0.02)
-        self.platform.router_pid = self.proc.pid
+        self.child = Spawned(
+            self.name, module_argv("hoist.router", "--listen", f"{settings.host}:{settings.port}",
+                                   "--routes", str(paths.routes),
+                                   "--tls-listen", f"{settings.host}:{settings.tls_port}",
+                                   "--ca-dir", str(paths.tls), "--acme-dir", str(paths.tls / "acme-challenges")),
+            ready=lambda: accepts(settings.host, settings.port), ready_timeout=15, grace=12,
+            env={WAKE_SECRET_ENV: platform.wake_secret}, on_line=self.log_line)
+
+    @property
+    def running(self) -> bool:
+        return self.child.running
+
+    async def start(self) -> None:
+        await self.child.spawn()
+        assert self.child.proc is not None
+        (self.paths.run_dir / "router.pid").write_text(str(self.child.proc.pid))
+        self.platform.router_pid = self.child.proc.pid
         self.platform.publish_routes()
 
-    async def watch(self) -> None:
-        """Copy router log lines into the log store; restart the router if it exits."""
-        while not self._closing:
-            assert self.proc is not None and self.proc.stdout is not None
-            while True:
-                raw = await self.proc.stdout.readline()
-                if not raw:
-                    break
-                app, sep, message = raw.decode("utf-8", "replace").rstrip("\n").partition("\t")
-                if sep and app in self.platform.supervisor.apps:
-                    self.logs.emit(app, "hoist", "router", message)
-                    self.platform.supervisor.note_request(app)
-            rc = await self.proc.wait()
-            if self._closing:
-                return
-            say(f"the router exited with status {rc}; restarting it")
-            await asyncio.sleep(0.5)
-            await self.start()
+    def log_line(self, line: str) -> None:
+        """Copy a router log line ("APP<TAB>message") into the app's log."""
+        app, sep, message = line.partition("\t")
+        if sep and app in self.platform.supervisor.apps:
+            self.logs.emit(app, "hoist", "router", message)
+            self.platform.supervisor.note_request(app)
+
+    async def wait(self) -> str:
+        return await self.child.wait()
 
     async def stop(self) -> None:
-        self._closing = True
-        if self.proc and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 12)
-            except asyncio.TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        await self.child.stop()
         (self.paths.run_dir / "router.pid").unlink(missing_ok=True)
 
+
+def build_addons(platform: Platform, keeper: Keeper) -> AddonManager:
+    """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
+    paths, settings = platform.paths, platform.settings
+    front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
+    pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
+    manager = AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
+    platform.addons = manager
+    return manager
 
 
 def kill_stale_router(paths: Paths) -> bool:
@@ -276,7 +276,8 @@ async def serve(settings: Settings) -> None:
                             log_rate=settings.log_rate, ports=firewall)
     platform = Platform(settings, paths, db, logs, supervisor)
     platform.isolation = isolation
-    addons = build_addons(platform, say)
+    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis servers
+    addons = build_addons(platform, keeper)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
     rendezvous.start()
@@ -295,7 +296,7 @@ async def serve(settings: Settings) -> None:
 
     platform.publish_routes()
     router = Router(settings, paths, platform, logs)
-    await router.start()
+    await keeper.start(router)
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()
     for name in sleep_t.sleeping_apps(db):
@@ -310,7 +311,7 @@ async def serve(settings: Settings) -> None:
                                             paths.tls / "acme-challenges", settings.acme_email,
                                             settings.acme_ca_bundle or None))
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
-             asyncio.create_task(router.watch()), asyncio.create_task(acme.run())]
+             asyncio.create_task(acme.run())]
     addons.start_tasks()
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
@@ -332,7 +333,8 @@ async def serve(settings: Settings) -> None:
         if firewall is not None:
             await firewall.close()
         rendezvous.close()
-        await router.stop()
+        await keeper.stop(router)
+        await keeper.stop_all()
         api_server.should_exit = True
         tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish
         await asyncio.gather(*tasks, return_exceptions=True)

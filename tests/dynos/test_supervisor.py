@@ -7,7 +7,7 @@ import signal
 import time
 from typing import Callable
 
-from hoist.dynos.backoff import DELAYS, restart_delay
+from hoist.procs import RESTART_DELAYS as DELAYS, restart_delay
 from tests.dynos.conftest import PY, WEB, Rig, group_pids
 
 SLEEPER = "exec sleep 300"

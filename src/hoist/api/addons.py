@@ -9,9 +9,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.addons import plans
-from hoist.addons.manager import AddonManager, not_found
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
+from hoist.core.addon_refs import not_found
+from hoist.core.addons import AddonManager
 from hoist.core.platform import PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t

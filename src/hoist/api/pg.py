@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.addons.pgbackups import Backups
 from hoist.api.addons import addon_json, manager
 from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import ApiError, invalid
+from hoist.core.pgbackups import Backups
 from hoist.state import backups as backups_t
 from hoist.state.apps import App
 from hoist.state.backups import Backup, Schedule
@@ -43,9 +43,7 @@ def schedule_json(s: Schedule, addon_name: str) -> dict[str, Any]:
 
 
 def backups(ctx: Ctx) -> Backups:
-    b = manager(ctx).backups
-    assert isinstance(b, Backups)
-    return b
+    return manager(ctx).backups
 
 
 def _backup(ctx: Ctx, app: App, ref: str) -> Backup:

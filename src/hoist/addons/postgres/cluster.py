@@ -17,7 +17,8 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from hoist.addons.postgres import sysuser
+from hoist.addons import sysuser
+from hoist.addons.errors import AddonError
 from hoist.addons.postgres.bins import find_bin
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import build_url
@@ -170,7 +171,10 @@ class Cluster:
     def run_as(self) -> sysuser.RunAs:
         """The account the server runs as."""
         if self._run_as is None:
-            self._run_as = sysuser.server_user()
+            try:
+                self._run_as = sysuser.server_user()
+            except AddonError as exc:
+                raise PostgresError(str(exc)) from None
         return self._run_as
 
     # -- init ---------------------------------------------------------------------

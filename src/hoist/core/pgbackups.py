@@ -7,11 +7,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hoist.addons import plans
-from hoist.addons.manager import AddonManager
+from hoist.addons.errors import AddonError
 from hoist.addons.postgres import backups as pgb
 from hoist.addons.postgres.errors import PostgresError
+from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.schedule import parse_hhmm
-from hoist.core.platform import PlatformError
+from hoist.core.addon_refs import config_url, need_postgres
+from hoist.core.platform import Platform, PlatformError
 from hoist.state import addons as addons_t
 from hoist.state import apps as apps_t
 from hoist.state import backups as backups_t
@@ -27,10 +29,13 @@ def _iso(dt: datetime) -> str:
 
 
 class Backups:
-    def __init__(self, manager: AddonManager, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
-        self.manager = manager
-        self.db = manager.db
-        self.paths = manager.platform.paths
+    def __init__(self, platform: Platform, pg: PostgresProvider, say: Callable[[str], None] = print,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.platform = platform
+        self.db = platform.db
+        self.paths = platform.paths
+        self.pg = pg
+        self.say = say
         self.clock = clock
 
     def directory(self, app: App) -> Path:
@@ -38,17 +43,17 @@ class Backups:
 
     async def capture(self, app: App, addon: Addon, source: str = "manual") -> Backup:
         """pg_dump the add-on's database into the app's backups folder; a failure is recorded, not raised."""
-        self.manager._need_pg(addon)
-        url = self.manager.url(app, addon)
+        need_postgres(addon)
+        url = config_url(self.db, app, addon)
         backup = backups_t.start_backup(self.db, app.id, addon.id, addon.name, str(self.directory(app)), source)
         try:
-            await self.manager.pg.ensure_started()
+            await self.pg.ensure_started()
             size = await asyncio.to_thread(pgb.capture, url, Path(backup.path))
-        except PostgresError as exc:
+        except AddonError as exc:
             backups_t.finish_backup(self.db, backup.id, "failed", message=str(exc))
         else:
             backups_t.finish_backup(self.db, backup.id, "completed", size=size)
-            self.manager.platform.logs.emit(app.name, "hoist", "pg", f"Backup {backup.name} of {addon.name} "
+            self.platform.logs.emit(app.name, "hoist", "pg", f"Backup {backup.name} of {addon.name} "
                                             f"completed ({size} bytes, {source})")
         got = backups_t.get_backup(self.db, app.id, backup.id)
         assert got is not None
@@ -56,20 +61,20 @@ class Backups:
 
     async def restore(self, app: App, backup: Backup, target: Addon) -> None:
         """Replace the target add-on's database with the backup, in one transaction."""
-        self.manager._need_pg(target)
+        need_postgres(target)
         if backup.status != "completed":
             raise PlatformError("invalid_params", f"backup {backup.name} {backup.status}; restore a completed "
                                 "backup (see `hoist pg:backups`).", 422, "backup")
-        url = self.manager.url(app, target)
+        url = config_url(self.db, app, target)
         try:
-            await self.manager.pg.ensure_started()
+            await self.pg.ensure_started()
             await asyncio.to_thread(pgb.restore, Path(backup.path), url)
-        except PostgresError as exc:
+        except AddonError as exc:
             raise PlatformError("addon_error", str(exc), 503, "backup") from None
-        self.manager.platform.logs.emit(app.name, "hoist", "pg", f"Restored {backup.name} into {target.name}")
+        self.platform.logs.emit(app.name, "hoist", "pg", f"Restored {backup.name} into {target.name}")
 
     def schedule(self, addon: Addon, at: str, keep: int) -> Schedule:
-        self.manager._need_pg(addon)
+        need_postgres(addon)
         try:
             parse_hhmm(at)
         except PostgresError as exc:
@@ -95,7 +100,7 @@ class Backups:
             try:
                 await self.capture(app, addon, source="scheduled")
             except PlatformError as exc:
-                self.manager.say(f"scheduled backup of {addon.name} failed: {exc.message}")
+                self.say(f"scheduled backup of {addon.name} failed: {exc.message}")
                 continue
             ran += 1
             done = [b for b in backups_t.list_backups(self.db, app.id, addon.id)
@@ -112,4 +117,4 @@ class Backups:
             try:
                 await self.run_due()
             except Exception as exc:  # noqa: BLE001 - a bad schedule must not stop the others next time
-                self.manager.say(f"backup schedules: {exc!r}")
+                self.say(f"backup schedules: {exc!r}")

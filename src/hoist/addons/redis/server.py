@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -10,14 +9,13 @@ from pathlib import Path
 
 import psutil
 
-from hoist.addons.postgres import sysuser
-from hoist.procs import wheel_dir
+from hoist.addons import sysuser
+from hoist.addons.errors import AddonError
+from hoist.addons.redis.errors import RedisError
+from hoist.procs import LOOPBACK as HOST
+from hoist.procs import stop_pid, wheel_dir
 
-HOST = "127.0.0.1"
-
-
-class RedisError(Exception):
-    """A Redis add-on failure; the message says what went wrong and what to do next."""
+__all__ = ["RedisError", "RedisServer", "build_url", "find_redis_server", "redis_conf"]
 
 
 def find_redis_server() -> Path:
@@ -69,7 +67,10 @@ class RedisServer:
         """Start the server unless it runs, then wait until it answers PING."""
         if self.is_running():
             return
-        run_as = sysuser.server_user()
+        try:
+            run_as = sysuser.server_user(purpose="Redis")
+        except AddonError as exc:
+            raise RedisError(str(exc)) from None
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)
         run_as.chown(self.directory)
@@ -96,17 +97,10 @@ class RedisServer:
                          f"is the port taken?\n{log}")
 
     def stop(self, timeout_s: float = 20.0) -> None:
-        """Save and stop (SIGTERM); no-op when not running."""
+        """Save and stop (SIGTERM, SIGKILL after `timeout_s`); no-op when not running."""
         pid = self.pid()
-        if pid is None:
-            return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.pid() is None:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        if pid is not None:
+            stop_pid(pid, self.is_running, timeout_s)
 
     def pid(self) -> int | None:
         """The server's pid, or None when it is not running."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hoist.addons import redis as hoist_redis
+from hoist.addons.redis import server as hoist_redis
 from hoist.procs import free_port, random_password
 
 redis = pytest.importorskip("redis")
