@@ -67,9 +67,8 @@ def stream_into(argv: list[str], write, env: dict[str, str] | None = None, timeo
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=env)
         assert proc.stdin is not None
-        result = None
         try:
-            result = write(proc.stdin)
+            write(proc.stdin)
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the command stopped reading: its own output says why
