@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hoist.builder.errors import BuildError
-from hoist.builder.procfile import ProcfileError, parse_procfile, require_web
+from hoist.builder.procfile import ProcfileError, parse_procfile, web_warning
 
 
 def test_parses_types_comments_and_blank_lines() -> None:
@@ -36,7 +35,9 @@ def test_empty_command_and_duplicate() -> None:
         parse_procfile("web: a\nworker: b\nweb: c\n")
 
 
-def test_require_web() -> None:
-    require_web({"web": "x"})
-    with pytest.raises(BuildError, match=r"no `web` process \(found: worker\); add a line such as `web: gunicorn app:app`"):
-        require_web({"worker": "x"})
+def test_no_web_process_is_deployed_with_a_warning() -> None:
+    # Heroku deploys a Procfile without `web`: workers, one-off and scheduled commands only.
+    assert web_warning({"web": "x"}) is None
+    assert web_warning({"worker": "x", "release": "y"}) == (
+        "The Procfile declares no `web` process (found: release, worker), so the app has no web dyno and requests "
+        "get H14 (no web dynos running); add a line such as `web: gunicorn app:app` if it should serve HTTP")

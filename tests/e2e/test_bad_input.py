@@ -83,11 +83,12 @@ def test_push_to_an_app_that_does_not_exist(server: HoistServer, workdir: Path) 
 def test_push_problems_each_say_what_to_do(server: HoistServer, workdir: Path) -> None:
     repo = make_repo(workdir / "probs", example_files("hello"), server.env())
     server.cli("apps:create", "probs", cwd=repo)
+    # A missing Procfile, or one without `web`, is deployed as on Heroku (tests/e2e/test_old_apps.py).
     cases = [
-        ({"Procfile": None}, "Procfile"),
-        ({"Procfile": "worker: python -c 'print(1)'\n"}, "web"),
         ({"Procfile": "web: gunicorn app:app\n", ".python-version": "3.8\n"}, "end-of-life"),
         ({".python-version": "3.99\n"}, "3.99"),
+        ({".python-version": "3.12\n", "requirements.txt": "flask\ngunicorn\npsycopg2==2.7.3.2\n"},
+         "Failed to build `psycopg2==2.7.3.2` (requirements.txt line 3); the last lines of its build output:"),
     ]
     for files, expected in cases:
         commit_files(repo, files, server.env(), f"case {expected}")

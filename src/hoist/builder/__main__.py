@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from hoist.builder.builder import BuildRequest, build
+from hoist.builder.builder import build
 from hoist.builder.errors import BuildError
 from hoist.builder.output import Log, Runner
+from hoist.builder.pyversion import EOL_OPT_IN
+from hoist.builder.request import BuildRequest
 from hoist.contracts.build import read_metadata, write_result
 
 # Variables of hoist itself or of whatever venv started us; the app's build must not see them.
@@ -26,6 +28,11 @@ def build_environment(environ: dict[str, str]) -> dict[str, str]:
     env.setdefault("HOME", "/tmp")
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     return env
+
+
+def flag(value: str | None) -> bool:
+    """A config var used as a switch: set to anything but empty, 0, false, no or off."""
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def find_uv() -> str:
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         request = BuildRequest(
             source=source, app_home=app_home, uv_cache=args.uv_cache.resolve(), uv=find_uv(),
             previous=read_metadata(args.previous) if args.previous else None, env=build_environment(dict(os.environ)),
+            # An app's config var (the platform passes them all); the build env drops HOIST_ names, so read it here.
+            allow_eol=flag(os.environ.get(EOL_OPT_IN)),
         )
         write_result(args.result, build(request, runner))
         return 0

@@ -3,35 +3,18 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from hoist.builder import envs, install, interpreters, pyversion, steps
+from hoist.builder import envs, install, oldapps, steps
 from hoist.builder.appjson import read_app_json
 from hoist.builder.detect import Manager, detect_manager
-from hoist.builder.errors import BuildError
-from hoist.builder.output import Runner
-from hoist.builder.procfile import parse_procfile, require_web
+from hoist.builder.output import Log, Runner
+from hoist.builder.procfile import NO_PROCFILE, parse_procfile, web_warning
+from hoist.builder.request import BuildRequest
+from hoist.builder.runtime import choose_python
 from hoist.contracts.build import BuildMetadata, BuildResult
 
-_ORIGIN_TEXT = {
-    "runtime.txt": "specified in runtime.txt",
-    ".python-version": "specified in .python-version",
-    "Pipfile.lock": "specified in Pipfile.lock",
-    "environment.yml": "specified in environment.yml",
-    "the previous build": "(same as the previous build)",
-    "default": "(the default)",
-}
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    source: Path
-    app_home: Path
-    uv_cache: Path
-    uv: str
-    previous: BuildMetadata | None  # what the previous successful build remembered
-    env: dict[str, str]  # the build environment: PATH, HOME, LANG and the app's config vars
+__all__ = ["BuildRequest", "build"]
 
 
 def _read(path: Path) -> str | None:
@@ -44,40 +27,18 @@ def _top_level(source: Path) -> tuple[set[str], set[str]]:
     return files, venvs
 
 
-def read_procfile(source: Path) -> dict[str, str]:
-    """Parse the app's Procfile and require a web process."""
+def read_procfile(source: Path, log: Log) -> dict[str, str]:
+    """Parse the app's Procfile. Without one, or without a `web` process, the app builds and
+    releases as on Heroku, with a warning: it has no web dyno until a Procfile declares one."""
     text = _read(source / "Procfile")
     if text is None:
-        raise BuildError(
-            "No Procfile found; add a file named Procfile at the top of the repository with a "
-            "line such as `web: gunicorn app:app`, commit it and push again"
-        )
+        log.warn(NO_PROCFILE)
+        return {}
     processes = parse_procfile(text)
-    require_web(processes)
+    warning = web_warning(processes)
+    if warning:
+        log.warn(warning)
     return processes
-
-
-def choose_python(req: BuildRequest, manager: Manager, plan: install.Plan, runner: Runner) -> tuple[str, str]:
-    """Decide the Python version and find its interpreter; log which and why."""
-    source = req.source
-    if manager.name == "uv" and not (source / ".python-version").is_file():
-        raise BuildError(
-            "uv projects need a .python-version file; run `uv python pin 3.12` and commit "
-            ".python-version, then push again"
-        )
-    request, warnings = pyversion.choose_request(
-        runtime_txt=_read(source / "runtime.txt"),
-        python_version_file=_read(source / ".python-version"),
-        pipfile_lock_version=plan.python if manager.name == "pipenv" else None,
-        conda_version=plan.python if manager.name == "conda" else None,
-        previous_version=req.previous.python_version if req.previous else None,
-    )
-    known, installed = interpreters.discover(req.uv, req.uv_cache)
-    version, path = pyversion.resolve(request, known, installed)
-    runner.log.topic(f"Using Python {version} {_ORIGIN_TEXT[request.origin]}")
-    for warning in warnings:
-        runner.log.warn(warning)
-    return version, path
 
 
 def discard_reasons(previous: BuildMetadata | None, python: str, manager: Manager, content_hash: str) -> list[str]:
@@ -118,7 +79,7 @@ def ensure_env(req: BuildRequest, runner: Runner, plan: install.Plan, python: st
     try:
         # The venv is relocatable, so building it in temp and renaming keeps its scripts working.
         install.create_env(runner, req.uv, python_path, temp, uv_env)
-        install.install(runner, req.uv, plan, req.source, temp, python_path, uv_env)
+        install.install(runner, req.uv, plan, req.source, temp, python_path, uv_env, python)
         runner.check_deadline()
         final = store.commit(temp, key, {"python_version": python, "manager": plan.manager.name,
                                           "size": envs.dir_size(temp)})
@@ -129,6 +90,13 @@ def ensure_env(req: BuildRequest, runner: Runner, plan: install.Plan, python: st
     return key, final
 
 
+def check_env(runner: Runner, env_dir: Path, manager_file: str) -> None:
+    """Failures an old app would meet only when its dynos start, said at build time."""
+    found = oldapps.warnings(oldapps.installed_versions(env_dir), oldapps.has_pkg_resources(env_dir), manager_file)
+    for warning in found:
+        runner.log.warn(warning)
+
+
 def build(req: BuildRequest, runner: Runner) -> BuildResult:
     """Run the whole build; return what the platform needs to make a slug of it."""
     log = runner.log
@@ -136,13 +104,14 @@ def build(req: BuildRequest, runner: Runner) -> BuildResult:
     files, venvs = _top_level(req.source)
     manager = detect_manager(files, venvs)
     log.topic("Python app detected")
-    processes = read_procfile(req.source)
+    processes = read_procfile(req.source, log)
     app_json = read_app_json(req.source)
     plan = install.plan_install(req.source, manager)
     python, python_path = choose_python(req, manager, plan, runner)
 
     steps.run_hook(runner, req.source, "pre_compile", req.env, None)
     key, env_dir = ensure_env(req, runner, plan, python, python_path)
+    check_env(runner, env_dir, manager.file)
     steps.collectstatic(runner, req.source, req.env, env_dir)
     steps.run_hook(runner, req.source, "post_compile", req.env, env_dir)
     runner.check_deadline()
@@ -156,7 +125,7 @@ def build(req: BuildRequest, runner: Runner) -> BuildResult:
     env_size = int(envs.EnvStore(req.app_home).marker(key).get("size") or 0)
     slug_size = app_size + env_size
     log.topic(f"Slug size: {_mb(slug_size)} (app {_mb(app_size)} + virtualenv {_mb(env_size)})")
-    log.info(f"Process types: {', '.join(sorted(processes))}")
+    log.info(f"Process types: {', '.join(sorted(processes)) or '(none)'}")
     log.info(f"Build finished in {time.monotonic() - started:.2f} s")
     metadata = BuildMetadata(
         python_version=python, manager=manager.name, manager_file=manager.file,

@@ -11,7 +11,7 @@ from typing import Any
 from hoist.contracts.build import BuildMetadata
 
 # Bump when the way envs are built changes, so old envs are not reused.
-ENV_FORMAT = "1"
+ENV_FORMAT = "2"  # 2: setuptools for requirements.txt apps on Python 3.12 and older
 MARKER = "hoist-env.json"
 KEEP_BUILDS = 3
 

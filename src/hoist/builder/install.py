@@ -6,11 +6,18 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hoist.builder import conda, lockfiles
+from hoist.builder import conda, diagnose, failures, lockfiles
 from hoist.builder.detect import Manager
 from hoist.builder.errors import BuildError
-from hoist.builder.output import RunResult, Runner
-from hoist.builder.pyversion import version_from_pipfile_lock
+from hoist.builder.output import Runner
+from hoist.builder.pyversion import version_from_pipfile_lock, version_key
+
+# Heroku's buildpack installs setuptools 70.3.0 with pip for Python 3.12 and older (lib/pip.sh), so
+# apps written for it may import pkg_resources without asking for setuptools (gunicorn 19 and 20 do).
+# Python 3.6 and 3.7 (end-of-life, opted in) get the last setuptools that supports them.
+SETUPTOOLS = {(3, 6): "59.6.0", (3, 7): "68.0.0"}
+SETUPTOOLS_DEFAULT = "70.3.0"
+SETUPTOOLS_NEWEST_PYTHON = (3, 12)
 
 
 @dataclass
@@ -77,9 +84,19 @@ def create_env(runner: Runner, uv: str, python: str, target: Path, env: dict[str
         )
 
 
-def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, python: str, env: dict[str, str]) -> None:
+def setuptools_pin(python_version: str) -> str | None:
+    """The setuptools version installed for requirements.txt apps, as Heroku does; None for Python 3.13+."""
+    minor = version_key(python_version)[:2]
+    if minor > SETUPTOOLS_NEWEST_PYTHON:
+        return None
+    return SETUPTOOLS.get((minor[0], minor[1]), SETUPTOOLS_DEFAULT)
+
+
+def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, python: str, env: dict[str, str],
+            python_version: str = "") -> None:
     """Install the plan's packages into the venv at target."""
     venv_python = str(target / "bin" / "python")
+    text: str | None = None
     if plan.manager.name == "uv":
         env = dict(env, UV_PROJECT_ENVIRONMENT=str(target))
         argv = [uv, "sync", "--frozen", "--no-default-groups", "--no-install-project", "--python", python]
@@ -89,44 +106,44 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
         # Lock files are complete, so sync installs exactly them; conda deps still need resolving.
         if plan.manager.name == "conda":
             argv = [uv, "pip", "install", "--python", venv_python, "-r", str(reqs_file)]
+            text = reqs_file.read_text()
         else:
             argv = [uv, "pip", "sync", "--python", venv_python, str(reqs_file)]
     else:
         argv = [uv, "pip", "install", "--python", venv_python, "-r", plan.manager.file]
+        text = plan.content
     if plan.requirements == [] and plan.manager.name != "uv":
         runner.log.info("No packages to install")
         return
+    if plan.manager.name in ("pip", "conda"):
+        install_setuptools(runner, uv, venv_python, python_version, source, env)
     res = runner.run(argv, cwd=source, env=env, hide=internal_path_line)
     if res.returncode != 0:
-        raise install_error(plan.manager, res)
+        first = failures.first_problem(res.lines, python_version)
+        if first is None:
+            raise diagnose.unparsed_error(plan.manager.file, res)
+        found = diagnose.collect(runner, uv, text, first, python_version, source, venv_python, env)
+        raise diagnose.install_error(plan.manager.file, found, python_version)
+
+
+def install_setuptools(runner: Runner, uv: str, venv_python: str, python_version: str, source: Path,
+                       env: dict[str, str]) -> None:
+    """setuptools first, as Heroku's pip install does: a version the app pins replaces it."""
+    pin = setuptools_pin(python_version) if python_version else None
+    if pin is None:
+        return
+    runner.log.info(f"Installing setuptools {pin} (as on Heroku for Python 3.12 and older)")
+    res = runner.run([uv, "pip", "install", "--python", venv_python, f"setuptools=={pin}"], cwd=source, env=env,
+                     echo=False)
+    if res.returncode != 0:
+        shown = "\n".join(ln.strip() for ln in failures.error_block(res.lines) or res.tail(10))
+        raise BuildError(f"Could not install setuptools {pin}:\n{shown}\nCheck that the hoist server reaches "
+                         "the package index (PyPI, or UV_INDEX_URL), then push again")
 
 
 def internal_path_line(line: str) -> bool:
     """uv's `Using Python 3.12.1 environment at: <hoist's temp env path>`: noise for the pusher."""
     return line.startswith("Using ") and " environment at: " in line
-
-
-def install_error(manager: Manager, res: RunResult) -> BuildError:
-    """Turn a failed uv run into a message: what failed (with uv's own lines) and what to do."""
-    text = "\n".join(res.lines)
-    compile_signs = ("Failed to build", "Build backend failed", "error: command", "gcc", "fatal error:")
-    if any(s in text for s in compile_signs):
-        tail = "\n".join(res.tail(20))
-        return BuildError(
-            f"A package in {manager.file} failed to build from source. Last lines of the build output:\n"
-            f"{tail}\n"
-            "Hint: pin a version that ships a wheel for this Python version, or install the "
-            "missing system library/compiler on the hoist server, then push again"
-        )
-    # uv prints its diagnosis last, starting at the first `error:` line.
-    starts = [i for i, ln in enumerate(res.lines) if ln.lstrip().startswith(("error:", "×"))]
-    block = [ln.strip() for ln in res.lines[starts[0]:] if ln.strip()] if starts else res.tail(10)
-    shown = "\n".join(block[-15:])
-    return BuildError(
-        f"Could not install the packages in {manager.file}:\n{shown}\n"
-        f"Hint: check the package names and versions in {manager.file} (they must exist on PyPI "
-        "for this Python version), fix the file and push again"
-    )
 
 
 def site_packages_has(env_dir: Path, package: str) -> bool:

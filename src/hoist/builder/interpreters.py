@@ -1,13 +1,22 @@
-"""Finding CPython interpreters on this machine, and which releases exist at all (via uv)."""
+"""Finding CPython interpreters on this machine, which releases exist at all (via uv), and
+installing a missing one with uv's managed Pythons where the machine can download it."""
 from __future__ import annotations
 
 import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
+from urllib.parse import urlparse
+
+from hoist.builder.output import Runner
 
 _PLAIN_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_URL = re.compile(r"`(https?://[^`]+)`")
+# A Python build is about 30 MB: a download that can succeed does well within this, and one
+# that cannot (no route to github.com) fails in a second or two; the bound is for a link that hangs.
+DOWNLOAD_TIMEOUT = 120.0
 
 
 def pyenv_bin_dirs() -> list[Path]:
@@ -30,14 +39,17 @@ def search_path() -> str:
     return os.pathsep.join([str(d) for d in pyenv_bin_dirs()] + current)
 
 
-def discover(uv: str, cache_dir: Path) -> tuple[set[str], dict[str, str]]:
-    """Return (every CPython release uv knows of, {installed version: interpreter path})."""
+def discover(uv: str, cache_dir: Path, install_dir: Path | None = None) -> tuple[set[str], dict[str, str]]:
+    """Return (every CPython release uv knows of, {installed version: interpreter path}); Pythons uv
+    installed into install_dir count as installed."""
     env = {
         "PATH": search_path(),
         "HOME": os.environ.get("HOME", "/"),
         "UV_CACHE_DIR": str(cache_dir),
         "NO_COLOR": "1",
     }
+    if install_dir is not None:
+        env["UV_PYTHON_INSTALL_DIR"] = str(install_dir)
     proc = subprocess.run(
         [uv, "python", "list", "--all-versions", "--output-format", "json"],
         env=env, capture_output=True, text=True, timeout=120,
@@ -71,3 +83,39 @@ def _scan_pyenv() -> dict[str, str]:
         if _PLAIN_VERSION.match(version) and (bin_dir / "python3").exists():
             found[version] = str(bin_dir / "python3")
     return found
+
+
+def download(runner: Runner, uv: str, version: str, install_dir: Path, cache_dir: Path,
+             base_env: dict[str, str]) -> str | None:
+    """Install CPython `version` into install_dir with uv's managed Pythons (`uv python install`), bounded
+    in time; return None when it worked, else why not (one line)."""
+    env = dict(base_env)  # the build env: proxies, and UV_PYTHON_INSTALL_MIRROR if the app sets one
+    env.update({"UV_PYTHON_INSTALL_DIR": str(install_dir), "UV_CACHE_DIR": str(cache_dir), "NO_COLOR": "1",
+                "UV_NO_PROGRESS": "1", "UV_HTTP_RETRIES": "1", "UV_HTTP_CONNECT_TIMEOUT": "15",
+                "UV_HTTP_TIMEOUT": "30"})
+    env.setdefault("UV_PYTHON_DOWNLOADS", "manual")
+    env.pop("VIRTUAL_ENV", None)
+    try:
+        install_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {install_dir}: {exc.strerror}"
+    runner.log.topic(f"Installing Python {version} with uv (managed Python download)")
+    started = time.monotonic()
+    res = runner.run([uv, "python", "install", "--no-config", "--no-bin", version], cwd=install_dir, env=env,
+                     echo=False, timeout=DOWNLOAD_TIMEOUT)
+    if res.timed_out:
+        return f"`uv python install {version}` did not finish within {DOWNLOAD_TIMEOUT:g} s"
+    if res.returncode == 0:
+        runner.log.info(f"Installed in {time.monotonic() - started:.2f} s")
+        return None
+    return install_failure(version, res.lines)
+
+
+def install_failure(version: str, lines: list[str]) -> str:
+    """uv's reason a Python download failed, in one line: the host it tried and its last cause."""
+    causes = [ln.strip()[len("cause:"):].strip() for ln in lines if ln.strip().startswith("cause:")]
+    errors = [ln.strip()[len("error:"):].strip() for ln in lines if ln.strip().startswith("error:")]
+    reason = causes[-1] if causes else (errors[-1] if errors else "no output")
+    hosts = [urlparse(m.group(1)).hostname for ln in lines for m in [_URL.search(ln)] if m]
+    where = f"could not reach {hosts[0]}: " if hosts and hosts[0] and causes else ""
+    return f"`uv python install {version}` failed: {where}{reason}"

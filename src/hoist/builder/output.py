@@ -41,8 +41,11 @@ class Log:
             self._write(INDENT + line)
 
     def warn(self, message: str) -> None:
-        """A warning that does not fail the build."""
-        self._write(f"{ERROR}Warning: {message}")
+        """A warning that does not fail the build (later lines of a multi-line one follow unlabelled)."""
+        first, *rest = message.splitlines() or [""]
+        self._write(f"{ERROR}Warning: {first}")
+        for line in rest:
+            self._write(ERROR + line)
 
     def error(self, message: str) -> None:
         """The failure lines at the end of a failed build."""
@@ -54,6 +57,7 @@ class Log:
 class RunResult:
     returncode: int
     lines: list[str] = field(default_factory=list)
+    timed_out: bool = False  # stopped by run()'s own timeout (not the build's deadline)
 
     def tail(self, n: int) -> list[str]:
         return self.lines[-n:]
@@ -101,8 +105,9 @@ class Runner:
             raise self.timeout_error()
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str], echo: bool = True,
-            hide: Callable[[str], bool] = lambda line: False) -> RunResult:
-        """Run argv, echoing its merged output indented (but not lines `hide` picks); return the exit code and all lines."""
+            hide: Callable[[str], bool] = lambda line: False, timeout: float | None = None) -> RunResult:
+        """Run argv, echoing its merged output indented (but not lines `hide` picks); return the exit code and all
+        lines. `timeout` bounds this one command (it is killed and the result says timed_out)."""
         self.check_deadline()
         result = RunResult(0)
         with self._lock:
@@ -111,6 +116,14 @@ class Runner:
                 stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
             )
             self._current = proc
+        timer: threading.Timer | None = None
+        if timeout is not None:
+            def expire() -> None:
+                result.timed_out = True
+                kill_tree(proc.pid)
+            timer = threading.Timer(timeout, expire)
+            timer.daemon = True
+            timer.start()
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
@@ -120,6 +133,8 @@ class Runner:
                     self.log.info(line)
             result.returncode = proc.wait()
         finally:
+            if timer is not None:
+                timer.cancel()
             with self._lock:
                 self._current = None
             if proc.poll() is None:

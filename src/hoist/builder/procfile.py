@@ -43,11 +43,19 @@ def parse_procfile(text: str) -> dict[str, str]:
     return processes
 
 
-def require_web(processes: dict[str, str]) -> None:
-    """Fail unless the Procfile declares a `web` process (the one that gets traffic)."""
-    if "web" not in processes:
-        found = ", ".join(sorted(processes)) or "none"
-        raise ProcfileError(
-            f"Procfile has no `web` process (found: {found}); add a line such as "
-            "`web: gunicorn app:app` so the app can receive HTTP traffic"
-        )
+NO_PROCFILE = (
+    "Your application is missing a Procfile. This file tells hoist how to run your application.\n"
+    "Until it declares a `web` process the app has no web dyno, and requests get H14 (no web dynos running); "
+    "add a Procfile with a line such as `web: gunicorn app:app`, commit it and push again"
+)
+
+
+def web_warning(processes: dict[str, str]) -> str | None:
+    """Heroku deploys a Procfile without `web` (workers, one-off and scheduled commands only); say what that means."""
+    if "web" in processes:
+        return None
+    found = ", ".join(sorted(processes)) or "none"
+    return (
+        f"The Procfile declares no `web` process (found: {found}), so the app has no web dyno and requests "
+        "get H14 (no web dynos running); add a line such as `web: gunicorn app:app` if it should serve HTTP"
+    )

@@ -4,6 +4,7 @@ after a `kill -9` of the previous one."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Callable
 
 from hoist.dynos.attached import AttachedProcess, spawn_attached
 from hoist.dynos.isolation import Limits, RunAs
-from hoist.dynos.process import GroupProcess, record, recorded_groups
+from hoist.dynos.process import GroupProcess, record, recorded_groups, runtime_dir
 from hoist.dynos.scheduler import DynoSpec
 from hoist.procs import group_alive, killpg
 
@@ -22,8 +23,9 @@ _MAX_LINE = 10_000
 class LocalProcess(GroupProcess):
     """A dyno whose output is read line by line (see `_pump`)."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path, reader: asyncio.Task[None]) -> None:
-        super().__init__(proc, pidfile)
+    def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path, reader: asyncio.Task[None],
+                 rundir: Path | None = None) -> None:
+        super().__init__(proc, pidfile, rundir)
         self._reader = reader
 
     async def _drain(self) -> None:
@@ -61,16 +63,26 @@ class LocalScheduler:
 
     async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None]) -> LocalProcess:
         argv, extra = self._as_app(spec)
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=str(spec.cwd), env=spec.env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, **extra,  # type: ignore[arg-type]
-        )
+        env, rundir = spec.env, None
+        if "XDG_RUNTIME_DIR" not in env:  # the app's own config var wins
+            uid, gid = extra.get("user"), extra.get("group")
+            rundir = runtime_dir(uid if isinstance(uid, int) else None, gid if isinstance(gid, int) else None)
+            env = {**env, "XDG_RUNTIME_DIR": str(rundir)}
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=str(spec.cwd), env=env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True, **extra,  # type: ignore[arg-type]
+            )
+        except BaseException:
+            if rundir is not None:
+                shutil.rmtree(rundir, ignore_errors=True)
+            raise
         pidfile = record(self.run_dir, spec, proc.pid)
         assert proc.stdout is not None
         reader = asyncio.create_task(_pump(proc.stdout, on_line))
-        return LocalProcess(proc, pidfile, reader)
+        return LocalProcess(proc, pidfile, reader, rundir)
 
     async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> AttachedProcess:
         """Start a one-off dyno whose stdin/output a client drives (see hoist.dynos.attached)."""

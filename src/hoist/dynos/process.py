@@ -8,6 +8,9 @@ and read only here."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from hoist.dynos.scheduler import DynoSpec
@@ -38,12 +41,27 @@ def recorded_groups(run_dir: Path) -> list[int]:
     return groups
 
 
+def runtime_dir(uid: int | None, gid: int | None) -> Path:
+    """A fresh private XDG_RUNTIME_DIR for one dyno process (0700, the dyno's user's).
+
+    gunicorn 25.1+ opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl, else at
+    $HOME/.gunicorn/gunicorn.ctl; a dyno's HOME is its slug, HOIST_HOME/apps/APP/slugs/UUID, which
+    can pass the 107 bytes a Unix socket path may have ("Control server error: AF_UNIX path too
+    long" at every boot), and the web dynos of one slug would take each other's socket. A short
+    directory per dyno process fixes both."""
+    path = Path(tempfile.mkdtemp(prefix="hoist-dyno-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    if uid is not None:
+        os.chown(path, uid, gid if gid is not None else -1)
+    return path
+
+
 class GroupProcess:
     """A running dyno process; `signal` reaches its whole process group, daemons it forked included."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path, rundir: Path | None = None) -> None:
         self._proc = proc
         self._pidfile = pidfile
+        self._rundir = rundir
 
     @property
     def pid(self) -> int:
@@ -57,6 +75,8 @@ class GroupProcess:
         rc = await self._proc.wait()
         await self._drain()
         self._pidfile.unlink(missing_ok=True)
+        if self._rundir is not None:
+            shutil.rmtree(self._rundir, ignore_errors=True)
         return rc
 
     async def _drain(self) -> None:

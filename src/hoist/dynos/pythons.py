@@ -53,9 +53,10 @@ class MirrorError(Exception):
 
 
 def _supported(version_dir: Path) -> bool:
-    """Only versions hoist builds with (3.10+) are worth mirroring."""
+    """Only versions hoist builds with are worth mirroring: 3.10+, and 3.6-3.9 for the apps that
+    opt in to an end-of-life Python (HOIST_ALLOW_EOL_PYTHON)."""
     parts = version_dir.name.split(".")
-    return len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and (int(parts[0]), int(parts[1])) >= (3, 10)
+    return len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and (int(parts[0]), int(parts[1])) >= (3, 6)
 
 
 def mirror_version(src: Path, dest: Path) -> None:
