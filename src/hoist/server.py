@@ -20,6 +20,8 @@ from typing import IO, Iterator
 
 import uvicorn
 
+from hoist.addons import plans
+from hoist.addons.amqp.provider import AmqpProvider
 from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.server import PgServer
@@ -179,7 +181,9 @@ def build_addons(platform: Platform, keeper: Keeper) -> AddonManager:
     paths, settings = platform.paths, platform.settings
     front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
-    manager = AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
+    amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say)
+    manager = AddonManager(platform, pg, Backups(platform, pg, say),
+                           {plans.REDIS: RedisProvider(keeper, say), plans.AMQP: amqp}, say)
     platform.addons = manager
     return manager
 
