@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from hoist.core.release_output import release_output
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts.release import RunRelease
 
 
 def _run(types: dict[str, str], d: Path) -> RunRelease:

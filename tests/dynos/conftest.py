@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable, Iterator
 import pytest
 
 from hoist.dynos.local import LocalScheduler
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts.release import RunRelease
 from hoist.dynos.supervisor import Supervisor
 from hoist.logs.store import LogStore
 

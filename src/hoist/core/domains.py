@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hoist import names
+from hoist.contracts.routes import TlsCert
 from hoist.core.platform import PlatformError
 from hoist.state import apps as apps_t
 from hoist.state import domains as domains_t
@@ -162,12 +163,12 @@ def endpoint_for(platform: Platform, app: App, host: str) -> tuple[domains_t.Sni
     return None
 
 
-def tls_entries(platform: Platform) -> list[dict[str, Any]]:
+def tls_entries(platform: Platform) -> list[TlsCert]:
     """routes.json "tls.certs": each installed certificate with the app's own domains it covers.
 
     Only the owning app's domains are listed, so a certificate installed on one
     app can never be served for another app's domain."""
-    out: list[dict[str, Any]] = []
+    out: list[TlsCert] = []
     for app in apps_t.list_apps(platform.db):
         hosts = domains_t.hostnames_of(platform.db, app.name)
         if not hosts:
@@ -176,5 +177,5 @@ def tls_entries(platform: Platform) -> list[dict[str, Any]]:
             covered = [h for h in hosts if info.covers(h)]
             if covered:
                 d = cert_dir(platform, app, ep.name)
-                out.append({"cert": str(d / "cert.pem"), "key": str(d / "key.pem"), "hosts": covered})
+                out.append(TlsCert(str(d / "cert.pem"), str(d / "key.pem"), tuple(covered)))
     return out

@@ -17,8 +17,9 @@ from typing import Any, Callable, Mapping
 from hoist import names
 from hoist.core.capability import UrlSigner
 from hoist.core.release_output import release_output
-from hoist.dynos.routing import build_table, notify, write_table
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts import routes
+from hoist.contracts.release import RunRelease
+from hoist.dynos.routing import notify
 from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -297,13 +298,13 @@ class Platform:
         if self.settings.domain:
             platform_hosts.append(self.settings.domain)
         all_apps = apps_t.list_apps(self.db)
-        table = build_table(
+        table = routes.build(
             platform_hosts=platform_hosts, platform_upstream=self.internal_url.removeprefix("http://"),
             request_timeout=self.settings.request_timeout, backends=self.supervisor.web_backends(),
             app_hosts=self.app_hosts, maintenance=[a.name for a in all_apps if a.maintenance],
             app_names=[a.name for a in all_apps], tls=tls_entries(self),
         )
-        write_table(self.paths.routes, table)
+        routes.write(self.paths.routes, table)
         notify(self.router_pid)
 
     # ----- access -----

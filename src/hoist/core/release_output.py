@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from hoist.dynos.runtime import RunRelease
+from hoist.contracts.release import RunRelease
 
 
 @contextmanager

@@ -8,44 +8,25 @@ import fcntl
 import os
 import struct
 import termios
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from hoist.dynos.process import GroupProcess, record
 from hoist.dynos.scheduler import DynoSpec
-from hoist.procs import start_time
 
 
-@dataclass
-class AttachedProcess:
+class AttachedProcess(GroupProcess):
     """A running attached dyno. `fd_in` takes its stdin (None once closed); `fd_out` gives stdout+stderr.
 
     With a pty both are the same master descriptor."""
-    proc: asyncio.subprocess.Process
-    fd_in: int | None
-    fd_out: int
-    tty: bool
-    pidfile: Path
-    _closed: set[int] = field(default_factory=set)
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self.proc.returncode
-
-    async def wait(self) -> int:
-        rc = await self.proc.wait()
-        self.pidfile.unlink(missing_ok=True)
-        return rc
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.proc.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
+    def __init__(self, proc: asyncio.subprocess.Process, fd_in: int | None, fd_out: int, tty: bool,
+                 pidfile: Path) -> None:
+        super().__init__(proc, pidfile)
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.tty = tty
+        self._closed: set[int] = set()
 
     def close_stdin(self) -> None:
         """EOF on the process's stdin (pipes only: with a pty the line discipline owns EOF)."""
@@ -114,7 +95,4 @@ async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int 
             os.close(in_r)
             os.close(out_w)
         fd_in, fd_out = in_w, out_r
-    run_dir.mkdir(parents=True, exist_ok=True)
-    pidfile = run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
-    pidfile.write_text(f"{proc.pid} {start_time(proc.pid) or ''}\n")
-    return AttachedProcess(proc, fd_in, fd_out, tty, pidfile)
+    return AttachedProcess(proc, fd_in, fd_out, tty, record(run_dir, spec, proc.pid))

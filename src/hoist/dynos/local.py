@@ -4,53 +4,34 @@ after a `kill -9` of the previous one."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
+from hoist.dynos.attached import AttachedProcess, spawn_attached
 from hoist.dynos.isolation import Limits, RunAs
+from hoist.dynos.process import GroupProcess, record, recorded_groups
 from hoist.dynos.scheduler import DynoSpec
-from hoist.procs import group_alive, killpg, start_time
-
-if TYPE_CHECKING:
-    from hoist.dynos.attached import AttachedProcess
+from hoist.procs import group_alive, killpg
 
 _READ_CHUNK = 65536
 _MAX_LINE = 10_000
 
 
+class LocalProcess(GroupProcess):
+    """A dyno whose output is read line by line (see `_pump`)."""
 
-class LocalProcess:
     def __init__(self, proc: asyncio.subprocess.Process, pidfile: Path, reader: asyncio.Task[None]) -> None:
-        self._proc = proc
-        self._pidfile = pidfile
+        super().__init__(proc, pidfile)
         self._reader = reader
 
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self._proc.returncode
-
-    async def wait(self) -> int:
-        rc = await self._proc.wait()
+    async def _drain(self) -> None:
         # Drain what the dyno wrote before it exited, but do not wait on a
         # daemon it left behind holding the pipe open.
         try:
             await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
         except (asyncio.TimeoutError, Exception):
-            pass
-        self._pidfile.unlink(missing_ok=True)
-        return rc
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self._proc.pid, signum)
-        except (ProcessLookupError, PermissionError):
             pass
 
 
@@ -86,30 +67,18 @@ class LocalScheduler:
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True, **extra,  # type: ignore[arg-type]
         )
-        pidfile = self.run_dir / f"{spec.app}__{spec.name}__{proc.pid}.pid"
-        pidfile.write_text(f"{proc.pid} {start_time(proc.pid) or ''}\n")
+        pidfile = record(self.run_dir, spec, proc.pid)
         assert proc.stdout is not None
         reader = asyncio.create_task(_pump(proc.stdout, on_line))
         return LocalProcess(proc, pidfile, reader)
 
-    async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> "AttachedProcess":
+    async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> AttachedProcess:
         """Start a one-off dyno whose stdin/output a client drives (see hoist.dynos.attached)."""
-        from hoist.dynos.attached import spawn_attached  # attached builds on this module
         argv, extra = self._as_app(spec)  # as the app's user, like every other dyno
         return await spawn_attached(self.run_dir, spec, tty=tty, rows=rows, cols=cols, argv=argv, user_args=extra)
 
     def cleanup_orphans(self, grace: float = 5.0) -> int:
-        groups: list[int] = []
-        for pidfile in self.run_dir.glob("*.pid"):
-            try:
-                pid_s, _, start = pidfile.read_text().strip().partition(" ")
-                pid = int(pid_s)
-            except (OSError, ValueError):
-                pidfile.unlink(missing_ok=True)
-                continue
-            if start_time(pid) is not None and (not start or start_time(pid) == start):
-                groups.append(pid)
-            pidfile.unlink(missing_ok=True)
+        groups = recorded_groups(self.run_dir)
         # The group may outlive its leader (forked daemons), so signal the group
         # even when the leader has gone.
         for pgid in groups:
@@ -122,8 +91,6 @@ class LocalScheduler:
         for pgid in groups:
             killpg(pgid, signal.SIGKILL)
         return len(groups)
-
-
 
 
 async def _pump(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:

@@ -5,11 +5,16 @@ every process in that group, daemons it forked included. One pass over
 /proc measures all groups at once."""
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Iterable
+from typing import Callable, Iterable
+
+from hoist.dynos.runtime import Dyno
+from hoist.logs.store import LogStore
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MB = 1024 * 1024
+R14_EVERY = 20.0  # seconds between repeated R14 lines for one dyno
 
 
 def parse_stat(text: str) -> tuple[int, int] | None:
@@ -51,3 +56,28 @@ def verdict(mb: float, quota_mb: float, kill_factor: float) -> str | None:
     if mb > quota_mb:
         return "R14"
     return None
+
+
+async def sample(interval: float, groups: Callable[[], list[int]], report: Callable[[dict[int, int]], None]) -> None:
+    """Every `interval` seconds, measure `groups()` and `report` bytes per group; runs until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        wanted = groups()
+        if wanted:
+            # /proc is read in a thread: a few hundred small reads must not stall the loop.
+            report(await asyncio.to_thread(group_rss, wanted))
+
+
+def judge(d: Dyno, rss: int, quota_mb: float, kill_factor: float, now: float, logs: LogStore) -> bool:
+    """Record the dyno's sampled memory; log R14 over the quota (every R14_EVERY s while it lasts)
+    or R15 far over it. True for R15: the dyno is to be restarted."""
+    mb = d.memory_mb = rss / MB
+    code = verdict(mb, quota_mb, kill_factor)
+    if code == "R15":
+        logs.emit(d.app, "hoist", d.name, f"Error R15 (Memory quota vastly exceeded) -> {mb:.0f}M used of "
+                                          f"{quota_mb:g}M quota; restarting the dyno")
+        return True
+    if code == "R14" and now - d.r14_at >= R14_EVERY:
+        d.r14_at = now
+        logs.emit(d.app, "hoist", d.name, f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {quota_mb:g}M quota")
+    return False

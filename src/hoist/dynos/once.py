@@ -1,19 +1,20 @@
-"""Run a command once in a release's environment and wait for it: the
-release phase, app.json's postdeploy script. Output goes to the app's log
-and, indented, to the pusher."""
+"""Run a process of a release once and wait for it: the release phase and
+app.json's postdeploy script. Output goes to the app's log and, indented,
+to the pusher."""
 from __future__ import annotations
 
 import asyncio
 import signal
 from typing import Callable
 
-from hoist.dynos.environment import dyno_env
-from hoist.dynos.runtime import RunRelease
-from hoist.dynos.scheduler import DynoSpec, Scheduler
+from hoist.contracts.release import RunRelease
+from hoist.dynos.scheduler import Scheduler
+from hoist.dynos.spawn import spawn
 from hoist.logs.store import LogStore
 
 
 def exit_status(rc: int) -> str:
+    """How the logs show an exit: `3`, or `137 (killed by signal 9)`."""
     return str(rc) if rc >= 0 else f"{128 - rc} (killed by signal {-rc})"
 
 
@@ -22,14 +23,13 @@ async def run_once(
     out: Callable[[str], None], timeout: float = 3600.0,
 ) -> int:
     """Run `command` as dyno `name`; return its exit status (killed after `timeout`)."""
-    env = dyno_env(config=release.config, app_dir=release.slug_dir, env_dir=release.env_dir, dyno=name, port=None)
     logs.emit(app, "hoist", name, f"Starting process with command `{command}`")
 
     def line(text: str) -> None:
         logs.emit(app, "app", name, text)
         out("       " + text)
 
-    proc = await scheduler.spawn(DynoSpec(app, name, command, release.slug_dir, env), line)
+    proc = await spawn(scheduler, app, release, name, command, line)
     try:
         rc = await asyncio.wait_for(proc.wait(), timeout=timeout)
     except asyncio.TimeoutError:

@@ -16,10 +16,10 @@ from typing import Mapping
 
 from hoist.dynos.attached import AttachedProcess
 from hoist.dynos.bridge import PumpResult, linger, pump, send_final
-from hoist.dynos.environment import dyno_env
+from hoist.contracts.release import RunRelease
 from hoist.dynos.rendezvous import Rendezvous
-from hoist.dynos.runtime import RunRelease
-from hoist.dynos.scheduler import DynoProcess, DynoSpec, Scheduler
+from hoist.dynos.scheduler import DynoProcess, Scheduler
+from hoist.dynos.spawn import release_spec, spawn
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
 
@@ -34,7 +34,7 @@ class OneOff:
     name: str
     command: str
     release: RunRelease
-    env: dict[str, str] = field(repr=False)  # holds config values: never logged
+    extra_env: dict[str, str] = field(repr=False)  # `-e KEY=VALUE` of the run: never logged
     attach: bool
     tty: bool
     rows: int = 24
@@ -90,11 +90,9 @@ class OneOffs:
         name = f"run.{random.randint(1000, 9999)}"
         while name in taken:
             name = f"run.{random.randint(1000, 9999)}"
-        env = dyno_env(config=release.config, app_dir=release.slug_dir, env_dir=release.env_dir, dyno=name, port=None)
-        env.update(extra_env)
-        env["DYNO"] = name
         limit = self.time_limit if time_to_live is None else min(self.time_limit, max(1.0, time_to_live))
-        d = OneOff(str(uuid.uuid4()), app, name, command, release, env, attach, tty, rows, cols, exit_status, limit)
+        d = OneOff(str(uuid.uuid4()), app, name, command, release, dict(extra_env), attach, tty, rows, cols,
+                   exit_status, limit)
         taken[name] = d
         by = f" by user {user}" if user else ""
         self.logs.emit(app, "app", "api", f"Starting process with command `{command}`{by}")
@@ -133,9 +131,6 @@ class OneOffs:
 
     # ----- running -----
 
-    def _spec(self, d: OneOff) -> DynoSpec:
-        return DynoSpec(app=d.app, name=d.name, command=d.command, cwd=d.release.slug_dir, env=d.env)
-
     def _track(self, coro: object) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
         self._tasks.add(task)
@@ -146,14 +141,15 @@ class OneOffs:
 
         def line(text: str) -> None:
             self.logs.emit(app, "app", name, text)
-        proc = await self.scheduler.spawn(self._spec(d), line)
+        proc = await spawn(self.scheduler, app, d.release, name, d.command, line, extra_env=d.extra_env)
         d.proc = proc
         self._set_state(d, "up")
         rc = await self._supervise(d, proc)
         self._done(d, rc)
 
     async def _start_attached(self, d: OneOff) -> AttachedProcess:
-        proc: AttachedProcess = await self.scheduler.spawn_attached(self._spec(d), tty=d.tty, rows=d.rows, cols=d.cols)
+        spec = release_spec(d.app, d.release, d.name, d.command, extra_env=d.extra_env)
+        proc: AttachedProcess = await self.scheduler.spawn_attached(spec, tty=d.tty, rows=d.rows, cols=d.cols)
         d.proc = proc
         self._set_state(d, "up")
 

@@ -1,26 +1,37 @@
-"""What the supervisor knows about a running app and its dynos."""
+"""What the supervisor knows about a running app and its dynos.
+
+Only the supervisor's loop changes a dyno (its state, its process) or an
+app's set of dynos; everything else reads them. An app's desired state
+(release, formation, sleep) is written by the supervisor's public methods
+and read by the loop on every pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from enum import StrEnum
 
+from hoist.contracts.release import RunRelease
 from hoist.dynos.scheduler import DynoProcess
 from hoist.logs.line import now_iso
 
 
-@dataclass(frozen=True)
-class RunRelease:
-    """An immutable release as the supervisor runs it."""
-    id: str
-    version: int
-    process_types: dict[str, str]
-    slug_dir: Path
-    env_dir: Path | None
-    config: dict[str, str] = field(repr=False)
-    health_path: str | None = None  # from app.json: ready means it answers 2xx/3xx
+class DynoState(StrEnum):
+    """A dyno's one lifecycle state; the values are Heroku's words, as `ps` and the API show them.
+
+    The state changes when the loop decides (a stop sets DOWN or IDLE at once, as on Heroku); a
+    process that is still exiting after that decision is the dyno's `proc` in DOWN or IDLE."""
+    STARTING = "starting"  # spawned; a web dyno does not answer HTTP on its port yet
+    UP = "up"  # running (a web dyno: answering, so routed)
+    CRASHED = "crashed"  # exited on its own; starts again when its backoff delay is over
+    IDLE = "idle"  # a sleeping app's web dyno: no process until a request wakes the app
+    DOWN = "down"  # stopped (ps:stop, or left the formation); the formation starts it again if it wants it
+
+    @property
+    def stopped(self) -> bool:
+        """DOWN or IDLE: the loop decided this dyno does not run now."""
+        return self in (DynoState.DOWN, DynoState.IDLE)
 
 
-@dataclass
+@dataclass(eq=False)
 class Dyno:
     app: str
     type: str
@@ -28,13 +39,11 @@ class Dyno:
     release: RunRelease
     port: int | None = None
     proc: DynoProcess | None = None
-    state: str = "starting"  # starting | up | crashed | idle | down
+    state: DynoState = DynoState.STARTING
     state_since: str = field(default_factory=now_iso)
     started_mono: float = 0.0
     crashes: int = 0
     next_start: float = 0.0
-    stopping: bool = False
-    retired: bool = False  # removed from its app's dynos: never started again, whatever still refers to it
     id: str = ""
     memory_mb: float | None = None  # resident memory of the process group, sampled
     r14_at: float = -1e9  # when R14 was last logged (it repeats while over quota)
@@ -51,9 +60,11 @@ class Dyno:
 @dataclass
 class AppRuntime:
     name: str
+    # Desired state: written by the supervisor's public methods, read by the loop.
     release: RunRelease | None = None
     formation: dict[str, int] = field(default_factory=dict)
-    dynos: dict[str, Dyno] = field(default_factory=dict)
     sleep: bool = False  # ps:sleep on: web dynos stop when idle
     asleep: bool = False  # web dynos are idle now; the router wakes the app
     last_request: float = 0.0  # monotonic time of the last routed request (or start)
+    # The loop's own: the dynos of the current release (the routed ones among them).
+    dynos: dict[str, Dyno] = field(default_factory=dict)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from hoist.router.server import TlsOptions, serve
-from hoist.router.table import parse_addr
+from hoist.contracts.routes import parse_addr
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Heroku-style router log lines, one per app request (pure)."""
 from __future__ import annotations
 
-from hoist.router.table import normalize_host
+from hoist.contracts.routes import normalize_host
 
 
 def _quote(value: str) -> str:

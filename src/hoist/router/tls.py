@@ -11,11 +11,9 @@ import ssl
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
-
 from cryptography import x509
 
-from hoist.router.table import normalize_host
+from hoist.contracts.routes import TlsCert, normalize_host
 from hoist.tls.ca import LocalCA, platform_names
 
 REISSUE_DAYS = 30  # a cached local certificate this close to expiry is issued again
@@ -62,18 +60,19 @@ class Certificates:
         self.default = self._local_context("localhost", platform_names())
         self.default.sni_callback = self._sni
 
-    def load(self, entries: Iterable[Any]) -> None:
-        """Replace the installed certificates: [{"cert", "key", "hosts"}]; no hosts: the cert's own names."""
+    def load(self, entries: Iterable[TlsCert]) -> None:
+        """Replace the installed certificates; one without hosts serves the cert's own names."""
         installed: dict[str, ssl.SSLContext] = {}
         for entry in entries:
             try:
-                cert, key = Path(entry["cert"]), Path(entry["key"])
+                cert, key = Path(entry.cert), Path(entry.key)
                 ctx = _context(cert, key)
                 ctx.sni_callback = self._sni
-                for name in entry.get("hosts") or cert_names(cert.read_bytes()):
+                for name in entry.hosts or cert_names(cert.read_bytes()):
                     installed.setdefault(name, ctx)
-            except (OSError, ValueError, KeyError, TypeError, ssl.SSLError) as exc:
-                self.warn(f"skipping certificate {entry!r}: {exc}")
+            except (OSError, ValueError, TypeError, ssl.SSLError) as exc:
+                shown = {"cert": entry.cert, "key": entry.key, "hosts": list(entry.hosts)}
+                self.warn(f"skipping certificate {shown!r}: {exc}")
         self.installed = installed
 
     def context_for(self, server_name: str | None) -> ssl.SSLContext | None:

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httptools
-
-if TYPE_CHECKING:
-    from hoist.router.proxy import ClientConnection
 
 Key = tuple[str, int]
 # Idle keep-alive connections older than this are not reused: backends close theirs
@@ -16,17 +13,40 @@ Key = tuple[str, int]
 MAX_IDLE_AGE = 1.0
 
 
+class Dialer(Protocol):
+    """Who hears whether a new connection to a backend was made (router/dispatch.py)."""
+
+    def upstream_connected(self, up: Upstream) -> None: ...
+    def connect_failed(self, up: Upstream, exc: BaseException) -> None: ...
+
+
+class UpstreamClient(Protocol):
+    """Who gets a connected backend's response (router/exchange.py)."""
+
+    def cork(self) -> None: ...
+    def uncork(self) -> None: ...
+    def response_head(self, up: Upstream, status: int, reason: bytes,
+                      headers: list[tuple[bytes, bytes]]) -> None: ...
+    def response_body(self, body: bytes) -> None: ...
+    def response_complete(self, up: Upstream) -> None: ...
+    def upstream_lost(self, up: Upstream) -> None: ...
+    def tunnel_from_upstream(self, data: bytes) -> None: ...
+    def pause_client(self) -> None: ...
+    def resume_client(self) -> None: ...
+
+
 class Upstream(asyncio.Protocol):
     """One connection to a backend; hands parsed response events to its client."""
 
-    __slots__ = ("key", "pool", "transport", "client", "parser", "closed", "idle_since",
+    __slots__ = ("key", "pool", "transport", "dialer", "client", "parser", "closed", "idle_since",
                  "reused", "tunnel", "got_data", "connecting", "_headers", "_reason")
 
     def __init__(self, key: Key, pool: Pool) -> None:
         self.key = key
         self.pool = pool
         self.transport: asyncio.Transport | None = None
-        self.client: ClientConnection | None = None
+        self.dialer: Dialer | None = None  # until connected
+        self.client: UpstreamClient | None = None  # while a request uses this connection
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.idle_since = 0.0
@@ -37,11 +57,12 @@ class Upstream(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._reason = b""
 
-    def connect(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> None:
-        """Start connecting; the client hears of success from connection_made.
+    def connect(self, loop: asyncio.AbstractEventLoop, host: str, port: int, dialer: Dialer) -> None:
+        """Start connecting; the dialer hears of success from connection_made.
 
         The create_connection coroutine is stepped by its own futures' callbacks rather
         than wrapped in a Task: a Task per request costs more than the rest of the connect."""
+        self.dialer = dialer
         self.connecting = loop.create_connection(self._me, host, port)
         self._step(None)
 
@@ -61,9 +82,9 @@ class Upstream(asyncio.Protocol):
             self.connecting = None
             self.closed = True
             self._free()
-            client, self.client = self.client, None
-            if client is not None:
-                client.connect_failed(self, exc)
+            dialer, self.dialer = self.dialer, None
+            if dialer is not None:
+                dialer.connect_failed(self, exc)
             return
         if waiting is None:  # a bare yield (sleep(0)): just run again soon
             asyncio.get_running_loop().call_soon(self._step, None)
@@ -72,9 +93,9 @@ class Upstream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        client = self.client
-        if client is not None:
-            client.upstream_connected(self)
+        dialer, self.dialer = self.dialer, None
+        if dialer is not None:
+            dialer.upstream_connected(self)
         else:
             transport.close()
 
@@ -87,8 +108,8 @@ class Upstream(asyncio.Protocol):
         if self.tunnel:
             client.tunnel_from_upstream(data)
             return
-        # Everything one read produces goes to the client in one write (see ClientConnection.cork).
-        client.out = []
+        # Everything one read produces goes to the client in one write (see ClientConnection.uncork).
+        client.cork()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -116,11 +137,11 @@ class Upstream(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         if self.client is not None:
-            self.client.pause_reading_for(1)
+            self.client.pause_client()
 
     def resume_writing(self) -> None:
         if self.client is not None:
-            self.client.resume_reading_for(1)
+            self.client.resume_client()
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -154,6 +175,7 @@ class Upstream(asyncio.Protocol):
     def abort(self) -> None:
         self.closed = True
         self.client = None
+        self.dialer = None
         if self.transport is not None:
             self.transport.abort()
         coro, self.connecting = self.connecting, None

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from hoist.router.table import AppRoute
-
-if TYPE_CHECKING:
-    from hoist.router.server import Router
+from hoist.contracts.routes import AppRoute, RouteTable
 
 WAKE_SECRET_ENV = "HOIST_WAKE_SECRET"
 WAKE_TIMEOUT = 75.0  # Heroku's H20 (app boot timeout) limit
@@ -28,8 +25,10 @@ def wake_request(app: str, secret: str) -> bytes:
 class Waker:
     """One wake per app at a time; every request that waits for it shares the outcome."""
 
-    def __init__(self, router: Router, secret: str | None = None) -> None:
-        self.router = router
+    def __init__(self, table: Callable[[], RouteTable], warn: Callable[[str], None],
+                 secret: str | None = None) -> None:
+        self.table = table  # the router's current table (reloaded on SIGHUP)
+        self.warn = warn
         self.secret = secret if secret is not None else os.environ.get(WAKE_SECRET_ENV, "")
         self._inflight: dict[str, asyncio.Task[AppRoute | None]] = {}
 
@@ -51,20 +50,20 @@ class Waker:
                     return None
                 # The platform has republished the table; wait for our reload (SIGHUP).
                 while loop.time() < deadline:
-                    route = self.router.table.apps.get(app)
+                    route = self.table().apps.get(app)
                     if route is not None and route.backends:
                         return route
                     if route is None or route.state not in ("idle", "starting"):
                         return None
                     await asyncio.sleep(TABLE_POLL)
         except (OSError, TimeoutError) as exc:
-            self.router.warn(f"waking {app} failed: {exc!r}")
+            self.warn(f"waking {app} failed: {exc!r}")
         return None
 
     async def _ask(self, app: str) -> bool:
-        upstream = self.router.table.platform.upstream
+        upstream = self.table().platform.upstream
         if upstream is None or not self.secret:
-            self.router.warn(f"cannot wake {app}: no platform upstream or wake secret")
+            self.warn(f"cannot wake {app}: no platform upstream or wake secret")
             return False
         reader, writer = await asyncio.open_connection(upstream.host, upstream.port)
         try:
@@ -73,7 +72,7 @@ class Waker:
             status = await reader.readline()
             ok = status.split(None, 2)[1:2] == [b"200"]
             if not ok:
-                self.router.warn(f"the platform refused to wake {app}: {status.decode('latin-1').strip()}")
+                self.warn(f"the platform refused to wake {app}: {status.decode('latin-1').strip()}")
             return ok
         finally:
             writer.close()
