@@ -26,12 +26,14 @@ from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.server import PgServer
 from hoist.addons.redis.provider import RedisProvider
+from hoist.addons.scheduler.provider import SchedulerProvider
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.core.acm import AcmeManager
 from hoist.core.addons import AddonManager
 from hoist.core.pgbackups import Backups
 from hoist.core.pipeline import Pushes
+from hoist.core.schedule_runner import ScheduleRunner
 from hoist.core.platform import Platform
 from hoist.keeper import Keeper, Spawned
 from hoist.launch import module_argv
@@ -183,7 +185,8 @@ def build_addons(platform: Platform, keeper: Keeper) -> AddonManager:
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
     amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say)
     manager = AddonManager(platform, pg, Backups(platform, pg, say),
-                           {plans.REDIS: RedisProvider(keeper, say), plans.AMQP: amqp}, say)
+                           {plans.REDIS: RedisProvider(keeper, say), plans.AMQP: amqp,
+                            plans.SCHEDULER: SchedulerProvider()}, say)
     platform.addons = manager
     return manager
 
@@ -280,7 +283,7 @@ async def serve(settings: Settings) -> None:
                             log_rate=settings.log_rate, ports=firewall)
     platform = Platform(settings, paths, db, logs, supervisor)
     platform.isolation = isolation
-    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis servers
+    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis, RabbitMQ
     addons = build_addons(platform, keeper)
     ctx = Ctx(platform=platform, pushes=Pushes(platform))
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
@@ -317,6 +320,8 @@ async def serve(settings: Settings) -> None:
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
     addons.start_tasks()
+    # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
+    scheduling = asyncio.create_task(ScheduleRunner(platform, addons.schedules, ctx.oneoffs, say).run())
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
@@ -331,6 +336,8 @@ async def serve(settings: Settings) -> None:
                 raise t.exception()  # type: ignore[misc]
     finally:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
+        scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
+        await asyncio.gather(scheduling, return_exceptions=True)
         await supervisor.shutdown()
         await addons.stop_all()
         await ctx.oneoffs.shutdown()

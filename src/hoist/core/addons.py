@@ -15,6 +15,7 @@ from hoist.addons.provider import Provider
 from hoist.core.addon_refs import config_url, failed, need_postgres, resolve
 from hoist.core.pgbackups import Backups
 from hoist.core.platform import Platform, PlatformError
+from hoist.core.schedules import Schedules
 from hoist.state import addons as addons_t
 from hoist.state import backups as backups_t
 from hoist.state import config as config_t
@@ -33,6 +34,7 @@ class AddonManager:
         # By kind (a service's kind names the provider serving it); started in this order, Postgres first.
         self.providers: dict[str, Provider] = {plans.POSTGRES: pg, **providers}
         self.backups = backups  # the final backup on destroy
+        self.schedules = Schedules(platform, platform.settings.scheduler_tick)  # the scheduler add-on's jobs
         self.say = say
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
