@@ -159,6 +159,17 @@ class Dashboard:
         return _released(rel.version, f"Removed {key}", result.ok, result.message)
 
 
+    async def job_add(self, request: Request, session: Session, user: User, app: App, form: dict[str, str]) -> str:
+        job = self.platform.addons.schedules.add(app, user, form.get("command", ""), form.get("every", ""),
+                                                 form.get("at") or None)
+        return f"Added scheduler job {job.id}: `{job.command}`."
+
+    async def job_remove(self, request: Request, session: Session, user: User, app: App,
+                         form: dict[str, str]) -> str:
+        job = self.platform.addons.schedules.remove(app, user, form.get("job", ""))
+        return f"Removed scheduler job {job.id}."
+
+
 def _released(version: int, what: str, ok: bool, message: str) -> str:
     return f"{what}: release v{version}." if ok else f"{what}: release v{version} failed ({message})."
 
@@ -176,7 +187,8 @@ def routes(ctx: Ctx, store: SessionStore | None = None) -> list[Route]:
     d = Dashboard(ctx, store)
     app = PREFIX + "/apps/{app}"
     actions: list[tuple[str, Action]] = [("/restart", d.restart), ("/scale", d.scale), ("/rollback", d.rollback),
-                                         ("/config", d.config_set), ("/config/unset", d.config_unset)]
+                                         ("/config", d.config_set), ("/config/unset", d.config_unset),
+                                         ("/scheduler", d.job_add), ("/scheduler/remove", d.job_remove)]
     out: list[Route] = [
         Route(PREFIX, _to_index, methods=["GET"]),
         Route(PREFIX + "/", d.page(d.apps_list), methods=["GET"]),
