@@ -108,9 +108,15 @@ def scheduler(p: Platform, app: App) -> dict[str, Any] | None:
         return None
     schedules = p.addons.schedules
     jobs = [{"id": j.id, "schedule": describe(j), "command": j.command, "next": _utc(j.next_run),
-             "last": f"{_utc(j.last_run)} {j.last_status or ''} {j.last_dyno or ''}".strip() if j.last_run else "never"}
-            for j in schedules.list(app)]
+             "last": _last_run(j.last_run, j.last_status, j.last_dyno)} for j in schedules.list(app)]
     return {"jobs": jobs}
+
+
+def _last_run(at: float | None, status: str | None, dyno: str | None) -> str:
+    if at is None:
+        return "never"
+    shown = f"exit {status}" if (status or "").isdigit() else ("running" if status == "starting" else status or "")
+    return f"{_utc(at)}, {shown}" + (f" ({dyno})" if dyno else "")
 
 
 def _utc(t: float | None) -> str:
