@@ -71,7 +71,8 @@ class AddonManager:
                 have = [a for a in self.list(app) if a.service == service.name]
                 if have:
                     raise PlatformError("invalid_params", f"{app.name} already has {service.name} "
-                                        f"({have[0].name}); an app has one.", 422, "addon")
+                                        f"({have[0].name}), and an app has only one; use that one (see "
+                                        f"`hoist addons:info {have[0].name} -a {app.name}`).", 422, "addon")
             for _ in range(20):
                 name = plans.addon_name(plan.service)
                 if addons_t.get_addon(self.db, name) is None:
