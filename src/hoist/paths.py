@@ -52,6 +52,11 @@ class Paths:
         return self.home / "postgres"
 
     @property
+    def rabbitmq(self) -> Path:
+        """hoist's RabbitMQ node (the AMQP add-ons): config, data, logs, the node user's HOME."""
+        return self.home / "rabbitmq"
+
+    @property
     def tls(self) -> Path:
         """The local CA and the certificates hoist serves."""
         return self.home / "tls"

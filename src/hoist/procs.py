@@ -44,6 +44,15 @@ async def accepts(host: str, port: int) -> bool:
     return True
 
 
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    """`accepts` for blocking code (a daemon's start, run in a thread): True if host:port accepts now."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks (field 22 of /proc/PID/stat), to tell a reused pid apart."""
     try:

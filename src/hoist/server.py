@@ -30,10 +30,13 @@ from hoist import dashboard
 from hoist.accounts.login import Logins
 from hoist.accounts.ratelimit import RateLimiter
 from hoist.accounts.throttle import LoginThrottle
+from hoist.addons import plans
+from hoist.addons.amqp.provider import AmqpProvider
 from hoist.addons.postgres.front import TlsFront
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.postgres.server import PgServer
 from hoist.addons.redis.provider import RedisProvider
+from hoist.addons.scheduler.provider import SchedulerProvider
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.dynos.firewall import FirewallError, start_firewall
@@ -55,6 +58,7 @@ from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
 from hoist.platform.publish import RoutePublisher
+from hoist.platform.schedule_runner import ScheduleRunner
 from hoist.platform.releases import Releases
 from hoist.router.child import RouterChild, kill_stale_router
 from hoist.settings import Settings
@@ -143,7 +147,10 @@ def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keep
     """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
     front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
-    return AddonManager(platform, pg, RedisProvider(keeper, say), Backups(platform, pg, say), say)
+    amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say)
+    return AddonManager(platform, pg, Backups(platform, pg, say),
+                        {plans.REDIS: RedisProvider(keeper, say), plans.AMQP: amqp, plans.SCHEDULER: SchedulerProvider()},
+                        settings.scheduler_tick, say)
 
 
 async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
@@ -228,7 +235,7 @@ async def serve(settings: Settings) -> None:
                             memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
                             log_rate=settings.log_rate, ports=firewall)
     releases = Releases(paths, db, logs, supervisor, routes)
-    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis servers
+    keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis, RabbitMQ
     addons = build_addons(settings, paths, releases, keeper)
     acme_status = AcmeStatus()
     wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
@@ -267,6 +274,8 @@ async def serve(settings: Settings) -> None:
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
     addons.start_tasks()
+    # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
+    scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
@@ -281,6 +290,8 @@ async def serve(settings: Settings) -> None:
                 raise t.exception()  # type: ignore[misc]
     finally:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
+        scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
+        await asyncio.gather(scheduling, return_exceptions=True)
         await supervisor.shutdown()
         await addons.stop_all()
         await oneoffs.shutdown()

@@ -54,6 +54,8 @@ class Settings:
     log_rate: float = _setting(2000.0, "HOIST_LOG_RATE", "log lines per second one dyno may write before lines are dropped (L10)")
     rendezvous_port: int = _setting(0, "HOIST_RENDEZVOUS_PORT", "TLS port (on 127.0.0.1) where `run` attaches to one-off dynos; 0 = any free port")
     firewall: str = _setting("auto", "HOIST_FIREWALL", "guard web dyno ports with nftables (only the app and hoist connect; not the network): auto (when root and nft works), on (required), off")
+    rabbitmq_bin: str = _setting("/usr/lib/rabbitmq/bin", "HOIST_RABBITMQ_BIN", "where Debian's rabbitmq-server package keeps rabbitmq-server and rabbitmqctl (the node of the rabbitmq-bigwig, cloudamqp and amqp add-ons)")
+    scheduler_tick: float = _setting(600.0, "HOIST_SCHEDULER_TICK", "seconds between runs of a `scheduler:add --every 10m` job (Heroku Scheduler's shortest interval: at :00, :10, ... UTC); lower it to try jobs out quickly")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
 
     @classmethod

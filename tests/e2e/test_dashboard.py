@@ -137,6 +137,33 @@ def test_roll_back_with_a_click(page: Any, deployed: HoistServer) -> None:
     assert deployed.app_get("hello").text.startswith("Hello from hoist")
 
 
+def test_new_addon_kinds_and_scheduler_jobs_on_the_app_page(page: Any, deployed: HoistServer) -> None:
+    deployed.cli("addons:create", "redistogo:nano", "-a", "hello")
+    deployed.cli("addons:create", "scheduler", "-a", "hello")
+    page.goto(f"{deployed.url}/dashboard/apps/hello")
+    addons = page.inner_text("#addons")
+    assert "redistogo:nano" in addons and "REDISTOGO_URL" in addons and "scheduler:standard" in addons
+    assert "No jobs yet." in page.inner_text("#scheduler")
+    page.fill("#scheduler input[name=command]", "python report.py")
+    page.select_option("#scheduler select[name=every]", "1h")
+    page.fill("#scheduler input[name=at]", ":30")
+    page.click("#scheduler button:text('Add job')")
+    page.wait_for_selector(".flash:has-text('Added scheduler job')")
+    row = page.inner_text("#scheduler tbody tr")
+    assert "every hour at :30" in row and "python report.py" in row and "never" in row
+    [job] = deployed.api("GET", "/apps/hello/scheduler/jobs").json()
+    assert job["every"] == "1h" and job["at"] == ":30" and job["next_run_at"].endswith(":30:00Z")
+    page.fill("#scheduler input[name=command]", "python report.py")
+    page.select_option("#scheduler select[name=every]", "1d")
+    page.fill("#scheduler input[name=at]", "25:00")
+    page.click("#scheduler button:text('Add job')")
+    page.wait_for_selector(".flash:has-text('a daily job runs at a time of day in UTC')")
+    page.once("dialog", lambda d: d.accept())
+    page.click(f"#scheduler tr[data-job='{job['id']}'] button:text('Remove')")
+    page.wait_for_selector(f".flash:text('Removed scheduler job {job['id']}.')")
+    assert deployed.api("GET", "/apps/hello/scheduler/jobs").json() == []
+
+
 def test_unknown_and_forbidden_apps_look_the_same(page: Any, deployed: HoistServer) -> None:
     texts = []
     for name in ("private", "no-such-app"):

@@ -311,3 +311,17 @@ def test_pg_data_api_commands(server: HoistServer, heroku: Heroku, app: str, wor
     assert f"Resetting {addon}... done" in reset.stdout + reset.stderr
     gone = heroku("pg:psql", "-c", "select count(*) from pg_tables where tablename = 'kept'", "-a", app).stdout
     assert re.search(r"^\s*0\s*$", gone, re.M)
+
+
+def test_addon_services_plans_and_old_names(server: HoistServer, heroku: Heroku, app: str) -> None:
+    services = heroku("addons:services").stdout
+    for slug in ("heroku-postgresql", "redistogo", "rediscloud", "rabbitmq-bigwig", "cloudamqp", "scheduler"):
+        assert re.search(rf"^\s*{re.escape(slug)}\s", services, re.M), services
+    plans = heroku("addons:plans", "redistogo").stdout
+    assert re.search(r"default\s+redistogo:nano\s", plans) and "free" in plans, plans
+    out = heroku("addons:create", "redistogo:nano", "-a", app)
+    assert "REDISTOGO_URL" in out.stdout + out.stderr
+    assert _config(server, app)["REDISTOGO_URL"].startswith("redis://:")
+    listed = heroku("addons", "-a", app).stdout
+    assert re.search(r"redistogo \(redistogo-[a-z]+-\d{5}\)", listed) and re.search(r"\bnano\b", listed), listed
+    assert "redistogo" in heroku("addons:info", "REDISTOGO", "-a", app).stdout

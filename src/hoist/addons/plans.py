@@ -1,4 +1,8 @@
-"""Pure add-on naming: which services and plans exist, add-on names, attachment vars."""
+"""Pure add-on naming: which services and plans exist, add-on names, attachment vars.
+
+A *service* is what Heroku users type (``heroku-redis``, ``redistogo``, ``rabbitmq-bigwig``); its *kind* is
+the provider that serves it here (every Redis service is a hoist Redis server). Old add-on names from
+tutorials are services of their own, so the app gets the variable it reads (``REDISTOGO_URL``)."""
 from __future__ import annotations
 
 import random
@@ -7,24 +11,66 @@ from dataclasses import dataclass
 
 from hoist.addons.postgres.naming import COLORS, attachment_var
 
+# Kinds (and the names of hoist's first two services, kept as they were).
 POSTGRES = "heroku-postgresql"
 REDIS = "heroku-redis"
+AMQP = "amqp"
+SCHEDULER = "scheduler"
 
-SERVICE_ALIASES = {
-    "heroku-postgresql": POSTGRES, "postgresql": POSTGRES, "postgres": POSTGRES, "heroku-postgres": POSTGRES,
-    "heroku-redis": REDIS, "redis": REDIS,
-}
-# Every plan is the same local database; the names are accepted so Heroku habits and app.json files work.
-PLANS = {
-    POSTGRES: ("essential-0", "essential-1", "essential-2", "mini", "basic", "hobby-dev", "hobby-basic",
-               "standard-0", "standard-2", "premium-0"),
-    REDIS: ("mini", "premium-0", "premium-1", "hobby-dev"),
-}
-DEFAULT_PLAN = {POSTGRES: "essential-0", REDIS: "mini"}
-PREFIX = {POSTGRES: "postgresql", REDIS: "redis"}
-PRIMARY_VAR = {POSTGRES: "DATABASE_URL", REDIS: "REDIS_URL"}
+
+@dataclass(frozen=True)
+class Service:
+    """One add-on service as `addons:services` lists it."""
+
+    name: str  # the slug: heroku-redis, redistogo
+    kind: str  # the provider serving it: POSTGRES | REDIS | AMQP | SCHEDULER
+    human_name: str
+    plans: tuple[str, ...]  # the first is the default
+    attach_as: str  # the first attachment's name (DATABASE, REDISTOGO); "" for a service without config vars
+    prefix: str  # add-on names: postgresql-curved-12345
+    color_base: str = ""  # later attachments: <color_base>_<COLOR> (HEROKU_REDIS_RED)
+    suffixes: tuple[str, ...] = ("_URL",)  # the vars of one attachment (Bigwig: _URL, _RX_URL, _TX_URL)
+    aliases: tuple[str, ...] = ()
+    one_per_app: bool = False
+
+    @property
+    def default_plan(self) -> str:
+        return self.plans[0]
+
+    def vars_for(self, attachment: str) -> list[str]:
+        """``RABBITMQ_BIGWIG`` -> its config vars."""
+        return [attachment + s for s in self.suffixes]
+
+
+SERVICES: tuple[Service, ...] = (
+    Service(POSTGRES, POSTGRES, "Heroku Postgres",
+            ("essential-0", "essential-1", "essential-2", "mini", "basic", "hobby-dev", "hobby-basic",
+             "standard-0", "standard-2", "premium-0"),
+            "DATABASE", "postgresql", "HEROKU_POSTGRESQL", aliases=("postgresql", "postgres", "heroku-postgres")),
+    Service(REDIS, REDIS, "Heroku Key-Value Store (Redis)", ("mini", "premium-0", "premium-1", "hobby-dev"),
+            "REDIS", "redis", "HEROKU_REDIS", aliases=("redis",)),
+    Service("redistogo", REDIS, "Redis To Go (a hoist Redis server)", ("nano", "mini", "small", "medium", "large"),
+            "REDISTOGO", "redistogo", "REDISTOGO"),
+    Service("rediscloud", REDIS, "Redis Cloud (a hoist Redis server)", ("30", "100", "250", "500", "1000"),
+            "REDISCLOUD", "rediscloud", "REDISCLOUD"),
+    Service("rabbitmq-bigwig", AMQP, "RabbitMQ Bigwig (hoist's RabbitMQ)", ("pipkin",),
+            "RABBITMQ_BIGWIG", "rabbitmq-bigwig", "RABBITMQ_BIGWIG", ("_URL", "_RX_URL", "_TX_URL")),
+    Service("cloudamqp", AMQP, "CloudAMQP (hoist's RabbitMQ)", ("lemur", "tiger", "bunny", "rabbit"),
+            "CLOUDAMQP", "cloudamqp", "CLOUDAMQP"),
+    Service(AMQP, AMQP, "RabbitMQ (hoist)", ("mini",), "AMQP", "amqp", "AMQP", aliases=("rabbitmq",)),
+    Service(SCHEDULER, SCHEDULER, "Heroku Scheduler", ("standard",), "", "scheduler", suffixes=(), one_per_app=True),
+)
+_BY_NAME = {s.name: s for s in SERVICES}
+SERVICE_ALIASES = {alias: s.name for s in SERVICES for alias in (s.name, *s.aliases)}
+# Kept for callers that name the two first services' tables directly.
+PLANS = {s.name: s.plans for s in SERVICES}
+DEFAULT_PLAN = {s.name: s.default_plan for s in SERVICES}
+PREFIX = {s.name: s.prefix for s in SERVICES}
+PRIMARY_VAR = {s.name: s.vars_for(s.attach_as)[0] for s in SERVICES if s.suffixes}
 _WORDS = ("curved", "shaped", "rigid", "fluffy", "clear", "deep", "solid", "sinuous", "spherical", "tapered",
           "cubic", "flat", "silver", "crystalline", "opaque", "angular", "concentric", "aerodynamic", "vertical")
+# Attachments are named after their vars without these endings (longest first).
+_VAR_ENDINGS = ("_RX_URL", "_TX_URL", "_URL")
 
 
 class PlanError(ValueError):
@@ -41,48 +87,89 @@ class Plan:
         return f"{self.service}:{self.plan}"
 
 
+def service(name: str) -> Service:
+    """The service called `name` (or one of its aliases); PlanError names the services that exist."""
+    found = _BY_NAME.get(SERVICE_ALIASES.get((name or "").strip().lower(), ""))
+    if found is None:
+        raise PlanError(f"Couldn't find the add-on service {name!r}. Services: {', '.join(_BY_NAME)} "
+                        "(`hoist addons:services` lists them).")
+    return found
+
+
+def kind(service_name: str) -> str:
+    """The provider kind serving an add-on of this service (rows store the service's name)."""
+    return service(service_name).kind
+
+
 def all_plan_names() -> list[str]:
-    return [f"{service}:{plan}" for service, plans in PLANS.items() for plan in plans]
+    return [f"{s.name}:{plan}" for s in SERVICES for plan in s.plans]
 
 
 def parse_plan(text: str) -> Plan:
-    """``postgresql``, ``heroku-postgresql:essential-0``, ``redis`` ... -> Plan; anything else raises PlanError."""
+    """``postgresql``, ``heroku-postgresql:essential-0``, ``redistogo:nano`` ... -> Plan; else PlanError."""
     raw = (text or "").strip().lower()
     service_part, _, plan_part = raw.partition(":")
-    service = SERVICE_ALIASES.get(service_part)
-    if service is None:
+    name = SERVICE_ALIASES.get(service_part)
+    if name is None:
         raise PlanError(f"Couldn't find either the add-on service or the add-on plan of {text!r}. "
                         f"Use one of: postgresql, redis, {', '.join(all_plan_names())}.")
-    plan = plan_part or DEFAULT_PLAN[service]
-    if plan not in PLANS[service]:
-        raise PlanError(f"{service} has no plan {plan!r}. Use one of: "
-                        + ", ".join(f"{service}:{p}" for p in PLANS[service]) + ".")
-    return Plan(service, plan)
+    svc = _BY_NAME[name]
+    plan = plan_part or svc.default_plan
+    if plan not in svc.plans:
+        raise PlanError(f"{name} has no plan {plan!r}. Use one of: "
+                        + ", ".join(f"{name}:{p}" for p in svc.plans) + ".")
+    return Plan(name, plan)
 
 
-def addon_name(service: str, rng: random.Random | None = None) -> str:
+def addon_name(service_name: str, rng: random.Random | None = None) -> str:
     """A Heroku-style add-on name: ``postgresql-curved-12345``."""
     r = rng or random.Random()
-    return f"{PREFIX[service]}-{r.choice(_WORDS)}-{r.randint(10000, 99999)}"
+    return f"{service(service_name).prefix}-{r.choice(_WORDS)}-{r.randint(10000, 99999)}"
 
 
-def next_var(service: str, existing: Iterable[str]) -> str:
-    """The config var a new add-on is attached as: the primary one if free, else a colour name."""
+def next_vars(service_name: str, existing: Iterable[str]) -> list[str]:
+    """The config vars a new add-on is attached as: the service's own if free, else a colour's; [] for a
+    service that sets none (the scheduler)."""
+    svc = service(service_name)
+    if not svc.suffixes:
+        return []
     taken = set(existing)
-    if PRIMARY_VAR[service] not in taken:
-        return PRIMARY_VAR[service]
-    if service == POSTGRES:
-        return attachment_var(taken)
+    first = svc.vars_for(svc.attach_as)
+    if not taken & set(first):
+        return first
+    if svc.name == POSTGRES:
+        return [attachment_var(taken)]
     for color in COLORS:
-        var = f"HEROKU_REDIS_{color}_URL"
-        if var not in taken:
-            return var
-    raise PlanError("no free HEROKU_REDIS_<COLOR>_URL name is left; destroy an unused Redis add-on first")
+        candidate = svc.vars_for(f"{svc.color_base}_{color}")
+        if not taken & set(candidate):
+            return candidate
+    raise PlanError(f"no free {svc.color_base}_<COLOR>_URL name is left; destroy an unused {svc.name} add-on "
+                    "first")
+
+
+def next_var(service_name: str, existing: Iterable[str]) -> str:
+    """The primary config var a new add-on is attached as."""
+    found = next_vars(service_name, existing)
+    if not found:
+        raise PlanError(f"{service_name} sets no config vars")
+    return found[0]
 
 
 def attachment_name(var: str) -> str:
-    """``DATABASE_URL`` -> ``DATABASE`` (Heroku names attachments after their var without _URL)."""
-    return var[:-4] if var.endswith("_URL") else var
+    """``DATABASE_URL`` -> ``DATABASE``; ``RABBITMQ_BIGWIG_RX_URL`` -> ``RABBITMQ_BIGWIG`` (Heroku names
+    attachments after their vars without the endings)."""
+    for ending in _VAR_ENDINGS:
+        if var.endswith(ending):
+            return var[: -len(ending)]
+    return var
+
+
+def attachments(config_vars: Iterable[str]) -> dict[str, list[str]]:
+    """An add-on's vars grouped by attachment, in order: {"RABBITMQ_BIGWIG": [_URL, _RX_URL, _TX_URL]}."""
+    grouped: dict[str, list[str]] = {}
+    for var in config_vars:
+        grouped.setdefault(attachment_name(var), []).append(var)
+    return grouped
 
 
 def var_for(ref: str) -> str:

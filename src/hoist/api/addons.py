@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.addons import plans
+from hoist.api.addon_services import FREE, plan_id, service_id
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
 from hoist.platform.addon_refs import not_found
@@ -21,7 +22,6 @@ from hoist.state.apps import App
 from hoist.state.users import User
 
 _NS = uuid.UUID("6b1f3c52-2f9c-4d0e-9a57-0c1f1e4b7a10")
-SERVICE_IDS = {plans.POSTGRES: "6c67493d-8fc2-4cd4-9161-4f1ec11cbe69", plans.REDIS: "4b7b5c4b-5c0c-4b3f-8a9d-0c7d8f8e2f11"}
 
 
 def manager(ctx: Ctx) -> AddonManager:
@@ -32,29 +32,30 @@ def addon_json(app: App, a: Addon) -> dict[str, Any]:
     return {
         "id": a.id, "name": a.name, "state": a.state, "config_vars": list(a.config_vars),
         "app": {"id": app.id, "name": app.name},
-        "addon_service": {"id": SERVICE_IDS.get(a.service), "name": a.service},
-        "plan": {"id": str(uuid.uuid5(_NS, f"{a.service}:{a.plan}")), "name": f"{a.service}:{a.plan}",
-                 "price": {"cents": 0, "contract": False, "unit": "month"}},
+        "addon_service": {"id": service_id(a.service), "name": a.service},
+        "plan": {"id": plan_id(a.service, a.plan), "name": f"{a.service}:{a.plan}", "price": FREE},
         "billing_entity": {"id": app.id, "name": app.name, "type": "app"},
-        "billed_price": {"cents": 0, "contract": False, "unit": "month"},
+        "billed_price": FREE,
         "provider_id": a.provider.get("database") or a.name, "actions": [], "web_url": None,
         "created_at": a.created_at, "updated_at": a.updated_at,
     }
 
 
 def attachment_json(app: App, a: Addon, var: str) -> dict[str, Any]:
+    """The attachment `var` belongs to, with all of its vars (Bigwig's _URL, _RX_URL and _TX_URL are one)."""
     name = plans.attachment_name(var)
+    vars_ = plans.attachments(a.config_vars).get(name, [var])
     return {
         "id": str(uuid.uuid5(_NS, f"{a.id}:{name}")), "name": name, "namespace": None,
         "addon": {"id": a.id, "name": a.name, "app": {"id": app.id, "name": app.name},
                   "plan": {"name": f"{a.service}:{a.plan}"}},
-        "app": {"id": app.id, "name": app.name}, "config_vars": [var], "web_url": None, "log_input_url": None,
+        "app": {"id": app.id, "name": app.name}, "config_vars": vars_, "web_url": None, "log_input_url": None,
         "created_at": a.created_at, "updated_at": a.updated_at,
     }
 
 
 def attachments(app: App, addons: list[Addon]) -> list[dict[str, Any]]:
-    return [attachment_json(app, a, var) for a in addons for var in a.config_vars]
+    return [attachment_json(app, a, vars_[0]) for a in addons for vars_ in plans.attachments(a.config_vars).values()]
 
 
 def plan_text(body: Any) -> str:

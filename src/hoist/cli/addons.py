@@ -1,4 +1,4 @@
-"""addons, addons:create, addons:info, addons:destroy."""
+"""addons, addons:create, addons:info, addons:destroy, addons:services, addons:plans."""
 from __future__ import annotations
 
 import json
@@ -39,14 +39,21 @@ def addons_list(c: CliContext, as_json: bool) -> None:
 @click.argument("plan")
 @pass_ctx
 def addons_create(c: CliContext, plan: str) -> None:
-    """Create an add-on: postgresql, heroku-postgresql[:PLAN], redis or heroku-redis[:PLAN]."""
+    """Create an add-on: heroku-postgresql[:PLAN], heroku-redis, redistogo, rediscloud, rabbitmq-bigwig,
+    cloudamqp, amqp or scheduler (`hoist addons:services` lists them)."""
     app = c.app()
     click.echo(f"Creating {plan} on {app}... ", nl=False)
     addon = c.client().post(f"/apps/{app}/addons", {"plan": plan})
     click.echo("done")
-    click.echo(f"Created {addon['name']} as {', '.join(addon['config_vars'])}")
-    if addon["addon_service"]["name"] == "heroku-postgresql":
+    if addon["config_vars"]:
+        click.echo(f"Created {addon['name']} as {', '.join(addon['config_vars'])}")
+    else:
+        click.echo(f"Created {addon['name']}")
+    service = addon["addon_service"]["name"]
+    if service == "heroku-postgresql":
         click.echo(f"Use `hoist pg:psql -a {app}` to connect and `hoist pg:backups:capture -a {app}` to back it up.")
+    elif service == "scheduler":
+        click.echo(f"Add jobs with `hoist scheduler:add \"python task.py\" --every 1h -a {app}`.")
 
 
 @click.command("addons:info")
@@ -55,9 +62,12 @@ def addons_create(c: CliContext, plan: str) -> None:
 @pass_ctx
 def addons_info(c: CliContext, addon: str) -> None:
     """Show one add-on (by name or attachment, e.g. DATABASE)."""
-    a = c.client().get(f"/apps/{c.app()}/addons/{addon}")
+    client = c.client()
+    a = client.get(f"/apps/{c.app()}/addons/{addon}")
+    attached = client.get(f"/addons/{a['id']}/addon-attachments")
     header(a["name"])
-    keyvals([("Attachments", ", ".join(f"{a['app']['name']}::{v.removesuffix('_URL')}" for v in a["config_vars"])),
+    keyvals([("Attachments", ", ".join(f"{a['app']['name']}::{t['name']}" for t in attached)),
+             ("Config vars", ", ".join(a["config_vars"])),
              ("Installed at", a["created_at"]), ("Owning app", a["app"]["name"]), ("Plan", _plan(a)),
              ("Service", a["addon_service"]["name"]), ("State", a["state"])])
 
@@ -79,4 +89,31 @@ def addons_destroy(c: CliContext, addon: str, confirm: str | None) -> None:
         click.echo(f"A final backup was kept: see `hoist pg:backups -a {app}`.")
 
 
-COMMANDS = [addons_list, addons_create, addons_info, addons_destroy]
+@click.command("addons:services")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def addons_services(c: CliContext, as_json: bool) -> None:
+    """List the add-on services hoist offers."""
+    items = c.client().get("/addon-services")
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    table(["Slug", "Name", "State"], [[s["name"], s["human_name"], s["state"]] for s in items])
+    click.echo("\nSee plans with `hoist addons:plans SERVICE`.")
+
+
+@click.command("addons:plans")
+@click.argument("service")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def addons_plans(c: CliContext, service: str, as_json: bool) -> None:
+    """List the plans of an add-on service (every plan is the same local server, and free)."""
+    items = c.client().get(f"/addon-services/{service}/plans")
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    table(["", "Slug", "Name", "Price"],
+          [["default" if p["default"] else "", p["name"], p["human_name"], "free"] for p in items])
+
+
+COMMANDS = [addons_list, addons_create, addons_info, addons_destroy, addons_services, addons_plans]

@@ -166,6 +166,17 @@ class Dashboard:
         return _released(rel.version, f"Removed {key}", result.ok, result.message)
 
 
+    async def job_add(self, request: Request, session: Session, user: User, app: App, form: dict[str, str]) -> str:
+        job = self.platform.addons.schedules.add(app, user, form.get("command", ""), form.get("every", ""),
+                                                 form.get("at") or None)
+        return f"Added scheduler job {job.id}: `{job.command}`."
+
+    async def job_remove(self, request: Request, session: Session, user: User, app: App,
+                         form: dict[str, str]) -> str:
+        job = self.platform.addons.schedules.remove(app, user, form.get("job", ""))
+        return f"Removed scheduler job {job.id}."
+
+
 def _released(version: int, what: str, ok: bool, message: str) -> str:
     return f"{what}: release v{version}." if ok else f"{what}: release v{version} failed ({message})."
 
@@ -185,7 +196,8 @@ def routes(platform: Platform, logins: Logins, log_sessions: LogSessions,
     d = Dashboard(platform, logins, log_sessions, store)
     app = PREFIX + "/apps/{app}"
     actions: list[tuple[str, Action]] = [("/restart", d.restart), ("/scale", d.scale), ("/rollback", d.rollback),
-                                         ("/config", d.config_set), ("/config/unset", d.config_unset)]
+                                         ("/config", d.config_set), ("/config/unset", d.config_unset),
+                                         ("/scheduler", d.job_add), ("/scheduler/remove", d.job_remove)]
     out: list[Route] = [
         Route(PREFIX, _to_index, methods=["GET"]),
         Route(PREFIX + "/", d.page(d.apps_list), methods=["GET"]),

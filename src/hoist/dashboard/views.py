@@ -3,10 +3,12 @@ apps list and the sections of an app page."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from hoist.platform.control import Platform
+from hoist.platform.schedules import describe
 from hoist.dashboard import chart, metrics
 from hoist.state import config as config_t
 from hoist.state import formation as formation_t
@@ -96,6 +98,27 @@ def addons(p: Platform, app: App) -> list[dict[str, Any]]:
             for a in p.addons.list(app)]
 
 
+def scheduler(p: Platform, app: App) -> dict[str, Any] | None:
+    """The Scheduler card: None when the app has no scheduler add-on."""
+    if p.addons is None or not any(a.service == "scheduler" for a in p.addons.list(app)):
+        return None
+    schedules = p.addons.schedules
+    jobs = [{"id": j.id, "schedule": describe(j), "command": j.command, "next": _utc(j.next_run),
+             "last": _last_run(j.last_run, j.last_status, j.last_dyno)} for j in schedules.list(app)]
+    return {"jobs": jobs}
+
+
+def _last_run(at: float | None, status: str | None, dyno: str | None) -> str:
+    if at is None:
+        return "never"
+    shown = f"exit {status}" if (status or "").isdigit() else ("running" if status == "starting" else status or "")
+    return f"{_utc(at)}, {shown}" + (f" ({dyno})" if dyno else "")
+
+
+def _utc(t: float | None) -> str:
+    return "" if t is None else datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def metrics_view(p: Platform, app: App, window_min: int) -> dict[str, Any]:
     """The request summary of the last window_min minutes, chart bars, and dyno memory bars."""
     now = time.time()
@@ -114,5 +137,5 @@ def app_page(p: Platform, app: App, window_min: int) -> dict[str, Any]:
     return {"app": app, "web_url": p.web_url(app.name), "git_url": p.git_url(app.name),
             "state": app_state(p, app), "dynos": ds, "formation": formation(p, app),
             "releases": releases(p, app), "config": config_t.get_config(p.db, app.id),
-            "addons": addons(p, app), "metrics": metrics_view(p, app, window_min),
+            "addons": addons(p, app), "scheduler": scheduler(p, app), "metrics": metrics_view(p, app, window_min),
             "log_dynos": sorted({d["name"] for d in ds} | {d["type"] for d in ds})}

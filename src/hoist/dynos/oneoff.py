@@ -1,7 +1,8 @@
 """One-off dynos (`run.N`): `hoist run` / `heroku run` (attached, through the
-rendezvous server) and `run:detached` (output to the log stream). Each runs
-the app's current release with `DYNO=run.N`, through the scheduler, and is
-ended by a time limit if it is forgotten."""
+rendezvous server) and `run:detached` (output to the log stream); Heroku
+Scheduler's runs are detached one-offs of their own kind (`scheduler.N`). Each
+runs the app's current release with `DYNO=<kind>.N`, through the scheduler,
+and is ended by a time limit if it is forgotten."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from hoist.dynos.attached import AttachedProcess
 from hoist.dynos.bridge import PumpResult, linger, pump, send_final
@@ -48,10 +49,12 @@ class OneOff:
     returncode: int | None = None
     proc: DynoProcess | None = None
     exited: threading.Event = field(default_factory=threading.Event)
+    kind: str = "run"  # run | scheduler: the dyno's type, and its name's prefix
+    on_exit: Callable[[int], None] | None = field(default=None, repr=False)  # told the exit status
 
     @property
     def type(self) -> str:
-        return "run"
+        return self.kind
 
 
 def exit_code(rc: int) -> int:
@@ -81,18 +84,20 @@ class OneOffs:
 
     async def create(self, app: str, release: RunRelease, command: str, *, extra_env: Mapping[str, str],
                      attach: bool, tty: bool, rows: int = 24, cols: int = 80, exit_status: bool = False,
-                     time_to_live: float | None = None, user: str = "") -> OneOff:
-        """Register run.N; a detached one starts now, an attached one when its client connects."""
+                     time_to_live: float | None = None, user: str = "", kind: str = "run",
+                     on_exit: Callable[[int], None] | None = None) -> OneOff:
+        """Register run.N (or <kind>.N); a detached one starts now, an attached one when its client connects.
+        `on_exit` is told the exit status (negative: killed by that signal) once the process is gone."""
         self._loop = asyncio.get_running_loop()
         if self.rendezvous is not None:
             self.rendezvous.expire()  # forget attached runs nobody connected to
         taken = self.dynos.setdefault(app, {})
-        name = f"run.{random.randint(1000, 9999)}"
+        name = f"{kind}.{random.randint(1000, 9999)}"
         while name in taken:
-            name = f"run.{random.randint(1000, 9999)}"
+            name = f"{kind}.{random.randint(1000, 9999)}"
         limit = self.time_limit if time_to_live is None else min(self.time_limit, max(1.0, time_to_live))
         d = OneOff(str(uuid.uuid4()), app, name, command, release, dict(extra_env), attach, tty, rows, cols,
-                   exit_status, limit)
+                   exit_status, limit, kind=kind, on_exit=on_exit)
         taken[name] = d
         by = f" by user {user}" if user else ""
         self.logs.emit(app, "app", "api", f"Starting process with command `{command}`{by}")
@@ -219,6 +224,8 @@ class OneOffs:
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_code(rc)}")
         self._set_state(d, "complete")
         self._forget(d)
+        if d.on_exit is not None:
+            d.on_exit(rc)
 
     def _forget(self, d: OneOff) -> None:
         app = self.dynos.get(d.app)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from hoist.addons import plans
+from hoist.contracts.release import RunRelease
 from hoist.dynos.supervisor import DeployResult
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -36,6 +37,8 @@ class AddonPlatform(Protocol):
                          description: str | None = None) -> tuple[dict[str, str], Release, DeployResult]: ...
 
     def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None: ...
+
+    def run_release(self, app: App, rel: Release) -> RunRelease | None: ...
 
 
 def failed(exc: Exception, status: int = 503) -> PlatformError:

@@ -5,17 +5,17 @@ Everything that changes an app's vars goes through Platform.set_config, so each 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hoist.addons import plans
 from hoist.addons.errors import AddonError
 from hoist.addons.postgres.provider import PostgresProvider
 from hoist.addons.provider import Provider
-from hoist.addons.redis.provider import RedisProvider
 from hoist.platform.addon_refs import AddonPlatform, config_url, failed, need_postgres, resolve
 from hoist.platform.pgbackups import Backups
 from hoist.platform.errors import PlatformError
+from hoist.platform.schedules import Schedules
 from hoist.state import addons as addons_t
 from hoist.state import backups as backups_t
 from hoist.state import config as config_t
@@ -25,14 +25,17 @@ from hoist.state.users import User
 
 
 class AddonManager:
-    def __init__(self, platform: AddonPlatform, pg: PostgresProvider, redis: RedisProvider, backups: Backups,
+    def __init__(self, platform: AddonPlatform, pg: PostgresProvider, backups: Backups,
+                 providers: Mapping[str, Provider], scheduler_tick: float,
                  say: Callable[[str], None] = print) -> None:
+        """`providers`: the other kinds' providers (plans.REDIS, plans.AMQP, plans.SCHEDULER), by kind."""
         self.platform = platform
         self.db = platform.db
         self.pg = pg
-        self.redis = redis
-        self.providers: dict[str, Provider] = {plans.POSTGRES: pg, plans.REDIS: redis}  # started in this order
+        # By kind (a service's kind names the provider serving it); started in this order, Postgres first.
+        self.providers: dict[str, Provider] = {plans.POSTGRES: pg, **providers}
         self.backups = backups  # the final backup on destroy
+        self.schedules = Schedules(platform, scheduler_tick)  # the scheduler add-on's jobs
         self.say = say
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -55,29 +58,42 @@ class AddonManager:
 
     # ----- provisioning -----
 
+    def provider(self, addon: Addon) -> Provider:
+        return self.providers[plans.kind(addon.service)]
+
     async def create(self, app: App, user: User, plan_text: str) -> Addon:
         try:
             plan = plans.parse_plan(plan_text)
+            service = plans.service(plan.service)
         except plans.PlanError as exc:
             raise PlatformError("invalid_params", str(exc), 422, "addon") from None
         async with self.lock(app.name):
+            if service.one_per_app:
+                have = [a for a in self.list(app) if a.service == service.name]
+                if have:
+                    raise PlatformError("invalid_params", f"{app.name} already has {service.name} "
+                                        f"({have[0].name}), and an app has only one; use that one (see "
+                                        f"`hoist addons:info {have[0].name} -a {app.name}`).", 422, "addon")
             for _ in range(20):
                 name = plans.addon_name(plan.service)
                 if addons_t.get_addon(self.db, name) is None:
                     break
-            var = plans.next_var(plan.service, config_t.get_config(self.db, app.id))
-            addon = addons_t.create_addon(self.db, app.id, name, plan.service, plan.plan, [var])
             try:
-                provided = await self.providers[addon.service].provision(
-                    addon, self.platform.paths.app(app.name) / "addons")
+                vars_ = plans.next_vars(plan.service, config_t.get_config(self.db, app.id))
+            except plans.PlanError as exc:
+                raise PlatformError("invalid_params", str(exc), 422, "addon") from None
+            addon = addons_t.create_addon(self.db, app.id, name, plan.service, plan.plan, vars_)
+            try:
+                provided = await self.provider(addon).provision(addon, self.platform.paths.app(app.name) / "addons")
             except AddonError as exc:
                 addons_t.delete_addon(self.db, addon.id)
                 raise failed(exc) from None
             addons_t.update_addon(self.db, addon.id, state="provisioned", provider=provided.provider)
-            self.platform.logs.emit(app.name, "app", "api", f"Attach {plans.attachment_name(var)} ({name}) "
-                                    f"by user {user.email}")
-            await self.platform.set_config(app, {var: provided.url}, user,
-                                           description=f"Attach {plans.attachment_name(var)} ({name})")
+            attached = plans.attachment_name(vars_[0]) if vars_ else service.name.upper()
+            self.platform.logs.emit(app.name, "app", "api", f"Attach {attached} ({name}) by user {user.email}")
+            if vars_:  # a service without config vars (the scheduler) makes no release
+                await self.platform.set_config(app, {v: provided.url for v in vars_}, user,
+                                               description=f"Attach {attached} ({name})")
         got = addons_t.get_addon(self.db, addon.id)
         assert got is not None
         return got
@@ -97,7 +113,7 @@ class AddonManager:
             changes: dict[str, str | None] = {v: None for v in addon.config_vars if v in config}
             addons_t.delete_addon(self.db, addon.id)
             if changes:
-                names = ", ".join(plans.attachment_name(v) for v in changes)
+                names = ", ".join(plans.attachments(changes))
                 await self.platform.set_config(app, changes, user, description=f"Detach {names} ({addon.name})")
         return Addon(**{**addon.__dict__, "state": "deprovisioned"})
 
@@ -105,7 +121,7 @@ class AddonManager:
         if addon.service == plans.POSTGRES:
             backups_t.detach_backups(self.db, addon.id)
         try:
-            await self.providers[addon.service].deprovision(addon)
+            await self.provider(addon).deprovision(addon)
         except AddonError as exc:
             raise failed(exc) from None
 
@@ -170,9 +186,11 @@ class AddonManager:
     # ----- server lifecycle -----
 
     async def start_all(self) -> None:
-        """On server start: each provider brings up what its existing add-ons need (the cluster, Redis servers)."""
-        for service, provider in self.providers.items():
-            await provider.start(addons_t.list_addons(self.db, service=service))
+        """On server start: each provider brings up what its existing add-ons need (the cluster, Redis servers,
+        the RabbitMQ node)."""
+        known = [a for a in addons_t.list_addons(self.db) if a.service in plans.SERVICE_ALIASES]
+        for kind, provider in self.providers.items():
+            await provider.start([a for a in known if plans.kind(a.service) == kind])
 
     def start_tasks(self) -> None:
         """The backup scheduler (the keeper watches the add-on servers)."""

@@ -187,3 +187,23 @@ MIGRATIONS.append(
         "CREATE INDEX backups_app ON backups(app_id, num)",
     ]
 )
+MIGRATIONS.append(
+    # 6: Heroku Scheduler's jobs (times are UTC seconds since the epoch)
+    [
+        """CREATE TABLE scheduler_jobs (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            addon_id TEXT NOT NULL REFERENCES addons(id) ON DELETE CASCADE,
+            command TEXT NOT NULL,
+            every TEXT NOT NULL,
+            at TEXT NOT NULL DEFAULT '',
+            next_run REAL NOT NULL,
+            last_run REAL,
+            last_dyno TEXT,
+            last_status TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX scheduler_jobs_app ON scheduler_jobs(app_id, created_at)",
+        "CREATE INDEX scheduler_jobs_due ON scheduler_jobs(next_run)",
+    ]
+)
