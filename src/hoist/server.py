@@ -250,7 +250,7 @@ async def serve(settings: Settings) -> None:
     log_sessions = LogSessions(settings.log_lines)
     ctx = Ctx(platform=platform, pushes=Pushes(platform), oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
               push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
-    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
+    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions, on_destroy=oneoffs.remove_app))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)
