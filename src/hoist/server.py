@@ -273,6 +273,7 @@ async def serve(settings: Settings) -> None:
                                   settings.acme_email, settings.acme_ca_bundle or None), acme_status)
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
+    recording = asyncio.create_task(platform.metrics.run())  # the dashboard's metrics history
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
@@ -290,6 +291,8 @@ async def serve(settings: Settings) -> None:
                 raise t.exception()  # type: ignore[misc]
     finally:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
+        recording.cancel()  # its last write keeps the metrics of the minute hoist stops in
+        await asyncio.gather(recording, return_exceptions=True)
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
         await supervisor.shutdown()

@@ -24,6 +24,7 @@ from hoist.platform.capability import UrlSigner
 from hoist.platform.certs import Certs
 from hoist.platform.domains import Domains
 from hoist.platform.formation import Formation
+from hoist.platform.metrics import MetricsRecorder
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
 from hoist.settings import Settings
@@ -56,6 +57,7 @@ class Platform:
         self.domains = Domains(settings, db, self.publish_routes, acme)
         self.formation = Formation(db, logs, supervisor, releases)
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
+        self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
 
     # ----- addresses -----
 
@@ -81,6 +83,12 @@ class Platform:
         if app in self.supervisor.apps:
             self.logs.emit(app, "hoist", "router", message)
             self.supervisor.note_request(app)
+            self.metrics.request(app, message)
+
+    def _dyno_snapshot(self) -> dict[str, list[tuple[str, str, float | None]]]:
+        """Each app's running dynos (name, process id, memory MB) for the metrics recorder."""
+        return {name: [(d.name, d.id, d.memory_mb) for d in rt.dynos.values() if d.proc is not None]
+                for name, rt in list(self.supervisor.apps.items())}
 
     # ----- access -----
 

@@ -1,0 +1,103 @@
+"""The metrics tab in Debian's Chromium against a live hoist with examples/hello pushed: requests,
+errors, memory and a restart drawn as charts from hoist's time-series table, and the same history
+shown after hoist itself restarts (the rows are in SQLite, not in the log buffer)."""
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.e2e.browser import PHONE, fits, launch, login, shoot
+from tests.e2e.harness import HoistServer, example_files, make_repo
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dashboard-metrics")  # kept after the run (workdir is removed)
+
+
+@pytest.fixture(scope="module")
+def deployed(server: HoistServer, workdir: Path) -> HoistServer:
+    repo = make_repo(workdir / "hello", example_files("hello"), server.env())
+    server.cli("apps:create", "hello", cwd=repo)
+    server.push(repo)
+    assert server.app_get("hello").text.startswith("Hello from hoist")
+    return server
+
+
+def _totals(page: Any) -> dict[str, str]:
+    return {el.get_attribute("data-total"): el.inner_text() for el in page.query_selector_all("#c-totals [data-total]")}
+
+
+def _wait_total(page: Any, key: str, text: str, timeout: float = 30) -> None:
+    """The recorder writes every 5 s and the fragment refreshes every 3 s."""
+    deadline = time.monotonic() + timeout
+    while _totals(page).get(key) != text:
+        assert time.monotonic() < deadline, f"{key} never showed {text!r}: {_totals(page)}"
+        page.wait_for_timeout(500)
+
+
+def _rows(home: Path) -> list[tuple[int, int, int, str]]:
+    with sqlite3.connect(home / "hoist.db") as db:
+        return db.execute("SELECT step, requests, s4xx, memory FROM metric_points ORDER BY step, at").fetchall()
+
+
+def test_requests_memory_and_restarts_are_charted(browser: Any, deployed: HoistServer, shots: Path) -> None:
+    for _ in range(6):
+        assert deployed.app_get("hello").status_code == 200
+    for _ in range(3):
+        assert deployed.app_get("hello", "/missing").status_code == 404
+    page = login(browser, deployed)
+    try:
+        page.goto(f"{deployed.url}/dashboard/apps/hello/charts")
+        # once web.1's memory is charted the recorder has seen its process: a new one is a restart
+        page.wait_for_selector("#c-memory polyline[data-series='web.1']", state="attached", timeout=30_000)
+        before = deployed.api("GET", "/apps/hello/dynos/web.1").json()["created_at"]
+        assert deployed.api("DELETE", "/apps/hello/dynos/web.1").status_code == 200  # restart web.1
+        deadline = time.monotonic() + 30
+        while deployed.api("GET", "/apps/hello/dynos/web.1").json().get("created_at", before) == before:
+            assert time.monotonic() < deadline, "web.1 did not restart"
+            time.sleep(0.3)
+        _wait_total(page, "restarts", "restarts: 1")
+        totals = _totals(page)
+        assert totals["requests"].startswith(("9 ", "10 ", "11 "))  # the 9 and the push's own check
+        assert totals["s4xx"] == "4xx: 3" and totals["s5xx"] == "5xx: 0"
+        assert page.locator("#c-latency polyline[data-series='p95']").count() >= 1
+        assert page.locator("#c-throughput polyline[data-series='2xx']").count() >= 1
+        assert page.locator("#c-memory line.quota").count() == 1
+        shoot(page, shots, "metrics-1h")
+        page.click("nav.windows a:text('24h')")
+        page.wait_for_url("**/charts?range=24h")
+        assert _totals(page)["s4xx"] == "4xx: 3" and "one point per 10 min" in page.inner_text("#c-totals")
+        page.click("nav.windows a:text('7d')")
+        assert _totals(page)["s4xx"] == "4xx: 3"
+        shoot(page, shots, "metrics-7d")
+    finally:
+        page.context.close()
+
+
+def test_metrics_survive_a_restart_of_hoist(browser: Any, deployed: HoistServer, shots: Path) -> None:
+    assert deployed.stop() == 0
+    rows = _rows(deployed.home)
+    assert {r[0] for r in rows} == {60, 600} and sum(r[2] for r in rows if r[0] == 60) == 3
+    assert any('"web.1"' in r[3] for r in rows)
+    deployed.start()
+    page = login(browser, deployed, viewport=PHONE)
+    try:
+        page.goto(f"{deployed.url}/dashboard/apps/hello/charts?range=24h")
+        assert _totals(page)["s4xx"] == "4xx: 3"
+        assert page.locator("#c-memory polyline[data-series='web.1']").count() >= 1
+        fits(page)
+        shoot(page, shots, "metrics-after-restart-phone")
+        assert deployed.app_get("hello", "/missing").status_code == 404  # hoist records again
+        _wait_total(page, "s4xx", "4xx: 4")
+    finally:
+        page.context.close()
