@@ -64,6 +64,12 @@ def nice_top(value: float) -> float:
     return next(m * k for m in (1, 2, 2.5, 5, 10) if m * k >= value)
 
 
+def _dot(point: str) -> str:
+    """A lone point as a short flat segment, so that it shows."""
+    x, y = point.split(",")
+    return f"{point} {round(float(x) + 4, 1)},{y}"
+
+
 def line_chart(series: list[tuple[str, list[float | None]]], width: float = 800, height: float = 140,
                guide: float | None = None) -> LineChart:
     """Polylines for series of equal length over the width, scaled to a round top (pure)."""
@@ -89,7 +95,7 @@ def line_chart(series: list[tuple[str, list[float | None]]], width: float = 800,
         if current:
             paths.append(" ".join(current))
         # one point alone draws nothing: give it a short flat segment
-        paths = [p if " " in p else f"{p} {round(float(p.split(",")[0]) + 4, 1)},{p.split(',')[1]}" for p in paths]
+        paths = [p if " " in p else _dot(p) for p in paths]
         present = [v for v in vs if v is not None]
         lines.append(Line(name, f"l{i % 6}", paths, present[-1] if present else None, max(present, default=None)))
     ticks = [(y(top * f), f"{top * f:g}") for f in (0.5, 1.0)]
