@@ -22,6 +22,7 @@ from hoist.platform.addons import AddonManager
 from hoist.platform.apps import Apps
 from hoist.platform.capability import UrlSigner
 from hoist.platform.certs import Certs
+from hoist.platform.dataclips import Dataclips
 from hoist.platform.domains import Domains
 from hoist.platform.formation import Formation
 from hoist.platform.metrics import MetricsRecorder
@@ -57,6 +58,7 @@ class Platform:
         self.domains = Domains(settings, db, self.publish_routes, acme)
         self.formation = Formation(db, logs, supervisor, releases)
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
+        self.dataclips = Dataclips(settings, db, addons)
         self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
 
     # ----- addresses -----

@@ -85,3 +85,18 @@ document.addEventListener("DOMContentLoaded", () => {
   if (pane) startLogs(pane);
   if (document.querySelector("[data-refresh]")) setInterval(refreshParts, 3000);
 });
+
+// Copy a dataclip URL or formula: the clipboard when the browser allows it, else the text is selected.
+document.addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-copy]");
+  if (!btn) return;
+  const input = document.getElementById(btn.dataset.copy);
+  input.select();
+  try {
+    await navigator.clipboard.writeText(input.value);
+    btn.textContent = "Copied";
+  } catch (err) {
+    btn.textContent = "Selected: press Ctrl+C";
+  }
+  setTimeout(() => { btn.textContent = "Copy"; }, 2000);
+});
