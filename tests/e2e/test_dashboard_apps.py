@@ -154,3 +154,59 @@ def test_a_collaborator_cannot_destroy(browser: Any, server: HoistServer) -> Non
         assert r.status == 403  # no CSRF token
     finally:
         pg.context.close()
+
+
+def _can_log_in(browser: Any, server: HoistServer, email: str, password: str) -> bool:
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server.url}/dashboard/login")
+        pg.fill("input[name=email]", email)
+        pg.fill("input[name=password]", password)
+        pg.click("button[type=submit]")
+        pg.wait_for_load_state()
+        return pg.url == f"{server.url}/dashboard/"
+    finally:
+        context.close()
+
+
+def test_the_admin_adds_resets_and_removes_users(browser: Any, page: Any, server: HoistServer,
+                                                  shots: Path) -> None:
+    page.goto(f"{server.url}/dashboard/")
+    page.click("header nav a:text('Users')")
+    page.wait_for_url(f"{server.url}/dashboard/admin/users")
+    page.fill("#user-email", "Dave@Example.com")
+    page.click("#add-user button")
+    added = re.search(r"Added dave@example.com\. Their password \(shown only now\): (\S+)", flash(page))
+    assert added, flash(page)
+    assert "dave@example.com" in [u["email"] for u in server.api("GET", "/users").json()]
+    assert _can_log_in(browser, server, "dave@example.com", added.group(1))
+    page.fill("#user-email", "dave@example.com")
+    page.click("#add-user button")
+    assert "A user dave@example.com exists already." in flash(page)
+    shoot(page, shots, "users")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#users tr[data-email='dave@example.com'] button:text('Reset password')")
+    reset = re.search(r"New password for dave@example.com \(shown only now\): (\S+)", flash(page))
+    assert reset and reset.group(1) != added.group(1)
+    assert not _can_log_in(browser, server, "dave@example.com", added.group(1))
+    assert _can_log_in(browser, server, "dave@example.com", reset.group(1))
+    page.once("dialog", lambda d: d.accept())
+    page.click("#users tr[data-email='dave@example.com'] button:text('Remove')")
+    assert "Removed dave@example.com." in flash(page)
+    assert "dave@example.com" not in [u["email"] for u in server.api("GET", "/users").json()]
+    assert page.locator("#users tr[data-email='admin@hoist.local'] button").count() == 0
+
+
+def test_users_are_the_admins_only(browser: Any, server: HoistServer) -> None:
+    pg = login(browser, server, FRIEND, FRIEND_PASSWORD)
+    try:
+        assert pg.locator("header nav a:text('Users')").count() == 0
+        response = pg.goto(f"{server.url}/dashboard/admin/users")
+        assert response.status == 403 and "Only the admin can manage users" in pg.inner_text("main")
+        token = pg.get_attribute("meta[name=csrf-token]", "content")
+        r = pg.request.post(f"{server.url}/dashboard/admin/users", form={"csrf": token, "email": "eve@example.com"})
+        assert "Only the admin can manage users" in r.text()
+        assert "eve@example.com" not in [u["email"] for u in server.api("GET", "/users").json()]
+    finally:
+        pg.context.close()

@@ -1,9 +1,11 @@
-"""The metrics tab in Debian's Chromium against a live hoist with examples/hello pushed: requests,
-errors, memory and a restart drawn as charts from hoist's time-series table, and the same history
-shown after hoist itself restarts (the rows are in SQLite, not in the log buffer)."""
+"""The metrics and activity tabs in Debian's Chromium against a live hoist with examples/hello
+pushed: requests, errors, memory and a restart drawn as charts from hoist's time-series table, and
+the same history shown after hoist itself restarts (the rows are in SQLite, not in the log buffer);
+then builds, a running build's log streamed live, each build's full log, and the activity feed."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -11,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.browser import PHONE, fits, launch, login, shoot
-from tests.e2e.harness import HoistServer, example_files, make_repo
+from tests.e2e.harness import HoistServer, commit_files, example_files, make_repo
 
 
 @pytest.fixture(scope="module")
@@ -99,5 +101,50 @@ def test_metrics_survive_a_restart_of_hoist(browser: Any, deployed: HoistServer,
         shoot(page, shots, "metrics-after-restart-phone")
         assert deployed.app_get("hello", "/missing").status_code == 404  # hoist records again
         _wait_total(page, "s4xx", "4xx: 4")
+    finally:
+        page.context.close()
+
+
+def test_a_running_build_streams_live_then_its_log_stays(browser: Any, deployed: HoistServer, workdir: Path,
+                                                         shots: Path) -> None:
+    repo = workdir / "hello"
+    commit_files(repo, {"README.md": "second push\n"}, deployed.env(), "second")
+    pushed: list[Any] = []
+    pusher = threading.Thread(target=lambda: pushed.append(deployed.push(repo)))
+    page = login(browser, deployed)
+    try:
+        pusher.start()
+        deadline = time.monotonic() + 60
+        while True:
+            running = [b for b in deployed.api("GET", "/apps/hello/builds").json() if b["status"] == "pending"]
+            if running:
+                break
+            assert time.monotonic() < deadline and pusher.is_alive(), "the second build never started"
+            time.sleep(0.1)
+        build = running[0]["id"]
+        page.goto(f"{deployed.url}/dashboard/apps/hello/builds/{build}")
+        assert page.inner_text("#build-status") == "running"
+        assert page.get_attribute("#build-log", "data-stream")  # the page is following the build
+        page.wait_for_selector("#build-log:has-text('Build succeeded')", timeout=120_000)
+        page.wait_for_selector("#build-status:text-matches('^succeeded in \\d+')", timeout=60_000)
+        live = page.inner_text("#build-log")
+        pusher.join(120)
+        assert pushed and pushed[0].returncode == 0
+        output = deployed.api("GET", f"/apps/hello/builds/{build}/output").text
+        assert live.strip() == output.strip()  # streamed: every line, once, in order
+        page.reload()  # a finished build: its full log, no stream
+        assert page.inner_text("#build-log").strip() == output.strip()
+        assert page.get_attribute("#build-log", "data-stream") is None
+        shoot(page, shots, "build")
+
+        page.goto(f"{deployed.url}/dashboard/apps/hello/activity")
+        rows = page.locator("#builds tbody tr")
+        assert rows.count() == 2
+        assert "succeeded" in rows.nth(0).inner_text() and "admin@hoist.local" in rows.nth(0).inner_text()
+        assert page.locator(f"#builds tr[data-build='{build}'] a").count() == 1
+        feed = page.inner_text("#feed")
+        assert "admin@hoist.local" in feed and "v3 succeeded: Deploy" in feed and "Created app hello" in feed
+        assert page.locator("#feed li").first.get_attribute("data-action") == "release"  # newest first
+        shoot(page, shots, "activity")
     finally:
         page.context.close()

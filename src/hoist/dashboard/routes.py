@@ -6,7 +6,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hoist.accounts.login import Logins
-from hoist.dashboard import apps_pages, charts_page, data_pages, overview, render, settings_pages
+from hoist.dashboard import activity_pages, admin_pages, apps_pages, charts_page, data_pages, overview, render, settings_pages
 from hoist.dashboard.core import Dashboard, OnDestroy
 from hoist.dashboard.security import PREFIX
 from hoist.dashboard.sessions import SessionStore
@@ -29,5 +29,5 @@ def routes(platform: Platform, logins: Logins, log_sessions: LogSessions,
         Route(PREFIX + "/static/{name}", render.static, methods=["GET"]),
     ]
     out += overview.routes(d) + apps_pages.routes(d) + settings_pages.routes(d) + charts_page.routes(d)
-    out += data_pages.routes(d)
+    out += data_pages.routes(d) + activity_pages.routes(d) + admin_pages.routes(d)
     return out

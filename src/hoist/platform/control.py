@@ -28,6 +28,7 @@ from hoist.platform.formation import Formation
 from hoist.platform.metrics import MetricsRecorder
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
+from hoist.platform.users import Users
 from hoist.settings import Settings
 from hoist.state import collaborators as collaborators_t
 from hoist.state.apps import App
@@ -59,6 +60,7 @@ class Platform:
         self.formation = Formation(db, logs, supervisor, releases)
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
         self.dataclips = Dataclips(settings, db, addons)
+        self.users = Users(db)
         self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
 
     # ----- addresses -----

@@ -100,3 +100,21 @@ document.addEventListener("click", async (e) => {
   }
   setTimeout(() => { btn.textContent = "Copy"; }, 2000);
 });
+
+// A running build's log: server-sent events until the build ends (then its status).
+document.addEventListener("DOMContentLoaded", () => {
+  const pane = document.getElementById("build-log");
+  if (!pane || !pane.dataset.stream) return;
+  const status = document.getElementById("build-status");
+  const events = new EventSource(pane.dataset.stream);
+  events.onmessage = (ev) => {
+    pane.appendChild(document.createTextNode(ev.data + "\n"));  // text, never markup
+    pane.scrollTop = pane.scrollHeight;
+  };
+  events.addEventListener("end", (ev) => {
+    events.close();
+    const [state, ...took] = ev.data.split(" ");
+    status.textContent = took.length ? `${state} in ${took.join(" ")}` : state;
+  });
+  events.onerror = () => { events.close(); status.textContent += " (stream interrupted: reload the page)"; };
+});
