@@ -28,6 +28,7 @@ from hoist.state.builds import Build
 from hoist.state.users import User
 
 POLL = 0.25  # seconds between looks at a running build's log file
+AFTER = 1.5  # seconds the log is still read once the build is marked done (its last lines follow)
 MAX_STREAM = 30 * 60  # seconds a live build stream stays open at most
 SHOWN = 50  # builds and activity entries listed
 
@@ -101,10 +102,12 @@ class ActivityPages:
 
         async def events() -> AsyncIterator[str]:
             nonlocal offset
-            waited, partial = 0.0, b""
+            waited, partial, done_at = 0.0, b"", None
             while True:
                 current = builds_t.get_build(p.db, app.id, b.id)
-                done = current is None or current.status != "pending"
+                if done_at is None and (current is None or current.status != "pending"):
+                    done_at = waited
+                done = done_at is not None and waited - done_at >= AFTER
                 if path.exists():
                     with path.open("rb") as f:
                         f.seek(offset)
