@@ -322,6 +322,9 @@ async def serve(settings: Settings) -> None:
             await keeper.stop_all()
         if host.firewall is not None:
             await host.firewall.close(keep=handover.is_set())
+        if host.tree is not None and not handover.is_set():  # a clean stop leaves no cgroup behind
+            await asyncio.to_thread(host.tree.unit("shims").wait_empty, 5.0)
+            host.tree.remove_all()
         rendezvous.close()
         api_server.should_exit = True
         tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish

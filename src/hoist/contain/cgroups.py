@@ -221,8 +221,10 @@ class Tree:
         return str(rel), len(full.relative_to(self.layout.v2).parts)
 
     def start(self) -> None:
-        """Create the tree's root (and, on a pure v2 host, hand the controllers down); raises CgroupError."""
+        """Create the tree's root and its shims' cgroup (and, on a pure v2 host, hand the controllers down);
+        raises CgroupError."""
         self.unit("").create()
+        self.unit("shims").create()
         if self.mode == "v2":
             assert self.layout.v2 is not None
             self._delegate(self.layout.v2)

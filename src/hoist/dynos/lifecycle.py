@@ -108,17 +108,21 @@ class Lifecycle:
     def crashed(self, d: Dyno, proc: DynoProcess, rc: int, crashes: int, next_start: float) -> None:
         """The dyno's process exited on its own: CRASHED until `next_start`; what it forked goes too."""
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
-        left = leftovers(proc)
-        if left:
-            self.logs.emit(d.app, "hoist", d.name, f"It left {left} process(es) running in the dyno: they are stopped "
-                                                   "too. Did the command daemonize? A dyno's command must stay in the "
-                                                   "foreground (gunicorn without --daemon)")
+        self.note_leftovers(d, proc)
         self.set_state(d, DynoState.CRASHED)
         d.crashes = crashes
         d.next_start = next_start
         self.end_group(proc, d.port, d.id)
         d.proc = None
         d.memory_mb = None
+
+    def note_leftovers(self, d: Dyno, proc: DynoProcess) -> None:
+        """The dyno's main process exited: say so if it left processes behind (they are stopped with it)."""
+        left = leftovers(proc)
+        if left:
+            self.logs.emit(d.app, "hoist", d.name, f"It left {left} process(es) running in the dyno: they are stopped "
+                                                   "too. Did the command daemonize? A dyno's command must stay in the "
+                                                   "foreground (gunicorn without --daemon)")
 
     def end_group(self, proc: DynoProcess, port: int | None = None, key: str = "") -> None:
         """The leader died: SIGTERM the rest of its group (requests in flight finish), SIGKILL soon after."""
