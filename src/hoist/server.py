@@ -272,7 +272,7 @@ async def serve(settings: Settings) -> None:
     if not await router.adopt():
         check_port_free(settings.host, settings.port)
         check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
-    await supervisor.recover()
+    await supervisor.recover({a.name for a in apps_t.list_apps(db)})
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()  # each app adopts the dynos it wants
     adopted, rejected = supervisor.reject_unclaimed()
@@ -318,6 +318,7 @@ async def serve(settings: Settings) -> None:
             await supervisor.shutdown()
             await addons.stop_all()
             await oneoffs.shutdown()
+            await host.scheduler.close()
             await keeper.stop(router)
             await keeper.stop_all()
         if host.firewall is not None:

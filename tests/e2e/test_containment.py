@@ -315,6 +315,32 @@ def test_kill_9_with_a_running_cluster_then_a_checkpoint(server: HoistServer, wo
     assert "PANIC" not in (pg / "data" / "server.log").read_text()
 
 
+def test_restart_hands_over_and_the_apps_keep_serving(server: HoistServer) -> None:
+    """`hoist server --restart` (an upgrade): the running server hands over (SIGUSR2), the new one adopts."""
+    assert server.proc is not None
+    old = server.proc
+    with Load(server, "plain-2", interval=0.05) as load:
+        new = subprocess.Popen([sys.executable, "-m", "hoist", "server", "--home", str(server.home), "--port",
+                                str(server.port), "--tls-port", str(server.tls_port), "--restart"],
+                               env=server.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert new.stdout is not None
+        lines = []
+        for line in new.stdout:
+            lines.append(line.rstrip())
+            if line.strip() == "hoist: ready":
+                break
+        assert old.wait(60) == 0
+        time.sleep(0.5)
+    assert load.failures == [] and load.ok > 10, load.failures[:5]
+    assert any("handed over" in line for line in server.output), server.output[-5:]
+    assert "hoist: the running hoist server handed over; taking over its apps" in lines, lines
+    assert any("adopted" in line and "and its router" in line for line in lines), lines
+    new.send_signal(signal.SIGUSR2)  # and hand over once more, to the fixture's server
+    assert "hoist: handed over" in new.communicate(timeout=60)[0]
+    server.start()
+    assert any("adopted" in line for line in server.output)
+
+
 def test_sigterm_to_the_servers_process_group_stops_everything(server: HoistServer, workdir: Path) -> None:
     """After SIGTERM to `hoist server`'s process group, a router the watcher restarted stayed with no parent,
     holding the ports (why 6): a stop stops, whoever gets the signal first."""

@@ -100,6 +100,7 @@ class Kept:
 
     async def spawn(self) -> bool:
         """Start it; True once it is ready, False if it exited first or `ready_timeout` passed."""
+        self.record.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.unit is not None:
             try:
                 self.unit.create()

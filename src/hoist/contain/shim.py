@@ -223,14 +223,20 @@ def _kill_unit(spec: dict[str, Any], pid: int) -> None:
 
 def run(spec: dict[str, Any], conn: _socket.socket) -> None:
     for path in spec.get("shim_join", ()):  # out of hoist's own cgroup: a stop of hoist's service leaves us
-        with open(path, "w") as f:
-            f.write(str(os.getpid()))
+        try:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        except OSError as exc:
+            raise OSError(f"cannot join the cgroup {os.path.dirname(path)}: {exc.strerror}") from None
     path = spec["listen"]
-    if os.path.exists(path):
-        os.unlink(path)
     listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    listener.bind(path)
-    os.chmod(path, 0o600)
+    try:
+        if os.path.exists(path):
+            os.unlink(path)
+        listener.bind(path)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {path}: {exc.strerror}") from None
     listener.listen(4)
     listener.setblocking(False)
     ino = os.stat(path).st_ino

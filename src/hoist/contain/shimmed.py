@@ -84,7 +84,7 @@ class ShimProcess:
         self.linger = linger
         self.cleanup = cleanup
         self.returncode: int | None = None
-        self.finished = asyncio.get_running_loop().create_future()  # the unit is gone and cleaned up
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # gone and cleaned up
         self._pid = 0
         self._reader = reader
         self._writer = writer
@@ -104,6 +104,10 @@ class ShimProcess:
 
     async def wait(self) -> int:
         return await asyncio.shield(self._exited)
+
+    async def closed(self) -> None:
+        """Once the unit has exited and is cleaned up: its cgroup removed, its shim gone, `cleanup` called."""
+        await asyncio.shield(self.finished)
 
     def signal(self, signum: int) -> None:
         """Send `signum` to every process of the unit: its cgroup, else its process group."""

@@ -164,9 +164,10 @@ class Lifecycle:
                                f"Error R12 (Exit timeout) -> At least one process failed to exit within "
                                f"{grace:g} seconds of SIGTERM")
                 self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
-        # Kill what is left of the group: daemons the dyno forked outlive its leader.
+        # Kill what is left of the dyno: daemons it started outlive its main process.
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
+        await proc.closed()
         self._release_port(port, key)
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
         self.post(Stopped(d, proc))

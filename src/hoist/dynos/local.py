@@ -52,7 +52,22 @@ class LocalScheduler:
         self.unguard = unguard
         self.log_rate = log_rate
         self.linger = linger
+        self.live: set[ShimProcess | AttachedProcess] = set()  # every dyno process not cleaned up yet
         run_dir.mkdir(parents=True, exist_ok=True)
+
+    def _track(self, proc: ShimProcess | AttachedProcess) -> None:
+        self.live.add(proc)
+        proc.finished.add_done_callback(lambda _f: self.live.discard(proc))
+
+    async def close(self) -> None:
+        """hoist stops: kill whatever dyno is still running (one-offs nobody stopped, a release phase) and
+        wait until each is cleaned up (its shim gone, its record and cgroup removed)."""
+        procs = list(self.live)
+        for proc in procs:
+            if proc.returncode is None:
+                proc.signal(signal.SIGKILL)
+        if procs:
+            await asyncio.wait([asyncio.ensure_future(p.closed()) for p in procs], timeout=10)
 
     def _launch(self, spec: DynoSpec, tty: bool = False) -> tuple[Launch, str]:
         """What the launcher runs for the dyno (`bash -c`, as the app's user when isolated), and its runtime dir."""
@@ -96,16 +111,19 @@ class LocalScheduler:
             raise SpawnError(f"{spec.name} of {spec.app} did not start: {exc}") from None
         if not proc.finished.done():  # else it is gone already, and so is its record
             write_record(self.run_dir, with_pid(rec, proc.pid))
+        self._track(proc)
         return proc
 
     async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> AttachedProcess:
         """Start a one-off dyno whose stdin/output a client drives (see hoist.dynos.attached)."""
         launch, rec, unit = await self._prepare(spec, tty)
         try:
-            return await spawn_attached(self.run_dir, rec, launch, unit=unit, rows=rows, cols=cols)
+            attached = await spawn_attached(self.run_dir, rec, launch, unit=unit, rows=rows, cols=cols)
         except BaseException:
             self._discard(rec, unit)
             raise
+        self._track(attached)
+        return attached
 
     def _discard(self, rec: DynoRecord, unit: Unit | None) -> None:
         kill_unit(unit, rec.pid)
@@ -146,6 +164,7 @@ class LocalScheduler:
             if proc is None:
                 await asyncio.to_thread(self._discard, rec, unit)
                 continue
+            self._track(proc)
             survivors.append(Survivor(rec.app, rec.name, rec.release, rec.port, rec.id, proc))
         if self.tree is not None:
             live = {s.proc.unit.rel for s in survivors if isinstance(s.proc, ShimProcess) and s.proc.unit}

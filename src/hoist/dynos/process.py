@@ -123,6 +123,8 @@ class GroupProcess:
         self._run_dir = run_dir
         self._rec = rec
         self.unit = unit
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reaper: asyncio.Future[None] | None = None
 
     @property
     def pid(self) -> int:
@@ -135,21 +137,28 @@ class GroupProcess:
     async def wait(self) -> int:
         rc = await self._proc.wait()
         await self._drain()
-        if self._rec.path(self._run_dir).exists():
-            self._rec.path(self._run_dir).unlink(missing_ok=True)
-            asyncio.ensure_future(self._reap())
+        if self._reaper is None:
+            self._reaper = asyncio.ensure_future(self._reap())
         return rc
+
+    async def closed(self) -> None:
+        await self.wait()
+        await asyncio.shield(self.finished)
 
     async def _reap(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + LINGER
-        while self.unit is not None and self.unit.populated() and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        kill_unit(self.unit, self.pid)
-        if self.unit is not None and await asyncio.to_thread(self.unit.wait_empty, 5.0):
-            with contextlib.suppress(CgroupError):
-                self.unit.remove()
-        forget(self._run_dir, self._rec)
+        try:
+            while self.unit is not None and self.unit.populated() and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            kill_unit(self.unit, self.pid)
+            if self.unit is not None and await asyncio.to_thread(self.unit.wait_empty, 5.0):
+                with contextlib.suppress(CgroupError):
+                    self.unit.remove()
+            forget(self._run_dir, self._rec)
+        finally:
+            if not self.finished.done():
+                self.finished.set_result(None)
 
     async def _drain(self) -> None:
         """After the exit: whatever must finish before the process counts as gone (its output)."""

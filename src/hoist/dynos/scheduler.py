@@ -29,6 +29,9 @@ class DynoProcess(Protocol):
 
     async def wait(self) -> int: ...
 
+    async def closed(self) -> None:
+        """Once the dyno has exited and nothing of it is left (what it started killed, its cgroup removed)."""
+
     def signal(self, signum: int) -> None:
         """Send a signal to the whole dyno: every process in its cgroup (else its process group)."""
 
@@ -67,6 +70,10 @@ class Scheduler(Protocol):
 
     async def forget_app(self, app: str) -> None:
         """The app is destroyed: stop whatever is left of it (one-offs, leftovers) and forget its place."""
+        ...
+
+    async def close(self) -> None:
+        """hoist stops: kill whatever dyno is still running and wait until each is cleaned up."""
         ...
 
     def cleanup_orphans(self) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Container
 from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
@@ -89,10 +90,13 @@ class Supervisor:
             self.offers.claim(rt, self.life, self.clock())
         self.wake()
 
-    async def recover(self) -> None:
+    async def recover(self, known: Container[str]) -> None:
         """At startup, before the apps are loaded: reconnect to the dynos a previous hoist left running;
-        `load` adopts those its app wants, `reject_unclaimed` stops the rest."""
-        self.offers.offer(await self.scheduler.recover(self.life.sink))
+        `load` adopts those its app wants, `reject_unclaimed` stops the rest. Lines kept for apps not
+        `known` (destroyed meanwhile) are dropped."""
+        def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+            return self.life.sink(app, name) if app in known else (lambda line: None, lambda n: None)
+        self.offers.offer(await self.scheduler.recover(sink))
 
     def survivors(self) -> list[Survivor]:
         return [s for offered in self.offers.by_app.values() for s in offered]
