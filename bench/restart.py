@@ -35,6 +35,29 @@ from tests.e2e.harness import HoistServer, example_files, make_repo  # noqa: E40
 PLAIN = {"requirements.txt": "", ".python-version": "3.12\n", "Procfile": "web: python -m http.server $PORT\n"}
 
 
+class TimedServer(HoistServer):
+    """A test server that notes when each line of its start arrived (`watch`), to split a start in phases."""
+
+    marks: dict[str, float] = {}
+    ready_at = 0.0
+
+
+def watch(server: TimedServer) -> None:
+    """Note when each line of the current start arrives (polls the harness's list of lines)."""
+    seen = 0
+    server.marks = {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        lines = server.output
+        for line in lines[seen:]:
+            server.marks.setdefault(line[:40], time.monotonic())
+            if line.strip() == "hoist: ready":
+                server.ready_at = time.monotonic()
+                return
+        seen = len(lines)
+        time.sleep(0.005)
+
+
 def steady(server: HoistServer, app: str, rate: float, stop: threading.Event, out: list[tuple[float, str | None]]) -> None:
     """RATE requests a second on a fixed schedule (a slow answer does not slow the schedule down much)."""
     period, nxt = 1.0 / rate, time.monotonic()
@@ -60,8 +83,15 @@ def restart_under_load(server: HoistServer, apps: list[str], rate: float, second
     killed = time.monotonic()
     server.stop(signal.SIGKILL)
     began = time.monotonic()
+    assert isinstance(server, TimedServer)
+    server.output = []
+    watcher = threading.Thread(target=watch, args=(server,))
+    watcher.start()
     server.start(timeout=120)
+    watcher.join()
     ready = time.monotonic() - began
+    contained = [k for k in server.marks if k.startswith("hoist: dynos are")]
+    adopt = server.ready_at - server.marks[contained[0]] if contained else float("nan")
     time.sleep(seconds / 2)
     stop.set()
     for t in threads:
@@ -72,7 +102,7 @@ def restart_under_load(server: HoistServer, apps: list[str], rate: float, second
         bad = [t for t, e in r if e and t >= killed]
         first_ok_after[a] = (max(bad) - killed) if bad else 0.0
     return {"requests": sum(len(r) for r in results.values()), "failed": sum(len(f) for f in failed.values()),
-            "per_app": {a: len(f) for a, f in failed.items()}, "ready_s": ready,
+            "per_app": {a: len(f) for a, f in failed.items()}, "ready_s": ready, "adopt_s": adopt,
             "outage_s": max(first_ok_after.values()), "kinds": sorted({e for f in failed.values() for e in f})}
 
 
@@ -135,7 +165,7 @@ def main() -> None:
         for label, src in ((f"before ({describe(args.baseline)})", old_src), ("after (this hoist)", None)):
             tag = "old" if src is not None else "new"
             marker = f"HOIST_BENCH={uuid.uuid4().hex}"
-            server = HoistServer(home=work / tag / "home", user_home=work / tag / "user",
+            server = TimedServer(home=work / tag / "home", user_home=work / tag / "user",
                                  extra_env={"PYTHONPATH": str(src)} if src is not None else {})
             try:
                 apps = setup(server, work / tag, tag, marker)
@@ -150,16 +180,19 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     print(f"kill -9 of hoist and a new start, {args.rate:g} req/s to each of 3 apps (one on Postgres), "
           f"{args.seconds:g} s per run, {args.rounds} runs")
-    print(f"{'hoist':48} {'requests':>9} {'failed':>7} {'ready s':>8} {'outage s':>9}  failures")
+    print(f"{'hoist':48} {'requests':>9} {'failed':>7} {'ready s':>8} {'adopt s':>8} {'outage s':>9}  failures")
     for label, row in rows.items():
         runs = row["runs"]
         assert isinstance(runs, list)
         req = sum(r["requests"] for r in runs)
         failed = sum(r["failed"] for r in runs)
         ready = statistics.median(r["ready_s"] for r in runs)
+        adopt = statistics.median(r["adopt_s"] for r in runs)
         outage = statistics.median(r["outage_s"] for r in runs)
         kinds = sorted({k for r in runs for k in r["kinds"]})
-        print(f"{label[:48]:48} {req:9d} {failed:7d} {ready:8.2f} {outage:9.2f}  {', '.join(kinds)[:60]}")
+        print(f"{label[:48]:48} {req:9d} {failed:7d} {ready:8.2f} {adopt:8.2f} {outage:9.2f}  {', '.join(kinds)[:60]}")
+    print("ready: from the kill to `hoist: ready` (most of it is Python importing hoist); adopt: from the start's "
+          "containment line (after imports and the per-app users) to ready; outage: the last failed request")
     print("memory per idle dyno (examples/hello: gunicorn, 2 workers), kB")
     print(f"{'hoist':48} {'dyno RSS':>9} {'dyno PSS':>9} {'shim RSS':>9} {'shim PSS':>9} {'total PSS':>10}")
     for label, row in rows.items():

@@ -311,6 +311,7 @@ async def serve(settings: Settings) -> None:
             await supervisor.detach()
             await addons.stop_all(keep_servers=True)
             await oneoffs.shutdown()
+            await host.scheduler.detach()
             await keeper.detach_all()
         else:
             say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import tempfile
 import time
@@ -10,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from hoist.contain.shimmed import Launch, ShimError, attach, start
+from hoist.contain.shimmed import Launch, ShimError, Zygote, attach, start
 
 
 @pytest.fixture
@@ -96,4 +97,25 @@ def test_signals_reach_the_process_group_without_a_cgroup(where: Path) -> None:
         proc.signal(signal.SIGTERM)
         assert await proc.wait() == 0 and time.monotonic() - t0 < 5
         await proc.finished
+    asyncio.run(body())
+
+
+def test_the_zygote_forks_shims_that_belong_to_nobody(where: Path) -> None:
+    """Shims forked by one zygote (no interpreter start-up per dyno) are no process's children: not hoist's,
+    not the zygote's; they outlive both."""
+    async def body() -> None:
+        zygote = Zygote()
+        procs = [await start(bash("echo up; exec sleep 30"), listen=where / f"{n}.sock", unit=None,
+                             on_line=lambda line: None, zygote=zygote, linger=0.1) for n in range(3)]
+        assert zygote._proc is not None and zygote._proc.returncode is None
+        shims = {int(Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for p in procs}
+        assert len(shims) == 3 and os.getpid() not in shims and zygote._proc.pid not in shims
+        for shim in shims:
+            assert int(Path(f"/proc/{shim}/stat").read_text().rsplit(")", 1)[1].split()[1]) not in (
+                os.getpid(), zygote._proc.pid)
+        await zygote.close()
+        assert all(p.returncode is None for p in procs)  # the zygote's end is not theirs
+        for p in procs:
+            p.signal(signal.SIGKILL)
+            await p.closed()
     asyncio.run(body())

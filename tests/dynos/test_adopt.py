@@ -36,6 +36,8 @@ def test_a_restarted_supervisor_adopts_what_its_formation_wants_and_stops_the_re
         pids = {n: d.proc.pid for n, d in first.apps["app"].dynos.items() if d.proc is not None}
         await first.detach()  # hoist hands over: nothing stops
         await loop
+        assert isinstance(first.scheduler, LocalScheduler)
+        await first.scheduler.detach()
         await asyncio.sleep(0.6)  # the workers tick on with nobody listening
         assert all(group_pids(p) for p in pids.values())
 

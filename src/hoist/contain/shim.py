@@ -1,5 +1,6 @@
 """The shim: `python -I -S shim.py run FD` beside every long-lived unit (a dyno, the router, the TLS
-front), or `python -I -S shim.py exec FD` as the launcher of an attached one-off dyno. Standard library
+front), or `python -I -S shim.py exec FD` as the launcher of an attached one-off dyno. `shim.py zygote FD`
+forks a shim for each connection hoist passes it, so a dyno's start pays no interpreter start-up. Standard library
 only, and no import of hoist: it starts on every dyno start and stays for the dyno's life.
 
 FD carries the launch spec (a length-prefixed marshal'd dict from hoist, never argv or the environment:
@@ -304,19 +305,8 @@ def run(spec: dict[str, Any], conn: _socket.socket) -> None:
             pass
 
 
-def main() -> None:
-    mode, fd = sys.argv[1], int(sys.argv[2])
-    os.chdir("/")
-    if mode == "exec":
-        try:
-            spec = read_spec(fd)
-            os.close(fd)
-            launch(spec)
-        except BaseException as exc:  # noqa: BLE001 - said on the one-off's own output
-            os.write(2, f"hoist: the process could not start: {exc}\n".encode())
-        os._exit(127)
-    if os.fork() > 0:  # hoist's child exits at once: the shim is nobody's child it could be killed with
-        os._exit(0)
+def serve(fd: int) -> None:
+    """Be the shim of the unit whose spec (and first hoist) is on `fd`."""
     conn = _socket.socket(fileno=fd)
     try:
         spec = read_spec(fd)
@@ -330,6 +320,61 @@ def main() -> None:
             conn.sendall(f"E{exc}\n".encode())
         except OSError:
             pass
+
+
+def zygote(fd: int, join: list[str]) -> None:
+    """Fork a shim for every connection hoist hands over on `fd` (SCM_RIGHTS), until hoist closes it. The
+    interpreter is loaded already: a shim starts in about a millisecond and shares its pages; and it is born
+    in the shims' cgroup (`join`: cgroup.procs files, joined once here: each write costs the kernel a lock)."""
+    for path in join:
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+    import fcntl  # noqa: F401 - what `launch` imports, loaded once here and shared by every shim
+    import resource  # noqa: F401
+    import signal  # noqa: F401
+    import termios  # noqa: F401
+    ctl = _socket.socket(fileno=fd)
+    space = _socket.CMSG_SPACE(4)
+    while True:
+        try:
+            msg, ancdata, _, _ = ctl.recvmsg(1, space)
+        except InterruptedError:
+            continue
+        if not msg:
+            return  # hoist is gone
+        fds = [int.from_bytes(data[:4], sys.byteorder) for level, kind, data in ancdata
+               if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS and len(data) >= 4]
+        if not fds:
+            continue
+        child = os.fork()
+        if child == 0:
+            ctl.close()
+            if os.fork() > 0:  # the shim is nobody's child: neither this process nor hoist
+                os._exit(0)
+            os.setsid()
+            serve(fds[0])
+            os._exit(0)
+        os.close(fds[0])
+        os.waitpid(child, 0)
+
+
+def main() -> None:
+    mode, fd = sys.argv[1], int(sys.argv[2])
+    os.chdir("/")
+    if mode == "exec":
+        try:
+            spec = read_spec(fd)
+            os.close(fd)
+            launch(spec)
+        except BaseException as exc:  # noqa: BLE001 - said on the one-off's own output
+            os.write(2, f"hoist: the process could not start: {exc}\n".encode())
+        os._exit(127)
+    if mode == "zygote":
+        zygote(fd, sys.argv[3:])
+        return
+    if os.fork() > 0:  # hoist's child exits at once: the shim is nobody's child it could be killed with
+        os._exit(0)
+    serve(fd)
 
 
 if __name__ == "__main__":

@@ -216,10 +216,55 @@ def _group_alive(pgid: int) -> bool:
         return True
 
 
+class Zygote:
+    """`shim.py zygote`: one process, started on first use, that forks a shim for each unit hoist starts
+    (the connection's end is passed to it over a socket): no interpreter start-up per dyno, and shims share
+    its pages. If it is gone, `start` starts a shim process of its own instead."""
+
+    def __init__(self, shim_unit: Unit | None = None) -> None:
+        self.shim_unit = shim_unit  # the cgroup its shims are born in (it joins it once)
+        self._sock: socket.socket | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+
+    async def handover(self, fd: int) -> bool:
+        """Give `fd` (the shim's end of its first connection) to a new shim; False if the zygote cannot."""
+        if self._sock is None or self._proc is None or self._proc.returncode is not None:
+            await self.close()
+            ours, theirs = socket.socketpair()
+            try:
+                join = self.shim_unit.join_files() if self.shim_unit is not None else []
+                self._proc = await asyncio.create_subprocess_exec(
+                    *shim_argv("zygote", theirs.fileno()), *join, pass_fds=[theirs.fileno()],
+                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+            except OSError:
+                ours.close()
+                return False
+            finally:
+                theirs.close()
+            self._sock = ours
+        try:
+            socket.send_fds(self._sock, [b"S"], [fd])
+        except OSError:
+            await self.close()
+            return False
+        return True
+
+    async def close(self) -> None:
+        sock, proc, self._sock, self._proc = self._sock, self._proc, None, None
+        if sock is not None:
+            sock.close()  # it exits when hoist closes its end
+        if proc is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5)
+
+
 async def start(launch: Launch, *, listen: Path, unit: Unit | None, shim_unit: Unit | None = None,
                 rate: float = 0.0, on_line: Callable[[str], None], on_dropped: Callable[[int], None] | None = None,
-                linger: float = 5.0, cleanup: Callable[[], None] | None = None) -> ShimProcess:
-    """Start `launch` under a new shim listening on `listen`; return once its main process runs.
+                linger: float = 5.0, cleanup: Callable[[], None] | None = None, zygote: Zygote | None = None,
+                ) -> ShimProcess:
+    """Start `launch` under a new shim (forked by `zygote` when there is one) listening on `listen`; return
+    once its main process runs.
 
     The unit's cgroup must exist: the process joins it before it runs anything. Raises ShimError."""
     check_socket_path(listen)
@@ -227,12 +272,14 @@ async def start(launch: Launch, *, listen: Path, unit: Unit | None, shim_unit: U
     kill = ""
     if unit is not None and unit.tree.v2_track:
         kill = str(unit.track / "cgroup.kill")
-    spec = launch.spec(unit, listen=str(listen), rate=rate, kill=kill,
-                       shim_join=shim_unit.join_files() if shim_unit is not None else [])
+    spec = launch.spec(unit, listen=str(listen), rate=rate, kill=kill)
+    shim: asyncio.subprocess.Process | None = None
     try:
-        shim = await asyncio.create_subprocess_exec(
-            *shim_argv("run", theirs.fileno()), pass_fds=[theirs.fileno()], stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+        if zygote is None or not await zygote.handover(theirs.fileno()):
+            spec["shim_join"] = shim_unit.join_files() if shim_unit is not None else []
+            shim = await asyncio.create_subprocess_exec(
+                *shim_argv("run", theirs.fileno()), pass_fds=[theirs.fileno()], stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         ours.close()
         raise ShimError(f"could not start the shim ({sys.executable}): {exc}") from None
@@ -248,7 +295,8 @@ async def start(launch: Launch, *, listen: Path, unit: Unit | None, shim_unit: U
         writer.close()
         raise ShimError(str(exc)) from None
     finally:
-        await shim.wait()  # it forked the shim and exited at once
+        if shim is not None:
+            await shim.wait()  # it forked the shim and exited at once
     return proc
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from hoist.contain import shimmed
 from hoist.contain.cgroups import CgroupError, Limits as UnitLimits, Tree, Unit
-from hoist.contain.shimmed import Launch, ShimError, ShimProcess
+from hoist.contain.shimmed import Launch, ShimError, ShimProcess, Zygote
 from hoist.dynos.attached import AttachedProcess, spawn_attached
 from hoist.dynos.isolation import Limits, RunAs
 from hoist.dynos.process import (LINGER, DynoRecord, forget, kill_unit, peek_pid, read_records, runtime_dir,
@@ -53,6 +53,7 @@ class LocalScheduler:
         self.log_rate = log_rate
         self.linger = linger
         self.live: set[ShimProcess | AttachedProcess] = set()  # every dyno process not cleaned up yet
+        self.zygote = Zygote(tree.unit("shims") if tree is not None else None)  # forks each dyno's shim
         run_dir.mkdir(parents=True, exist_ok=True)
 
     def _track(self, proc: ShimProcess | AttachedProcess) -> None:
@@ -68,6 +69,7 @@ class LocalScheduler:
                 proc.signal(signal.SIGKILL)
         if procs:
             await asyncio.wait([asyncio.ensure_future(p.closed()) for p in procs], timeout=10)
+        await self.zygote.close()
 
     def _launch(self, spec: DynoSpec, tty: bool = False) -> tuple[Launch, str]:
         """What the launcher runs for the dyno (`bash -c`, as the app's user when isolated), and its runtime dir."""
@@ -98,6 +100,11 @@ class LocalScheduler:
             raise SpawnError(f"{spec.name} of {spec.app} could not be contained: {exc}") from None
         return launch, rec, unit
 
+    async def detach(self) -> None:
+        """hoist hands over: the dynos go on under their shims; only the zygote (hoist's own helper) goes."""
+        self.live.clear()
+        await self.zygote.close()
+
     async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None],
                     on_dropped: Callable[[int], None] | None = None) -> ShimProcess:
         launch, rec, unit = await self._prepare(spec)
@@ -105,7 +112,8 @@ class LocalScheduler:
             proc = await shimmed.start(launch, listen=rec.socket(self.run_dir), unit=unit,
                                        shim_unit=self.tree.unit("shims") if self.tree is not None else None,
                                        rate=self.log_rate, on_line=on_line, on_dropped=on_dropped,
-                                       linger=self.linger, cleanup=lambda: forget(self.run_dir, rec))
+                                       linger=self.linger, cleanup=lambda: forget(self.run_dir, rec),
+                                       zygote=self.zygote)
         except ShimError as exc:
             self._discard(rec, unit)
             raise SpawnError(f"{spec.name} of {spec.app} did not start: {exc}") from None
