@@ -38,6 +38,7 @@ class Offers:
                 ptype, _, number = s.name.rpartition(".")
                 d = rt.dynos[s.name] = Dyno(rt.name, ptype, int(number), rel, port=s.port, proc=s.proc, id=s.id)
                 life.adopted(d, now)
+                d.state_since = s.since or d.state_since
                 self.adopted += 1
             else:
                 keep.append(s)

@@ -17,7 +17,6 @@ import hashlib
 import os
 import pwd
 import resource
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +54,7 @@ class Limits:
                 (resource.RLIMIT_DATA, data, data))
 
     def prlimit_argv(self, prlimit: str) -> list[str]:
-        """`prlimit --nofile=N:N ... --`: set hard limits on itself, then exec the command (no preexec_fn)."""
+        """`prlimit --nofile=N:N ... --`: the same limits for a command run outside a dyno's launcher."""
         data = self.memory_mb * 1024 * 1024
         return [prlimit, f"--nofile={self.nofile}:{self.nofile}", f"--nproc={self.nproc}:{self.nproc}",
                 f"--data={data}:{data}", "--"]
@@ -91,7 +90,6 @@ class Isolation:
     def __init__(self, paths: Paths, limits: Limits) -> None:
         self.paths = paths
         self.limits = limits
-        self.prlimit = shutil.which("prlimit")
         self._users: dict[str, RunAs] = {}
 
     def check_reachable(self) -> None:

@@ -22,6 +22,7 @@ from hoist.dynos.isolation import Limits, RunAs
 from hoist.dynos.process import (LINGER, DynoRecord, forget, kill_unit, peek_pid, read_records, runtime_dir,
                                  with_pid, write_record)
 from hoist.dynos.scheduler import DynoSpec, Survivor
+from hoist.logs.line import now_iso
 from hoist.procs import group_alive, killpg
 
 Sink = Callable[[str, str], tuple[Callable[[str], None], Callable[[int], None]]]
@@ -88,7 +89,7 @@ class LocalScheduler:
         launch, rundir = self._launch(spec, tty)
         unit = self.tree.unit("apps", spec.app, f"{spec.name}@{key}") if self.tree is not None else None
         port = int(spec.env["PORT"]) if spec.env.get("PORT", "").isdigit() else None
-        rec = DynoRecord(key, spec.app, spec.name, spec.release, port, rundir, unit.rel if unit else "")
+        rec = DynoRecord(key, spec.app, spec.name, spec.release, port, rundir, unit.rel if unit else "", since=now_iso())
         write_record(self.run_dir, rec)
         try:
             if self.guard is not None:
@@ -173,7 +174,7 @@ class LocalScheduler:
                 await asyncio.to_thread(self._discard, rec, unit)
                 continue
             self._track(proc)
-            survivors.append(Survivor(rec.app, rec.name, rec.release, rec.port, rec.id, proc))
+            survivors.append(Survivor(rec.app, rec.name, rec.release, rec.port, rec.id, proc, rec.since))
         if self.tree is not None:
             live = {s.proc.unit.rel for s in survivors if isinstance(s.proc, ShimProcess) and s.proc.unit}
             for app in list(self.tree.units("apps")):

@@ -34,6 +34,7 @@ class DynoRecord:
     rundir: str = ""  # its XDG_RUNTIME_DIR, removed with it
     unit: str = ""  # its cgroup, relative to hoist's tree ("" when not contained)
     pid: int = 0  # its main process, once it runs
+    since: str = ""  # when it started (ISO 8601): an adopted dyno keeps its uptime
 
     def path(self, run_dir: Path) -> Path:
         return run_dir / f"{self.id}.json"

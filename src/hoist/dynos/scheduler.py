@@ -49,6 +49,7 @@ class Survivor:
     port: int | None
     id: str
     proc: DynoProcess
+    since: str = ""  # when it started (ISO 8601), if known
 
 
 class Scheduler(Protocol):
