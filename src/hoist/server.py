@@ -270,8 +270,16 @@ async def serve(settings: Settings) -> None:
     router = RouterChild(settings, paths, secret, on_start=platform.router_started,
                          on_request=platform.router_request, place=host.place)
     if not await router.adopt():
-        check_port_free(settings.host, settings.port)
-        check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
+        attempts = 50 if router.child.stopped_stale else 1  # a stale router just stopped frees its ports soon after
+        for attempt in range(attempts):
+            try:
+                check_port_free(settings.host, settings.port)
+                check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
+                break
+            except ServerError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.1)
     await supervisor.recover({a.name for a in apps_t.list_apps(db)})
     await addons.start_all()  # databases first: the apps restored next connect at boot
     restored = platform.restore_all()  # each app adopts the dynos it wants

@@ -106,7 +106,10 @@ class Unit:
                 pass
 
     def kill(self) -> None:
-        """SIGKILL every process in the unit at once (cgroup.kill, or freeze + kill each + thaw)."""
+        """SIGKILL every process in the unit at once (cgroup.kill, or freeze + kill each + thaw); nothing to do
+        once the unit is gone."""
+        if not self.exists():
+            return
         kill_file = self.track / "cgroup.kill"
         if self.tree.v2_track and kill_file.exists():
             try:

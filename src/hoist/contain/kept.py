@@ -61,6 +61,7 @@ class Kept:
         self.unit = place.tree.unit("kept", key) if place.tree is not None else None
         self.proc: ShimProcess | None = None
         self.adopted = False  # the running one was started by a previous hoist
+        self.stopped_stale = False  # a previous hoist's one was there, not adopted, and stopped
 
     @property
     def running(self) -> bool:
@@ -87,14 +88,17 @@ class Kept:
         """A previous hoist's unit that is not adopted: its shim is told to go, its processes killed."""
         stale = await attach(self.listen, self.unit, on_line=lambda line: None, linger=0.0)
         if stale is not None:
+            self.stopped_stale = True
             self.proc = stale
             await self.stop()
         if self.unit is not None and self.unit.exists():
+            self.stopped_stale = self.stopped_stale or self.unit.populated()
             with contextlib.suppress(CgroupError):
                 self.unit.kill()
                 await asyncio.to_thread(self.unit.wait_empty, 5.0)
                 self.unit.remove()
         elif rec is not None and isinstance(pid := rec.get("pid"), int):
+            self.stopped_stale = True
             killpg(pid, signal.SIGKILL)
         self._forget()
 
