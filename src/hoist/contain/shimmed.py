@@ -2,7 +2,8 @@
 previous hoist started, and watch it as a process: its pid, its lines, its exit, signals to the whole
 unit (its cgroup, else its process group), what it uses.
 
-What a unit runs (`Launch`) reaches the shim over a socketpair, never argv or the environment. Once
+What a unit runs (`Launch`) reaches the shim over a socketpair, never argv or the environment; the shim
+is forked by a `Zygote` (one process with the interpreter loaded) when there is one. Once
 the unit's main process has exited, `ShimProcess` gives what is left in the unit `linger` seconds
 (the supervisor usually kills it sooner), kills it, removes its cgroup, tells the shim it may go,
 and calls `cleanup` (the caller's record and runtime directory)."""
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hoist.contain.cgroups import CgroupError, Unit
-from hoist.procs import killpg
+from hoist.procs import group_alive, killpg
 
 SHIM = Path(__file__).with_name("shim.py")
 STREAM_LIMIT = 1 << 17  # the longest message: a line of shim.MAX_LINE bytes, and then some
@@ -192,7 +193,7 @@ class ShimProcess:
                     with contextlib.suppress(CgroupError):
                         self.unit.remove()
             elif self._pid:
-                while _group_alive(self._pid) and loop.time() < deadline:
+                while group_alive(self._pid) and loop.time() < deadline:
                     await asyncio.sleep(0.05)
                 self._kill_all()
             with contextlib.suppress(OSError):
@@ -204,16 +205,6 @@ class ShimProcess:
         finally:
             if not self.finished.done():
                 self.finished.set_result(None)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 class Zygote:

@@ -34,7 +34,7 @@ from hoist.dynos.memory import judge, sample
 from hoist.dynos.once import exit_status, run_once
 from hoist.dynos.reconcile import Reconciler
 from hoist.dynos.runtime import AppRuntime, DynoState
-from hoist.dynos.scheduler import DynoProcess, Scheduler, Survivor
+from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.logs.store import LogStore
 
 __all__ = ["DeployResult", "Supervisor"]
@@ -97,9 +97,6 @@ class Supervisor:
         def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
             return self.life.sink(app, name) if app in known else (lambda line: None, lambda n: None)
         self.offers.offer(await self.scheduler.recover(sink))
-
-    def survivors(self) -> list[Survivor]:
-        return [s for offered in self.offers.by_app.values() for s in offered]
 
     def reject_unclaimed(self) -> tuple[int, int]:
         """Every app is loaded: stop the survivors none adopted. (adopted, stopped)."""
