@@ -31,8 +31,18 @@ class Paths:
 
     @property
     def server_info(self) -> Path:
-        """JSON with the running server's ports; read by hooks and tools on this machine."""
+        """JSON with the running server's pid and public ports (mode 0600: hoist's alone)."""
         return self.home / "server.json"
+
+    @property
+    def internal_api(self) -> Path:
+        """The control plane's Unix socket: the router and the git hook reach the API through it, nothing else."""
+        return self.run_dir / "api.sock"
+
+    @property
+    def wake_secret(self) -> Path:
+        """The router's key to POST /internal/wake/APP (kept across restarts: an adopted router has it)."""
+        return self.run_dir / "wake-secret"
 
     @property
     def uv_cache(self) -> Path:
@@ -63,7 +73,8 @@ class Paths:
 
     @property
     def run_dir(self) -> Path:
-        """Pid files of running dynos, so a restarted hoist can clean up after a kill -9."""
+        """Records and shim sockets of what runs (dynos/, kept/: the router, the TLS front), so a restarted hoist
+        adopts it; the internal API's socket. Root-only (0700)."""
         return self.home / "run"
 
     def app(self, app: str) -> Path:

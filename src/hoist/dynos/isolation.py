@@ -16,7 +16,7 @@ import grp
 import hashlib
 import os
 import pwd
-import shutil
+import resource
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +47,14 @@ class Limits:
     nproc: int
     memory_mb: int
 
+    def rlimits(self) -> tuple[tuple[int, int, int], ...]:
+        """(resource, soft, hard) for the launcher, which sets them after it became the app's user."""
+        data = self.memory_mb * 1024 * 1024
+        return ((resource.RLIMIT_NOFILE, self.nofile, self.nofile), (resource.RLIMIT_NPROC, self.nproc, self.nproc),
+                (resource.RLIMIT_DATA, data, data))
+
     def prlimit_argv(self, prlimit: str) -> list[str]:
-        """`prlimit --nofile=N:N ... --`: set hard limits on itself, then exec the command (no preexec_fn)."""
+        """`prlimit --nofile=N:N ... --`: the same limits for a command run outside a dyno's launcher."""
         data = self.memory_mb * 1024 * 1024
         return [prlimit, f"--nofile={self.nofile}:{self.nofile}", f"--nproc={self.nproc}:{self.nproc}",
                 f"--data={data}:{data}", "--"]
@@ -84,7 +90,6 @@ class Isolation:
     def __init__(self, paths: Paths, limits: Limits) -> None:
         self.paths = paths
         self.limits = limits
-        self.prlimit = shutil.which("prlimit")
         self._users: dict[str, RunAs] = {}
 
     def check_reachable(self) -> None:
@@ -97,6 +102,9 @@ class Isolation:
                                      "hoist with a --home elsewhere (for example /var/lib/hoist).")
 
     def lock_down_home(self) -> None:
+        """Everything directly under the home is root's alone, except that a directory keeps the search bit
+        (o+x, never list) an add-on server's user was given to reach its data: a PostgreSQL that outlived the
+        last hoist must go on opening its files while this one starts (taking it away makes it PANIC)."""
         home = self.paths.home
         os.chmod(home, 0o711)
         (home / "apps").mkdir(exist_ok=True)
@@ -104,7 +112,8 @@ class Isolation:
         for child in home.iterdir():
             if child.name in ("apps", "pythons") or child.is_symlink():
                 continue
-            os.chmod(child, 0o700 if child.is_dir() else 0o600)
+            mode = os.stat(child).st_mode
+            os.chmod(child, (0o700 | (mode & 0o001)) if child.is_dir() else 0o600)
 
     def user(self, app: str) -> RunAs:
         """The app's user, created on first use (argument lists, no shell)."""

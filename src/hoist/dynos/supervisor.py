@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Container
 from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
 from hoist.contracts.routes import Backends
+from hoist.dynos.adopt import Offers
 from hoist.dynos.boot import Boots
 from hoist.dynos.commands import (Command, Deploy, DeployResult, Event, Message, Ready, Remove, Restart, Sampled,
                                   Shutdown, Stop, Stopped, Wake)
@@ -32,7 +34,7 @@ from hoist.dynos.memory import judge, sample
 from hoist.dynos.once import exit_status, run_once
 from hoist.dynos.reconcile import Reconciler
 from hoist.dynos.runtime import AppRuntime, DynoState
-from hoist.dynos.scheduler import Scheduler
+from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.logs.store import LogStore
 
 __all__ = ["DeployResult", "Supervisor"]
@@ -63,6 +65,7 @@ class Supervisor:
                               log_rate=log_rate, ports=ports)
         self.reconciler = Reconciler(self.life, logs, boot_timeout=boot_timeout, sleep_after=sleep_after)
         self.boots = Boots(self.life, logs, self.apps, self._publish, self.wake, boot_timeout=boot_timeout, clock=clock)
+        self.offers = Offers()  # dynos a previous hoist left running, until the apps are loaded
         self._inbox: deque[Message] = deque()
         self._wake = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -83,7 +86,21 @@ class Supervisor:
         rt = self._runtime(app)
         rt.release = release
         rt.formation = dict(formation)
+        if not self._running:
+            self.offers.claim(rt, self.life, self.clock())
         self.wake()
+
+    async def recover(self, known: Container[str]) -> None:
+        """At startup, before the apps are loaded: reconnect to the dynos a previous hoist left running;
+        `load` adopts those its app wants, `reject_unclaimed` stops the rest. Lines kept for apps not
+        `known` (destroyed meanwhile) are dropped."""
+        def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+            return self.life.sink(app, name) if app in known else (lambda line: None, lambda n: None)
+        self.offers.offer(await self.scheduler.recover(sink))
+
+    def reject_unclaimed(self) -> tuple[int, int]:
+        """Every app is loaded: stop the survivors none adopted. (adopted, stopped)."""
+        return self.offers.adopted, self.offers.reject_rest(self.life, self.apps)
 
     def set_formation(self, app: str, formation: dict[str, int]) -> None:
         self._runtime(app).formation = dict(formation)
@@ -153,8 +170,21 @@ class Supervisor:
         return await self._send(Wake(app))
 
     async def remove(self, app: str) -> None:
-        """Stop everything of an app that is being destroyed."""
+        """Stop everything of an app that is being destroyed: its dynos, then whatever is left in its cgroup."""
         await self._send(Remove(app))
+        await self.scheduler.forget_app(app)
+
+    async def detach(self) -> None:
+        """hoist hands over to its next run: end the loop and leave every dyno running (their shims keep
+        their output); the next hoist adopts them."""
+        self._closed = True
+        self.wake()
+        self.boots.stop_all()
+        for rt in self.apps.values():
+            for d in rt.dynos.values():
+                detach = getattr(d.proc, "detach", None)
+                if callable(detach):
+                    detach()
 
     async def shutdown(self) -> None:
         """Stop every dyno (SIGTERM, grace, SIGKILL)."""
@@ -207,7 +237,7 @@ class Supervisor:
     async def run(self) -> None:
         """The loop: apply what was queued, reconcile, settle, publish; sleep until woken or the next tick."""
         self._running = True
-        sampler = asyncio.ensure_future(sample(self.memory_interval, self._groups, lambda rss: self._post(Sampled(rss))))
+        sampler = asyncio.ensure_future(sample(self.memory_interval, self._procs, lambda rss: self._post(Sampled(rss))))
         try:
             while not self._closed:
                 self._wake.clear()
@@ -315,15 +345,16 @@ class Supervisor:
 
     # ----- memory (sampled by a task, judged here) -----
 
-    def _groups(self) -> list[int]:
-        return [d.proc.pid for rt in self.apps.values() for d in rt.dynos.values() if d.proc is not None]
+    def _procs(self) -> list[DynoProcess]:
+        return [d.proc for rt in self.apps.values() for d in rt.dynos.values() if d.proc is not None]
 
-    def _sampled(self, rss: dict[int, int]) -> None:
+    def _sampled(self, rss: dict[int, tuple[int, int]]) -> None:
         now = self.clock()
         for app, rt in list(self.apps.items()):
             for d in list(rt.dynos.values()):
                 proc = d.proc
                 if proc is None or d.state.stopped or proc.returncode is not None or proc.pid not in rss:
                     continue
-                if judge(d, rss[proc.pid], self.memory_quota_mb, self.memory_kill_factor, now, self.logs):
+                used, oom_kills = rss[proc.pid]
+                if judge(d, used, self.memory_quota_mb, self.memory_kill_factor, now, self.logs, oom_kills):
                     self._restart(app, d.name)  # R15

@@ -196,10 +196,13 @@ class AddonManager:
         """The backup scheduler (the keeper watches the add-on servers)."""
         self._tasks = [asyncio.create_task(self.backups.run())]
 
-    async def stop_all(self) -> None:
-        """Stop the backup scheduler, then each provider's servers, the last started first."""
+    async def stop_all(self, keep_servers: bool = False) -> None:
+        """Stop the backup scheduler, then each provider's servers, the last started first (`keep_servers`:
+        hoist hands over to its next run, and the servers go on for the apps)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if keep_servers:
+            return
         for provider in reversed(list(self.providers.values())):
             await provider.stop()
