@@ -153,9 +153,10 @@ def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keep
                         settings.scheduler_tick, say)
 
 
-async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
+async def setup_isolation(settings: Settings, paths: Paths, db: Database) -> Isolation | None:
     """As root: per-app users, a locked-down home, and interpreters app users can run."""
-    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb))
+    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb),
+                              db)
     if isolation is None:
         return None
     try:
@@ -209,7 +210,7 @@ async def serve(settings: Settings) -> None:
     logs = LogStore(paths.logs, keep=settings.log_lines)
 
     # ----- where dynos run: per-app users (as root), the scheduler, guarded ports -----
-    isolation = await setup_isolation(settings, paths)
+    isolation = await setup_isolation(settings, paths, db)
     scheduler = LocalScheduler(paths.run_dir / "dynos", run_as=isolation.run_as if isolation else None,
                                limits=isolation.limits if isolation else None,
                                prlimit=isolation.prlimit if isolation else None)

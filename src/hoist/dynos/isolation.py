@@ -12,16 +12,17 @@ Everything else under HOIST_HOME (the database, tokens, TLS keys) is root 0700/0
 """
 from __future__ import annotations
 
-import grp
 import hashlib
 import os
 import pwd
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hoist import unixusers
 from hoist.paths import Paths
+from hoist.state import appusers
+from hoist.state.db import Database
 
 USER_PREFIX = "hoist-"
 MAX_USER = 32  # useradd's limit for a user name
@@ -81,9 +82,10 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
 class Isolation:
     """Creates and looks up app users, and keeps app directories owned right."""
 
-    def __init__(self, paths: Paths, limits: Limits) -> None:
+    def __init__(self, paths: Paths, limits: Limits, db: Database) -> None:
         self.paths = paths
         self.limits = limits
+        self.db = db  # each app's user as made, and the highest uid ever handed out (state/appusers.py)
         self.prlimit = shutil.which("prlimit")
         self._users: dict[str, RunAs] = {}
 
@@ -106,32 +108,48 @@ class Isolation:
                 continue
             os.chmod(child, 0o700 if child.is_dir() else 0o600)
 
-    def user(self, app: str) -> RunAs:
-        """The app's user, created on first use (argument lists, no shell)."""
+    def user(self, app: str, new: bool = False) -> RunAs:
+        """The app's user: the one recorded for it, or one made now with a fresh uid (`new`: the app was just
+        created, so a user of its name is a leftover of a destroyed app, and is removed first)."""
         cached = self._users.get(app)
         if cached is not None:
             return cached
         home = self.paths.app(app) / "home"
-        name = app_user_name(app)
-        found = lookup(name)
-        if found is not None and found.home != home:
-            # That name belongs to the same-named app of another hoist home on this machine.
-            name = app_user_name(app + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
-            found = lookup(name)
-        if found is None:
-            proc = subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(home),
-                                   "--shell", "/usr/sbin/nologin", "--user-group", name],
-                                  capture_output=True, text=True, timeout=60)
-            found = lookup(name)
-            if found is None:
-                raise IsolationError(f"could not create the system user {name} for app {app}: "
-                                     f"{proc.stderr.strip() or proc.returncode}. Check that useradd works here.")
-        self._users[app] = found
-        return found
+        recorded = appusers.get(self.db, app)
+        found = unixusers.lookup(recorded[0]) if recorded else None
+        if found is None or recorded is None or found.uid != recorded[1] or found.home != home:
+            found = self._make(app, home, new)
+        run_as = RunAs(found.name, found.uid, found.gid, found.home)
+        self._users[app] = run_as
+        return run_as
 
-    def prepare_app(self, app: str) -> RunAs:
-        """Create the user and set the ownership and modes of the app's directories."""
-        run_as = self.user(app)
+    def _make(self, app: str, home: Path, new: bool) -> unixusers.Account:
+        digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
+        for name in (app_user_name(app), app_user_name(f"{app}-{digest}"),
+                     app_user_name(f"{app}-{os.urandom(4).hex()}")):
+            found = unixusers.lookup(name)
+            if found is not None and found.home != home:
+                continue  # the same-named app of another hoist home on this machine
+            if found is not None and new:
+                # Left by a destroyed app of this name: nothing of it may run on beside the new app.
+                if unixusers.remove(found) is not None:
+                    continue
+                found = None
+            if found is None:
+                try:
+                    found = unixusers.create(name, home, appusers.highest_uid(self.db))
+                except unixusers.UnixUserError as exc:
+                    raise IsolationError(f"{exc} (for app {app})") from None
+            # else: made by an older hoist, before users were recorded: it is this app's.
+            appusers.record(self.db, app, found.name, found.uid)
+            return found
+        raise IsolationError(f"no system user could be made for app {app}: hoist-{app} and its alternatives "
+                             "are taken by processes that survive SIGKILL; see `ps -u hoist-" + app + "`")
+
+    def prepare_app(self, app: str, new: bool = False) -> RunAs:
+        """Create the user (`new`: for an app just created) and set the ownership and modes of the app's
+        directories."""
+        run_as = self.user(app, new)
         app_dir = self.paths.app(app)
         app_dir.mkdir(parents=True, exist_ok=True)
         os.chown(app_dir, 0, run_as.gid)
@@ -156,19 +174,18 @@ class Isolation:
     def run_as(self, app: str) -> RunAs:
         return self.user(app)
 
-    def forget_app(self, app: str) -> None:
-        """Remove the app's user (its files went with the app directory)."""
-        known = self._users.pop(app, None)
-        if known is None or known.home != self.paths.app(app) / "home":
-            return
-        subprocess.run(["userdel", known.name], capture_output=True, text=True, timeout=60)
-        try:
-            grp.getgrnam(known.name)
-            subprocess.run(["groupdel", known.name], capture_output=True, text=True, timeout=60)
-        except KeyError:
-            pass
+    def forget_app(self, app: str) -> str | None:
+        """Kill every process of the app's user (whatever session it put itself in) and remove the user; the
+        app's files went with its directory. None when done, else what is left and what to do."""
+        self._users.pop(app, None)
+        recorded = appusers.get(self.db, app)
+        appusers.forget(self.db, app)
+        found = unixusers.lookup(recorded[0]) if recorded else None
+        if recorded is None or found is None or found.uid != recorded[1]:
+            return None
+        return unixusers.remove(found)
 
 
-def isolation_for(paths: Paths, limits: Limits) -> Isolation | None:
+def isolation_for(paths: Paths, limits: Limits, db: Database) -> Isolation | None:
     """Isolation when running as root; None (apps share hoist's user) otherwise."""
-    return Isolation(paths, limits) if os.geteuid() == 0 else None
+    return Isolation(paths, limits, db) if os.geteuid() == 0 else None
