@@ -4,9 +4,11 @@ user (builds and dynos run as it), its own directories, and rlimits per dyno.
 Layout and ownership (root is hoist):
   HOIST_HOME            root 0711   (others may pass through, not list)
   HOIST_HOME/apps       root 0711
-  apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app)
+  apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app), 0751 once an add-on
+                        server's own user must pass through to its files
   apps/APP/{slugs,envs,home,cache}   hoist-APP 0700   (written by its builds)
   apps/APP/{repo.git,builds,logs}    root 0700       (hoist's: hooks run as root, so never app-writable)
+  apps/APP/addons       root 0711   (each Redis add-on's dir in it is its server's user's alone, 0700)
   HOIST_HOME/pythons    root 0755   interpreters app users can run (see pythons.py)
 Everything else under HOIST_HOME (the database, tokens, TLS keys) is root 0700/0600.
 """
@@ -153,7 +155,9 @@ class Isolation:
         app_dir = self.paths.app(app)
         app_dir.mkdir(parents=True, exist_ok=True)
         os.chown(app_dir, 0, run_as.gid)
-        os.chmod(app_dir, 0o750)
+        # Others never list it; the search bit an add-on server's own user was given (o+x, to reach its files
+        # under addons/) stays: a running Redis reopens its log by path.
+        os.chmod(app_dir, 0o750 | (os.stat(app_dir).st_mode & 0o001))
         for sub in _APP_OWNED:
             d = app_dir / sub
             d.mkdir(exist_ok=True)
@@ -164,6 +168,8 @@ class Isolation:
             d = app_dir / sub
             d.mkdir(exist_ok=True)
             os.chmod(d, 0o700)
+        (app_dir / "addons").mkdir(exist_ok=True)
+        os.chmod(app_dir / "addons", 0o711)  # hoist's; each add-on server's user passes through to its own dir
         return run_as
 
     def give(self, app: str, path: Path) -> None:
