@@ -19,8 +19,9 @@ import shutil
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import uvicorn
 
@@ -42,12 +43,16 @@ from hoist.dynos.firewall import FirewallError
 from hoist.dynos.host import build_host
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.oneoff import OneOffs
-from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
+from hoist.dynos.pythons import (
+    MirrorError,
+    ensure_mirror,
+    pyenv_roots,
+    reachable_import_paths,
+)
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
 from hoist.keeper import Keeper
-from hoist.procs import write_private
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -58,8 +63,9 @@ from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
 from hoist.platform.publish import RoutePublisher
-from hoist.platform.schedule_runner import ScheduleRunner
 from hoist.platform.releases import Releases
+from hoist.platform.schedule_runner import ScheduleRunner
+from hoist.procs import write_private
 from hoist.router.child import RouterChild
 from hoist.router.wake import load_secret
 from hoist.settings import Settings
@@ -155,9 +161,10 @@ def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keep
                         settings.scheduler_tick, say)
 
 
-async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
+async def setup_isolation(settings: Settings, paths: Paths, db: Database) -> Isolation | None:
     """As root: per-app users, a locked-down home, and interpreters app users can run."""
-    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb))
+    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb),
+                              db)
     if isolation is None:
         return None
     try:
@@ -228,7 +235,7 @@ async def serve(settings: Settings) -> None:
     logs = LogStore(paths.logs, keep=settings.log_lines)
 
     # ----- where dynos run: per-app users (as root), cgroups, guarded listeners, the scheduler -----
-    isolation = await setup_isolation(settings, paths)
+    isolation = await setup_isolation(settings, paths, db)
     try:
         host = build_host(settings, paths, isolation, [a.name for a in apps_t.list_apps(db)], say)
     except FirewallError as exc:

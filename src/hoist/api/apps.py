@@ -61,9 +61,11 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     if not ctx.platform.can_manage(user, app):
         raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
-    await ctx.platform.destroy_app(app)
+    problems = await ctx.platform.destroy_app(app)
     await ctx.oneoffs.remove_app(app.name)
-    return JSONResponse(data)
+    # As Heroku's API warns: the CLI prints Warning-Message (one line, ASCII).
+    headers = {"Warning-Message": " ".join(problems).encode("ascii", "replace").decode()} if problems else None
+    return JSONResponse(data, headers=headers)
 
 
 async def pipeline_couplings(request: Request, ctx: Ctx, user: User) -> Response:

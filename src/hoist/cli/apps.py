@@ -75,8 +75,10 @@ def apps_destroy(c: CliContext, app_arg: str | None, confirm: str | None) -> Non
     if confirm != name:
         raise HoistError(f"this destroys {name} and everything in it. Run again with --confirm {name}")
     click.echo(f"Destroying {name}... ", nl=False)
-    c.client().delete(f"/apps/{name}")
+    resp = c.client().request("DELETE", f"/apps/{name}")
     click.echo("done")
+    if resp.headers.get("warning-message"):
+        click.echo(f" !    {resp.headers['warning-message']}", err=True)
     for remote in _remotes_of(name, c.api_url):
         subprocess.run(["git", "remote", "remove", remote], capture_output=True)
         click.echo(f"Git remote {remote} removed")

@@ -4,24 +4,27 @@ user (builds and dynos run as it), its own directories, and rlimits per dyno.
 Layout and ownership (root is hoist):
   HOIST_HOME            root 0711   (others may pass through, not list)
   HOIST_HOME/apps       root 0711
-  apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app)
+  apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app), 0751 once an add-on
+                        server's own user must pass through to its files
   apps/APP/{slugs,envs,home,cache}   hoist-APP 0700   (written by its builds)
   apps/APP/{repo.git,builds,logs}    root 0700       (hoist's: hooks run as root, so never app-writable)
+  apps/APP/addons       root 0711   (each Redis add-on's dir in it is its server's user's alone, 0700)
   HOIST_HOME/pythons    root 0755   interpreters app users can run (see pythons.py)
 Everything else under HOIST_HOME (the database, tokens, TLS keys) is root 0700/0600.
 """
 from __future__ import annotations
 
-import grp
 import hashlib
 import os
 import pwd
 import resource
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hoist import unixusers
 from hoist.paths import Paths
+from hoist.state import appusers
+from hoist.state.db import Database
 
 USER_PREFIX = "hoist-"
 MAX_USER = 32  # useradd's limit for a user name
@@ -53,12 +56,6 @@ class Limits:
         return ((resource.RLIMIT_NOFILE, self.nofile, self.nofile), (resource.RLIMIT_NPROC, self.nproc, self.nproc),
                 (resource.RLIMIT_DATA, data, data))
 
-    def prlimit_argv(self, prlimit: str) -> list[str]:
-        """`prlimit --nofile=N:N ... --`: the same limits for a command run outside a dyno's launcher."""
-        data = self.memory_mb * 1024 * 1024
-        return [prlimit, f"--nofile={self.nofile}:{self.nofile}", f"--nproc={self.nproc}:{self.nproc}",
-                f"--data={data}:{data}", "--"]
-
 
 def app_user_name(app: str) -> str:
     """`hoist-APP`, or for long names a truncated one with a hash so distinct apps never share a user."""
@@ -87,9 +84,10 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
 class Isolation:
     """Creates and looks up app users, and keeps app directories owned right."""
 
-    def __init__(self, paths: Paths, limits: Limits) -> None:
+    def __init__(self, paths: Paths, limits: Limits, db: Database) -> None:
         self.paths = paths
         self.limits = limits
+        self.db = db  # each app's user as made, and the highest uid ever handed out (state/appusers.py)
         self._users: dict[str, RunAs] = {}
 
     def check_reachable(self) -> None:
@@ -115,36 +113,54 @@ class Isolation:
             mode = os.stat(child).st_mode
             os.chmod(child, (0o700 | (mode & 0o001)) if child.is_dir() else 0o600)
 
-    def user(self, app: str) -> RunAs:
-        """The app's user, created on first use (argument lists, no shell)."""
+    def user(self, app: str, new: bool = False) -> RunAs:
+        """The app's user: the one recorded for it, or one made now with a fresh uid (`new`: the app was just
+        created, so a user of its name is a leftover of a destroyed app, and is removed first)."""
         cached = self._users.get(app)
         if cached is not None:
             return cached
         home = self.paths.app(app) / "home"
-        name = app_user_name(app)
-        found = lookup(name)
-        if found is not None and found.home != home:
-            # That name belongs to the same-named app of another hoist home on this machine.
-            name = app_user_name(app + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
-            found = lookup(name)
-        if found is None:
-            proc = subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(home),
-                                   "--shell", "/usr/sbin/nologin", "--user-group", name],
-                                  capture_output=True, text=True, timeout=60)
-            found = lookup(name)
-            if found is None:
-                raise IsolationError(f"could not create the system user {name} for app {app}: "
-                                     f"{proc.stderr.strip() or proc.returncode}. Check that useradd works here.")
-        self._users[app] = found
-        return found
+        recorded = appusers.get(self.db, app)
+        found = unixusers.lookup(recorded[0]) if recorded else None
+        if found is None or recorded is None or found.uid != recorded[1] or found.home != home:
+            found = self._make(app, home, new)
+        run_as = RunAs(found.name, found.uid, found.gid, found.home)
+        self._users[app] = run_as
+        return run_as
 
-    def prepare_app(self, app: str) -> RunAs:
-        """Create the user and set the ownership and modes of the app's directories."""
-        run_as = self.user(app)
+    def _make(self, app: str, home: Path, new: bool) -> unixusers.Account:
+        digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
+        for name in (app_user_name(app), app_user_name(f"{app}-{digest}"),
+                     app_user_name(f"{app}-{os.urandom(4).hex()}")):
+            found = unixusers.lookup(name)
+            if found is not None and found.home != home:
+                continue  # the same-named app of another hoist home on this machine
+            if found is not None and new:
+                # Left by a destroyed app of this name: nothing of it may run on beside the new app.
+                if unixusers.remove(found) is not None:
+                    continue
+                found = None
+            if found is None:
+                try:
+                    found = unixusers.create(name, home, appusers.highest_uid(self.db))
+                except unixusers.UnixUserError as exc:
+                    raise IsolationError(f"{exc} (for app {app})") from None
+            # else: made by an older hoist, before users were recorded: it is this app's.
+            appusers.record(self.db, app, found.name, found.uid)
+            return found
+        raise IsolationError(f"no system user could be made for app {app}: hoist-{app} and its alternatives "
+                             "are taken by processes that survive SIGKILL; see `ps -u hoist-" + app + "`")
+
+    def prepare_app(self, app: str, new: bool = False) -> RunAs:
+        """Create the user (`new`: for an app just created) and set the ownership and modes of the app's
+        directories."""
+        run_as = self.user(app, new)
         app_dir = self.paths.app(app)
         app_dir.mkdir(parents=True, exist_ok=True)
         os.chown(app_dir, 0, run_as.gid)
-        os.chmod(app_dir, 0o750)
+        # Others never list it; the search bit an add-on server's own user was given (o+x, to reach its files
+        # under addons/) stays: a running Redis reopens its log by path.
+        os.chmod(app_dir, 0o750 | (os.stat(app_dir).st_mode & 0o001))
         for sub in _APP_OWNED:
             d = app_dir / sub
             d.mkdir(exist_ok=True)
@@ -155,6 +171,8 @@ class Isolation:
             d = app_dir / sub
             d.mkdir(exist_ok=True)
             os.chmod(d, 0o700)
+        (app_dir / "addons").mkdir(exist_ok=True)
+        os.chmod(app_dir / "addons", 0o711)  # hoist's; each add-on server's user passes through to its own dir
         return run_as
 
     def give(self, app: str, path: Path) -> None:
@@ -165,19 +183,18 @@ class Isolation:
     def run_as(self, app: str) -> RunAs:
         return self.user(app)
 
-    def forget_app(self, app: str) -> None:
-        """Remove the app's user (its files went with the app directory)."""
-        known = self._users.pop(app, None)
-        if known is None or known.home != self.paths.app(app) / "home":
-            return
-        subprocess.run(["userdel", known.name], capture_output=True, text=True, timeout=60)
-        try:
-            grp.getgrnam(known.name)
-            subprocess.run(["groupdel", known.name], capture_output=True, text=True, timeout=60)
-        except KeyError:
-            pass
+    def forget_app(self, app: str) -> str | None:
+        """Kill every process of the app's user (whatever session it put itself in) and remove the user; the
+        app's files went with its directory. None when done, else what is left and what to do."""
+        self._users.pop(app, None)
+        recorded = appusers.get(self.db, app)
+        appusers.forget(self.db, app)
+        found = unixusers.lookup(recorded[0]) if recorded else None
+        if recorded is None or found is None or found.uid != recorded[1]:
+            return None
+        return unixusers.remove(found)
 
 
-def isolation_for(paths: Paths, limits: Limits) -> Isolation | None:
+def isolation_for(paths: Paths, limits: Limits, db: Database) -> Isolation | None:
     """Isolation when running as root; None (apps share hoist's user) otherwise."""
-    return Isolation(paths, limits) if os.geteuid() == 0 else None
+    return Isolation(paths, limits, db) if os.geteuid() == 0 else None

@@ -110,8 +110,9 @@ class Platform:
     def create_app(self, user: User, name: str | None) -> App:
         return self.apps.create(user, name)
 
-    async def destroy_app(self, app: App) -> None:
-        await self.apps.destroy(app)
+    async def destroy_app(self, app: App) -> list[str]:
+        """Destroy the app; returns what could not be cleaned up (each says what to do)."""
+        return await self.apps.destroy(app)
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:
         self.apps.set_maintenance(app, on, user)

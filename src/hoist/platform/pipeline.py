@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import time
 import uuid
@@ -88,8 +89,8 @@ class Pushes:
             app = apps_t.get_app(p.db, app.id) or app
             build = builds_t.create_build(p.db, app.id, user.id, commit)
             log_path = p.paths.build_log(app.name, build.id)
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            logf = log_path.open("w", encoding="utf-8")
+            log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            logf = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
 
             def emit(line: str) -> None:
                 out(line)

@@ -207,3 +207,26 @@ MIGRATIONS.append(
         "CREATE INDEX scheduler_jobs_due ON scheduler_jobs(next_run)",
     ]
 )
+MIGRATIONS.append(
+    # 7: each app's system user and the highest uid ever handed out (a new app never gets an old app's uid);
+    # a release that goes live makes its config the app's config, in the same transaction (so the stored
+    # config is always what the current release runs: a config change whose release fails changes nothing)
+    [
+        """CREATE TABLE app_users (
+            app TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TABLE uid_high (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER release_live_config AFTER UPDATE OF status ON releases
+           WHEN NEW.status = 'succeeded' AND OLD.status <> 'succeeded'
+           BEGIN
+               DELETE FROM config_vars WHERE app_id = NEW.app_id;
+               INSERT INTO config_vars (app_id, key, value)
+                   SELECT NEW.app_id, key, value FROM json_each(NEW.config);
+           END""",
+    ]
+)

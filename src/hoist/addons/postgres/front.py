@@ -19,7 +19,7 @@ from hoist.addons.postgres.urls import ConnInfo, parse_url, to_url
 from hoist.contain.kept import Kept, KeptError, Place
 from hoist.launch import module_argv
 from hoist.procs import accepts, free_port
-from hoist.tls.ca import LocalCA
+from hoist.tls.ca import LocalCA, write_private
 
 NAMES = ("localhost", "127.0.0.1")
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -99,8 +99,8 @@ class TlsFront:
         if saved and saved != port:
             self.say(f"the PostgreSQL TLS front moved from port {saved} to {port} (HOIST_PG_PORT); add-ons "
                      f"whose URLs name port {saved} need `hoist pg:credentials:rotate NAME -a APP` for new URLs")
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps({"port": port}) + "\n")
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(self.state_file, (json.dumps({"port": port}) + "\n").encode())
         self.port = port
         self.upstream = cluster
         self.ca.ensure()
