@@ -62,6 +62,11 @@ class Paths:
         return self.home / "tls"
 
     @property
+    def sources(self) -> Path:
+        """Source tarballs uploaded to `POST /sources` put_urls (and fetched ones, while they unpack)."""
+        return self.home / "sources"
+
+    @property
     def run_dir(self) -> Path:
         """Pid files of running dynos, so a restarted hoist can clean up after a kill -9."""
         return self.home / "run"
