@@ -51,6 +51,7 @@ from hoist.keeper import Keeper
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
@@ -59,6 +60,7 @@ from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.schedule_runner import ScheduleRunner
+from hoist.platform.rename import Renames
 from hoist.platform.setups import AppSetups
 from hoist.platform.releases import Releases
 from hoist.router.child import RouterChild, kill_stale_router
@@ -206,6 +208,10 @@ async def serve(settings: Settings) -> None:
     failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
     if failed:
         say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
+    adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
+    if adopted:
+        say(f"moved {adopted} app director{'y' if adopted == 1 else 'ies'} to {paths.apps / '.ids'} "
+            "(apps/NAME links there now)")
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
@@ -251,7 +257,8 @@ async def serve(settings: Settings) -> None:
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
     pushes = Pushes(platform)
-    ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes), oneoffs=oneoffs, logins=logins,
+    ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
+              renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
               log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,

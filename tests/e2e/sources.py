@@ -22,7 +22,7 @@ def tarball(path: Path, files: dict[str, str], top: str | None = None, extra: li
         for name, text in sorted(files.items()):
             data = text.encode()
             info = tarfile.TarInfo(f"{top}/{name}" if top else name)
-            info.size, info.mode = len(data), 0o644
+            info.size, info.mode = len(data), 0o755 if name.startswith("bin/") else 0o644
             tar.addfile(info, io.BytesIO(data))
         for e in extra:
             if isinstance(e, tarfile.TarInfo):

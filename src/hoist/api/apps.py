@@ -51,7 +51,7 @@ async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
         raise invalid(f"Unknown field(s) {', '.join(sorted(unknown))}: hoist can change name, owner and "
                       "maintenance.", "app")
     if "name" in body and body["name"] != app.name:
-        raise invalid("Renaming apps is not supported yet: create a new app and push to it.", "app")
+        app = await ctx.renames.rename(app, body["name"], user)
     if "maintenance" in body:
         if not isinstance(body["maintenance"], bool):
             raise invalid("maintenance must be true or false.", "app")
@@ -67,8 +67,8 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     if not ctx.platform.can_manage(user, app):
         raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
+    await ctx.oneoffs.remove_app(app.name)  # first: the app's user can go only once nothing runs as it
     await ctx.platform.destroy_app(app)
-    await ctx.oneoffs.remove_app(app.name)
     return JSONResponse(data)
 
 

@@ -4,6 +4,7 @@ user (builds and dynos run as it), its own directories, and rlimits per dyno.
 Layout and ownership (root is hoist):
   HOIST_HOME            root 0711   (others may pass through, not list)
   HOIST_HOME/apps       root 0711
+  apps/.ids             root 0711   (apps/APP is a link to apps/.ids/ID, see platform/app_dirs.py)
   apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app)
   apps/APP/{slugs,envs,home,cache}   hoist-APP 0700   (written by its builds)
   apps/APP/{repo.git,builds,logs}    root 0700       (hoist's: hooks run as root, so never app-writable)
@@ -21,7 +22,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hoist.paths import Paths
+from hoist.paths import APP_IDS, Paths
 
 USER_PREFIX = "hoist-"
 MAX_USER = 32  # useradd's limit for a user name
@@ -71,6 +72,11 @@ def lookup(name: str) -> RunAs | None:
     return RunAs(name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir))
 
 
+def same_home(a: Path, b: Path) -> bool:
+    """Two spellings of one home: apps/NAME/home (through the app's link) and apps/.ids/ID/home."""
+    return a == b or os.path.realpath(a) == os.path.realpath(b)
+
+
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
     os.chown(path, uid, gid, follow_symlinks=False)
     for root, dirs, files in os.walk(path):
@@ -99,8 +105,9 @@ class Isolation:
     def lock_down_home(self) -> None:
         home = self.paths.home
         os.chmod(home, 0o711)
-        (home / "apps").mkdir(exist_ok=True)
+        (home / "apps" / APP_IDS).mkdir(parents=True, exist_ok=True)
         os.chmod(home / "apps", 0o711)
+        os.chmod(home / "apps" / APP_IDS, 0o711)
         for child in home.iterdir():
             if child.name in ("apps", "pythons") or child.is_symlink():
                 continue
@@ -112,12 +119,7 @@ class Isolation:
         if cached is not None:
             return cached
         home = self.paths.app(app) / "home"
-        name = app_user_name(app)
-        found = lookup(name)
-        if found is not None and found.home != home:
-            # That name belongs to the same-named app of another hoist home on this machine.
-            name = app_user_name(app + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
-            found = lookup(name)
+        name, found = self._name_for(app, home)
         if found is None:
             proc = subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(home),
                                    "--shell", "/usr/sbin/nologin", "--user-group", name],
@@ -128,6 +130,45 @@ class Isolation:
                                      f"{proc.stderr.strip() or proc.returncode}. Check that useradd works here.")
         self._users[app] = found
         return found
+
+    def _name_for(self, app: str, home: Path) -> tuple[str, RunAs | None]:
+        """The user name for `app` whose home is `home`, and the user if it exists."""
+        name = app_user_name(app)
+        found = lookup(name)
+        if found is not None and not same_home(found.home, home):
+            # That name belongs to the same-named app of another hoist home on this machine.
+            name = app_user_name(app + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
+            found = lookup(name)
+        return name, found
+
+    def rename(self, old: str, new: str) -> None:
+        """The app's user takes the app's new name, keeping its uid and gid: files stay its own, and its
+        running dynos (which `usermod -l` refuses to rename under) go on as the same user. A user of the
+        new name is made on the same ids, then the old name is removed. Blocking: run it in a thread."""
+        known = self.user(old)
+        home = self.paths.app(old) / "home"
+        name, found = self._name_for(new, home)
+        if found is not None and (found.uid, found.gid) != (known.uid, known.gid):
+            raise IsolationError(f"the system user {name} exists already (uid {found.uid}); remove it with "
+                                 f"`userdel {name}` if no app uses it, then rename again")
+        if found is None:
+            for argv in (["groupadd", "--non-unique", "--gid", str(known.gid), name],
+                         ["useradd", "--system", "--non-unique", "--uid", str(known.uid), "--gid", str(known.gid),
+                          "--no-create-home", "--home-dir", str(home), "--shell", "/usr/sbin/nologin",
+                          "--no-user-group", name]):
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                if proc.returncode != 0 and lookup(name) is None and argv[0] == "useradd":
+                    subprocess.run(["groupdel", name], capture_output=True, timeout=60)
+                    raise IsolationError(f"could not rename the system user {known.name} to {name}: "
+                                         f"{proc.stderr.strip() or proc.returncode}")
+        if known.name != name:
+            # --force: the old name is in use by the running dynos' processes (they keep the uid).
+            subprocess.run(["userdel", "--force", known.name], capture_output=True, text=True, timeout=60)
+            _remove_group(known.name, force=True)  # the new user's group has the same gid
+        renamed = lookup(name)
+        assert renamed is not None
+        self._users.pop(old, None)
+        self._users[new] = renamed
 
     def prepare_app(self, app: str) -> RunAs:
         """Create the user and set the ownership and modes of the app's directories."""
@@ -159,14 +200,19 @@ class Isolation:
     def forget_app(self, app: str) -> None:
         """Remove the app's user (its files went with the app directory)."""
         known = self._users.pop(app, None)
-        if known is None or known.home != self.paths.app(app) / "home":
+        if known is None or not same_home(known.home, self.paths.app(app) / "home"):
             return
         subprocess.run(["userdel", known.name], capture_output=True, text=True, timeout=60)
-        try:
-            grp.getgrnam(known.name)
-            subprocess.run(["groupdel", known.name], capture_output=True, text=True, timeout=60)
-        except KeyError:
-            pass
+        _remove_group(known.name)
+
+
+def _remove_group(name: str, force: bool = False) -> None:
+    """The user's own group, if deleting the user left it behind."""
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return
+    subprocess.run(["groupdel", *(["--force"] if force else []), name], capture_output=True, text=True, timeout=60)
 
 
 def isolation_for(paths: Paths, limits: Limits) -> Isolation | None:

@@ -57,8 +57,8 @@ class Lifecycle:
         if d.port and self.ports is not None:
             await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
         self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        app, name, emit = d.app, d.name, self.logs.emit
-        limiter = LineLimiter(lambda line: emit(app, "app", name, line), lambda msg: emit(app, "hoist", name, msg),
+        name, emit = d.name, self.logs.emit  # d.app is read per line: a rename changes it under a running dyno
+        limiter = LineLimiter(lambda line: emit(d.app, "app", name, line), lambda msg: emit(d.app, "hoist", name, msg),
                               rate=self.log_rate, burst=2 * self.log_rate)
         d.memory_mb = None
         proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port)

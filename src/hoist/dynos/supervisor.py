@@ -98,6 +98,31 @@ class Supervisor:
             rt.asleep = False  # the loop starts the idle dynos
         self.wake()
 
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` from now on: its dynos keep running (their files are where they were;
+        only the name changed), restarts and scaling find them under the new name, and the route table
+        follows. Synchronous: no pass of the loop sees half of it."""
+        rt = self.apps.pop(old, None)
+        if rt is None:
+            return
+        rt.name = new
+        dynos = [*rt.dynos.values(), *self.life.stopping]
+        for boot in self.boots.booting:
+            if boot.cmd.app == old:
+                boot.cmd.app = new
+                dynos += boot.webs
+        for waking in self.boots.waking:
+            if waking.cmd.app == old:
+                waking.cmd.app = new
+                dynos += waking.webs
+        for d in dynos:
+            if d.app == old:
+                d.app = new
+        self.apps[new] = rt
+        if old in self._locks:  # whoever waits for the old name's lock gets the app's one lock
+            self._locks[new] = self._locks.pop(old)
+        self._publish()
+
     def note_request(self, app: str) -> None:
         """The router served a request for `app` (idle detection)."""
         rt = self.apps.get(app)

@@ -3,7 +3,6 @@ put in maintenance, restored when hoist starts, destroyed with everything it had
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Callable
 
 from hoist import names
@@ -12,6 +11,7 @@ from hoist.dynos.supervisor import Supervisor
 from hoist.git.repo import init_repo
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.access import audit
 from hoist.platform.addons import AddonManager
 from hoist.platform.errors import PlatformError
@@ -54,7 +54,7 @@ class Apps:
                     break
         assert name is not None
         try:
-            names.app_name(name)
+            names.new_app_name(name)
         except names.InvalidName as exc:
             raise PlatformError("invalid_params", str(exc), 422, "app") from None
         try:
@@ -62,6 +62,7 @@ class Apps:
         except apps_t.NameTaken:
             raise PlatformError("invalid_params", f"Name {name} is already taken; choose another name "
                                 "or omit it to get a random one.", 422, "app") from None
+        app_dirs.create(self.paths, name, app.id)
         init_repo(self.paths.repo(name))
         if self.isolation is not None:
             self.isolation.prepare_app(name)
@@ -79,9 +80,9 @@ class Apps:
             await self.addons.forget_app(app)  # drop its databases and stop its Redis servers first
             apps_t.delete_app(self.db, app.id)
             self.logs.forget(app.name)
-            shutil.rmtree(self.paths.app(app.name), ignore_errors=True)
             if self.isolation is not None:
-                self.isolation.forget_app(app.name)
+                self.isolation.forget_app(app.name)  # while apps/NAME still says whose home is whose
+            app_dirs.remove(self.paths, app.name)
         self.publish()
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:

@@ -87,6 +87,19 @@ def set_owner(db: Database, app_id: str, owner_id: str, previous_id: str, keep_p
                       (str(uuid.uuid4()), app_id, previous_id, utcnow()))
 
 
+def repoint_paths(db: Database, app_id: str, old: str, new: str) -> None:
+    """Paths stored for the app under directory `old` now start with `new`: slug envs, backups and the
+    add-ons' own data (a Redis server's directory), in one transaction."""
+    old, new = old.rstrip("/") + "/", new.rstrip("/") + "/"
+    n = len(old)
+    with db.transaction() as c:
+        for table, column in (("slugs", "env_dir"), ("backups", "path")):
+            c.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                      f"WHERE app_id = ? AND substr({column}, 1, ?) = ?", (new, n + 1, app_id, n, old))
+        c.execute("UPDATE addons SET provider = replace(provider, ?, ?) WHERE app_id = ?",
+                  (json.dumps(old)[:-1], json.dumps(new)[:-1], app_id))
+
+
 def delete_app(db: Database, app_id: str) -> None:
     with db.transaction() as c:
         c.execute("DELETE FROM builds WHERE app_id = ?", (app_id,))
