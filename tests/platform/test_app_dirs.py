@@ -60,3 +60,13 @@ def test_an_old_layout_is_adopted_with_its_stored_paths(tmp_path: Path) -> None:
     assert backups_t.list_backups(db, app_id)[0].path.startswith(f"{real}/backups")
     assert not other.exists()
     assert app_dirs.adopt(paths, db) == 0  # once
+
+
+def test_a_missing_link_is_made_again(tmp_path: Path) -> None:
+    """A start interrupted between moving a directory and linking it: the next start links it."""
+    paths = Paths(tmp_path)
+    db, app_id = _db(tmp_path)
+    real = app_dirs.create(paths, "notes", app_id)
+    (tmp_path / "apps" / "notes").unlink()
+    assert app_dirs.adopt(paths, db) == 0
+    assert paths.app("notes") == real

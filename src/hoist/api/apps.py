@@ -50,14 +50,17 @@ async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
     if unknown:
         raise invalid(f"Unknown field(s) {', '.join(sorted(unknown))}: hoist can change name, owner and "
                       "maintenance.", "app")
+    if "maintenance" in body and not isinstance(body["maintenance"], bool):
+        raise invalid("maintenance must be true or false.", "app")
+    recipient = recipient_of(body["owner"]) if body.get("owner") is not None else None
+    keep = keep_previous(body)
+    # Checked first, then applied: a bad field changes nothing.
     if "name" in body and body["name"] != app.name:
         app = await ctx.renames.rename(app, body["name"], user)
     if "maintenance" in body:
-        if not isinstance(body["maintenance"], bool):
-            raise invalid("maintenance must be true or false.", "app")
         ctx.platform.set_maintenance(app, body["maintenance"], user)
-    if body.get("owner") is not None:
-        transfer(ctx, app, user, recipient_of(body["owner"]), keep_previous(body))
+    if recipient is not None:
+        transfer(ctx, app, user, recipient, keep)
     # Read again without an access check: a previous owner who gave up access still gets the answer.
     return JSONResponse(serialize.app(ctx.platform, apps_t.get_app(ctx.platform.db, app.id) or app))
 

@@ -55,19 +55,24 @@ def remove(paths: Paths, name: str) -> None:
 
 
 def adopt(paths: Paths, db: Database) -> int:
-    """At start: an app directory from before this layout (apps/NAME itself) moves to apps/.ids/ID
-    and gets its link; the paths stored for it (slug envs, backups, add-on data) follow. Run before
-    anything of the app starts. Returns how many moved."""
+    """At start: an app directory from before this layout (apps/NAME itself) moves to apps/.ids/ID and
+    gets its link, and the paths stored for it (slug envs, backups, add-on data) follow; an app whose
+    link is missing (a start interrupted half-way) gets it back. Run before anything of an app starts.
+    Returns how many directories moved."""
     moved = 0
     for app in apps_t.list_apps(db):
         link = paths.app_link(app.name)
         real = paths.app_by_id(app.id)
-        if link.is_symlink() or not link.is_dir() or real.exists():
+        if link.is_symlink():
             continue
         real.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(real.parent, 0o711)  # per-app users pass through to their own directory
-        os.rename(link, real)
+        if link.is_dir() and not real.exists():
+            os.rename(link, real)
+            moved += 1
+        elif link.exists():
+            continue  # both a directory here and one there: leave them for the admin to look at
+        real.mkdir(exist_ok=True)
         _link(paths, app.name, app.id)
-        apps_t.repoint_paths(db, app.id, str(link), str(real))
-        moved += 1
+        apps_t.repoint_paths(db, app.id, str(link), str(real))  # idempotent: a second start finds nothing
     return moved
