@@ -230,3 +230,21 @@ MIGRATIONS.append(
            END""",
     ]
 )
+MIGRATIONS.append(
+    # 8: app setups (POST /app-setups: an app created, built and released from a source tarball)
+    [
+        """CREATE TABLE app_setups (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_id TEXT,
+            status TEXT NOT NULL,
+            failure_message TEXT,
+            build_id TEXT,
+            postdeploy_output TEXT,
+            postdeploy_exit_code INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX app_setups_app ON app_setups(app_id)",
+    ]
+)
