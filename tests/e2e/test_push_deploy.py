@@ -83,10 +83,10 @@ def test_logs_show_build_release_app_and_router_lines(server: HoistServer, workd
     out = server.cli("logs", "-n", "1500", "-a", "hello").stdout
     assert "app[api]: Release v" in out
     assert "app[web.1]:" in out
-    assert 'hoist[router]: at=info method=GET path="/?from=logs-test" host=hello.localhost' in out
+    assert 'heroku[router]: at=info method=GET path="/?from=logs-test" host=hello.localhost' in out
     assert "dyno=web.1" in out and "status=200" in out
     router_only = server.cli("logs", "-s", "router", "-a", "hello").stdout.strip().splitlines()
-    assert router_only and all("hoist[router]:" in line for line in router_only)
+    assert router_only and all("heroku[router]:" in line for line in router_only)
 
 
 def test_logs_tail_shows_a_request_made_after_it_started(server: HoistServer, workdir: Path) -> None:

@@ -17,6 +17,7 @@ from hoist.cli.client import Client
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header, keyvals
 
 DEFAULT_DB = "DATABASE_URL"
@@ -92,8 +93,11 @@ def _confirmed_action(c: CliContext, database: str, confirm: str | None, warning
     if confirm != app:
         raise HoistError(warning.format(db=database, app=app) + f" Run again with --confirm {app}")
     click.echo(f"{doing} {database} on {app}... ", nl=False)
-    c.client().post(f"/apps/{app}/addons/{database}/pg/{action}")
-    click.echo("done")
+    client = c.client()
+    resp = client.request("POST", f"/apps/{app}/addons/{database}/pg/{action}", json={})
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
 
 
 @click.command("pg:credentials:rotate")
@@ -126,8 +130,12 @@ def pg_promote(c: CliContext, database: str) -> None:
     """Make DATABASE the app's DATABASE_URL (a new release)."""
     app = c.app()
     click.echo(f"Promoting {database} to DATABASE_URL on {app}... ", nl=False)
-    addon = c.client().post(f"/apps/{app}/addons/{database}/pg/promote")
-    click.echo("done")
+    client = c.client()
+    resp = client.request("POST", f"/apps/{app}/addons/{database}/pg/promote", json={})
+    addon = resp.json()
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
     click.echo(f"{addon['name']} is now {', '.join(addon['config_vars'])}")
 
 

@@ -20,7 +20,7 @@ from hoist.dynos.readiness import is_ready
 from hoist.dynos.runtime import Dyno, DynoState
 from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.dynos.spawn import spawn
-from hoist.logs.line import now_iso
+from hoist.logs.line import PLATFORM, now_iso
 from hoist.logs.store import LogStore
 from hoist.procs import free_port
 
@@ -46,7 +46,7 @@ class Lifecycle:
 
     def set_state(self, d: Dyno, state: DynoState) -> None:
         if d.state is not state:
-            self.logs.emit(d.app, "hoist", d.name, f"State changed from {d.state} to {state}")
+            self.logs.emit(d.app, PLATFORM, d.name, f"State changed from {d.state} to {state}")
             d.state = state
             d.state_since = now_iso()
 
@@ -56,9 +56,14 @@ class Lifecycle:
         d.id = str(uuid.uuid4())
         if d.port and self.ports is not None:
             await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
-        self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        app, name, emit = d.app, d.name, self.logs.emit
-        limiter = LineLimiter(lambda line: emit(app, "app", name, line), lambda msg: emit(app, "hoist", name, msg),
+        self.logs.emit(d.app, PLATFORM, d.name, f"Starting process with command `{d.command}`")
+        app, name, emit, tail = d.app, d.name, self.logs.emit, d.tail
+        tail.clear()  # this process's lines: why it failed to boot, if it does
+
+        def app_line(line: str) -> None:
+            tail.append(line)
+            emit(app, "app", name, line)
+        limiter = LineLimiter(app_line, lambda msg: emit(app, PLATFORM, name, msg),
                               rate=self.log_rate, burst=2 * self.log_rate)
         d.memory_mb = None
         proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port)
@@ -82,7 +87,7 @@ class Lifecycle:
 
     def crashed(self, d: Dyno, proc: DynoProcess, rc: int, crashes: int, next_start: float) -> None:
         """The dyno's process exited on its own: CRASHED until `next_start`; what it forked goes too."""
-        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
+        self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {exit_status(rc)}")
         self.set_state(d, DynoState.CRASHED)
         d.crashes = crashes
         d.next_start = next_start
@@ -121,20 +126,20 @@ class Lifecycle:
         if delay:
             await asyncio.sleep(delay)  # e.g. the router reloads before an old release's dynos stop listening
         if proc.returncode is None:
-            self.logs.emit(d.app, "hoist", d.name, "Stopping all processes with SIGTERM")
+            self.logs.emit(d.app, PLATFORM, d.name, "Stopping all processes with SIGTERM")
             proc.signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
             except asyncio.TimeoutError:
-                self.logs.emit(d.app, "hoist", d.name,
+                self.logs.emit(d.app, PLATFORM, d.name,
                                f"Error R12 (Exit timeout) -> At least one process failed to exit within "
                                f"{grace:g} seconds of SIGTERM")
-                self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
+                self.logs.emit(d.app, PLATFORM, d.name, "Stopping remaining processes with SIGKILL")
         # Kill what is left of the group: daemons the dyno forked outlive its leader.
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
         self._release_port(port, key)
-        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
+        self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {exit_status(rc)}")
         self.post(Stopped(d, proc))
 
     def _release_port(self, port: int | None, key: str) -> None:

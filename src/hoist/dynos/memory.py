@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from hoist.dynos.runtime import Dyno
 from hoist.logs.store import LogStore
+from hoist.logs.line import PLATFORM
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MB = 1024 * 1024
@@ -74,10 +75,10 @@ def judge(d: Dyno, rss: int, quota_mb: float, kill_factor: float, now: float, lo
     mb = d.memory_mb = rss / MB
     code = verdict(mb, quota_mb, kill_factor)
     if code == "R15":
-        logs.emit(d.app, "hoist", d.name, f"Error R15 (Memory quota vastly exceeded) -> {mb:.0f}M used of "
+        logs.emit(d.app, PLATFORM, d.name, f"Error R15 (Memory quota vastly exceeded) -> {mb:.0f}M used of "
                                           f"{quota_mb:g}M quota; restarting the dyno")
         return True
     if code == "R14" and now - d.r14_at >= R14_EVERY:
         d.r14_at = now
-        logs.emit(d.app, "hoist", d.name, f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {quota_mb:g}M quota")
+        logs.emit(d.app, PLATFORM, d.name, f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {quota_mb:g}M quota")
     return False

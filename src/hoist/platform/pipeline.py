@@ -19,6 +19,7 @@ from typing import AsyncIterator, Callable, Mapping
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
+from hoist.platform.boot_report import ERR
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
@@ -109,8 +110,10 @@ class Pushes:
                 if not ok:
                     # First the cleanup, which must happen even on a full disk; then the bookkeeping.
                     shutil.rmtree(push.slug_dir, ignore_errors=True)
-                    builds_t.finish_build(p.db, build.id, "failed")
-                    p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
+                    built = builds_t.get_build(p.db, app.id, build.id)
+                    if built is None or built.status != "succeeded":  # a release that failed says so itself
+                        builds_t.finish_build(p.db, build.id, "failed")
+                        p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
                 with contextlib.suppress(OSError):
                     logf.close()
             return ok
@@ -138,17 +141,25 @@ class Pushes:
         slug = self._record_slug(push, result)
         self._apply_first_deploy_defaults(app, result.process_types, app_json)
         emit(f"-----> Build succeeded in {time.monotonic() - started:.1f}s")
+        p.logs.emit(app.name, "app", "api", "Build succeeded")
 
         emit("-----> Launching...")
         rel, outcome = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
                                        description=f"Deploy {push.commit[:8]}", user=push.user, out=emit)
         builds_t.finish_build(p.db, push.build_id, "succeeded", release_id=rel.id)
+        report = p.releases.report(app, rel, outcome, lines_shown=outcome.failure == "release")
         if not outcome.ok:
-            emit(f" !     Release v{rel.version} failed: {outcome.message}")
-            emit(" !     Push rejected. The previous release keeps serving; see `hoist logs`.")
+            # The push ends with what failed, what to do, the dyno's last lines and how it exited.
+            first = report[0].removeprefix(ERR)
+            emit(f"{ERR}Push rejected: {first[:1].lower()}{first[1:]}")
+            for line in report[1:]:
+                emit(line)
             return False
         emit(f"       Released v{rel.version}")
         emit(f"       {p.web_url(app.name)} deployed to hoist in {time.monotonic() - started:.1f}s")
+        if outcome.failure:  # live, as on Heroku, but its web dyno crashed at boot
+            for line in report:
+                emit(line)
 
         if first_deploy and app_json.postdeploy:
             await self._postdeploy(app, rel, app_json.postdeploy, emit)
@@ -183,7 +194,7 @@ class Pushes:
                 continue
             emit(f"-----> Provisioning {plan} (from app.json)")
             try:
-                addon = await manager.create(app, user, plan)
+                addon, _ = await manager.create(app, user, plan)
             except PlatformError as exc:
                 emit(f" !     Could not provision {plan}: {exc.message}")
                 emit(" !     Push rejected. The running release is unchanged.")
