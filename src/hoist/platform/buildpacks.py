@@ -34,13 +34,19 @@ def normalize(updates: list[str]) -> list[str]:
     out: list[str] = []
     for name in updates:
         if not _PYTHON_NAMES.match(name.strip()):
-            raise PlatformError("invalid_params", f"hoist has no buildpack {name!r}: it builds Python apps with its own "
+            raise PlatformError("invalid_params", f"hoist has no buildpack {_short(name)!r}: it builds Python apps with its own "
                                 "builder, which does what heroku/python does. Run `heroku buildpacks:set "
                                 "heroku/python`, or `heroku buildpacks:clear` (hoist detects Python apps by itself).",
                                 422, "buildpack")
         if PYTHON not in out:
             out.append(PYTHON)
     return out
+
+
+def _short(name: str) -> str:
+    """A registry tarball's URL as the buildpack's name (what the user typed). Pure."""
+    m = re.match(r"^https://buildpack-registry\.s3\.amazonaws\.com/buildpacks/(.+)\.tgz$", name.strip())
+    return m.group(1) if m else name
 
 
 def installed(path: Path, built: bool) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import AsyncIterator, Callable, Mapping
 
 from hoist.addons.plans import PlanError, parse_plan
+from hoist.contracts import appjson
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
 from hoist.platform.boot_report import ERR
@@ -125,6 +126,11 @@ class Pushes:
 
         emit("-----> Receiving push")
         await unpack(body, push.slug_dir)
+        # app.json's env before the build, which sees the config vars (an opt-in such as
+        # HOIST_ALLOW_EOL_PYTHON declared there counts from the first push); the build reports a bad file.
+        early = _peek_app_json(push.slug_dir)
+        if early is not None and not self._apply_app_json_env(app, early, emit):
+            return False
 
         result = await run_builder(p.settings, p.paths, p.isolation, app.name, push.slug_dir,
                                    config_t.get_config(p.db, app.id), app.build_metadata, emit)
@@ -238,3 +244,12 @@ class Pushes:
             if ptype in defaults:
                 defaults[ptype] = spec.quantity
         formation_t.ensure_types(self.platform.db, app.id, defaults)
+
+
+def _peek_app_json(source: Path) -> AppJson | None:
+    """The pushed app.json, if there is one and it parses (the build says what is wrong with a bad one)."""
+    path = source / "app.json"
+    try:
+        return appjson.parse(path.read_text(errors="replace")) if path.is_file() else None
+    except (OSError, appjson.AppJsonError):
+        return None
