@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hoist.dynos.commands import DeployResult
 from hoist.platform.boot_hints import hints
-from hoist.platform.boot_report import report, short_reason
+from hoist.platform.boot_report import excerpt, report, short_reason
 
 SITE = "/apps/notes/slugs/1/.heroku/python/lib/python3.11/site-packages"
 KEY_ERROR = [
@@ -114,3 +114,15 @@ def test_the_report_of_a_failed_release_phase_does_not_repeat_its_streamed_outpu
         "keeps serving",
         " !     release.1 exited with status 2.",
     ]
+
+
+def test_the_excerpt_keeps_the_first_tracebacks_error_and_the_last_lines() -> None:
+    worker = ["[INFO] Booting worker", "Traceback (most recent call last):",
+              *(f'  File "/x/gunicorn/f{i}.py", line {i}' for i in range(10)), *KEY_ERROR[1:], "[INFO] Worker exiting"]
+    master = ["Traceback (most recent call last):", *(f'  File "/x/arbiter.py", line {i}' for i in range(20)),
+              "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"]
+    shown = excerpt(worker + master)
+    assert len(shown) == 20 and "..." in shown
+    assert shown[: shown.index("...")][-1] == "KeyError: 'DATABASE_URL'"
+    assert shown[-1] == "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"
+    assert excerpt(KEY_ERROR) == KEY_ERROR

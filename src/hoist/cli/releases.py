@@ -26,8 +26,8 @@ def releases(c: CliContext, num: int) -> None:
     header(f"{app} Releases")
     rows = []
     for r in rels:
-        flag = " (current)" if r["current"] else {"failed": " (release command failed)",
-                                                   "expired": " (not deployed)"}.get(r["status"], "")
+        # A release that did not boot says so in its description ("... (not deployed: web.1 exited ...)").
+        flag = " (current)" if r["current"] else (" (release command failed)" if r["status"] == "failed" else "")
         rows.append((f"v{r['version']}", r["description"] + flag, r["user"]["email"] or "", r["created_at"]))
     table(["Version", "Description", "User", "Created"], rows)
 

@@ -14,7 +14,7 @@ from hoist.contracts.release import RunRelease
 from hoist.dynos.scheduler import DynoProcess
 from hoist.logs.line import now_iso
 
-TAIL_LINES = 20  # a dyno's last lines of output, kept to say why it failed to boot
+TAIL_LINES = 200  # a dyno's last lines of output, kept to say why it failed to boot (two gunicorn workers' tracebacks fit)
 
 
 class DynoState(StrEnum):

@@ -11,6 +11,23 @@ from hoist.dynos.commands import DeployResult
 
 ERR = " !     "
 OUT = "       "
+SHOWN = 20  # lines of a failed dyno's output shown
+
+
+def excerpt(lines: Sequence[str], limit: int = SHOWN) -> list[str]:
+    """The lines that say why: the end of the first traceback (where the app failed; later ones are often
+    the server giving up, as gunicorn's HaltServer), then the last lines. Pure."""
+    lines = list(lines)
+    if len(lines) <= limit:
+        return lines
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("Traceback (most recent call last)")), None)
+    end = None
+    if start is not None:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()), None)
+    if start is None or end is None or end >= len(lines) - limit:
+        return lines[-limit:]
+    head = lines[max(start + 1, end - 5): end + 1]
+    return head + ["..."] + lines[-(limit - len(head) - 1):]
 
 
 def short_reason(result: DeployResult) -> str:
@@ -44,7 +61,7 @@ def report(version: int, previous: int | None, result: DeployResult, hints: Sequ
     if result.dyno and not lines_shown:
         if result.lines:
             out.append(ERR + f"The last lines of {result.dyno}:")
-            out += [OUT + line for line in result.lines]
+            out += [OUT + line for line in excerpt(result.lines)]
         else:
             out.append(ERR + f"{result.dyno} printed nothing.")
     if result.exit_status:
