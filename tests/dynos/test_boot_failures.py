@@ -100,3 +100,11 @@ def test_listeners_are_found_by_port() -> None:
         port = s.getsockname()[1]
         assert os.getpid() in holders(listening_inodes(port))
     assert holders(listening_inodes(port)) == []
+
+
+def test_a_leftover_process_is_named_by_its_command() -> None:
+    from hoist.dynos.daemonized import command_name
+
+    assert command_name(["/h/envs/x/bin/python", "/h/envs/x/bin/gunicorn", "--daemon", "app:app"]) == \
+        "gunicorn --daemon app:app"
+    assert command_name(["/usr/sbin/uwsgi", "--http", ":5000"]) == "uwsgi --http :5000"

@@ -173,7 +173,8 @@ def test_rollback_serves_the_old_code_and_failed_releases_are_not_eligible(serve
     bad = server.cli("config:set", "BOOT_FAIL=1", "-a", "dyn", check=False)
     rels = server.api("GET", "/apps/dyn/releases").json()
     failed = rels[-1]
-    assert failed["status"] == "failed" and not failed["eligible_for_rollback"] and not failed["current"]
+    # It did not boot (no release command failed): "expired", as the heroku CLI shows it.
+    assert failed["status"] == "expired" and not failed["eligible_for_rollback"] and not failed["current"]
     assert bad.returncode != 0 or "fail" in bad.stdout.lower()
     refused = server.cli("rollback", f"v{failed['version']}", "-a", "dyn", check=False)
     assert refused.returncode != 0 and "roll back to a release that succeeded" in refused.stdout + refused.stderr

@@ -247,7 +247,7 @@ def test_everyday_app_commands(server: HoistServer, heroku: Heroku, app: str) ->
     assert router and all("heroku[router]: " in line for line in router)
     assert any('path="/router-probe"' in line for line in router)
     platform = heroku("logs", "-s", "heroku", "-n", "50", "-a", app).stdout.splitlines()  # Heroku's name for it
-    assert platform and all(re.match(r"^\S+ hoist\[", line) for line in platform)
+    assert platform and all(re.match(r"^\S+ heroku\[", line) for line in platform)
 
 
 def test_ps_web_and_worker(server: HoistServer, heroku: Heroku, app: str, workdir: Path) -> None:

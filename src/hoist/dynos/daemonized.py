@@ -64,7 +64,14 @@ def _name(pid: int) -> str:
         words = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
     except OSError:
         return "a process"
-    text = " ".join(w.decode("utf-8", "replace") for w in words)
+    return command_name([w.decode("utf-8", "replace") for w in words])
+
+
+def command_name(argv: list[str]) -> str:
+    """How a process reads in a message: `gunicorn --daemon app:app`, not its interpreter's path. Pure."""
+    if len(argv) > 1 and Path(argv[0]).name.startswith("python"):
+        argv = argv[1:]  # a script run by its shebang
+    text = " ".join([Path(argv[0]).name, *argv[1:]]) if argv else "a process"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
