@@ -69,7 +69,7 @@ def test_failed_build_and_boot_crash_keep_the_old_release_serving(server: HoistS
     rels = server.api("GET", "/apps/hello/releases").json()
     # Not "failed" (the heroku CLI shows that as "release command failed"): it did not boot, so it expired.
     assert rels[-1]["status"] == "expired" and not rels[-1]["current"]
-    assert re.search(r"\(not deployed: web\.1 exited with status \d+ while booting\)$", rels[-1]["description"])
+    assert re.search(r" \(not deployed: (web\.1 exited with status \d+ while booting|web did not bind \$PORT within 60 s \(R10\))\)$", rels[-1]["description"])
     current = [r for r in rels if r["current"]]
     assert current[0]["version"] == before
     assert "from hoist v2" in server.app_get("hello").text
