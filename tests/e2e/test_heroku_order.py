@@ -91,6 +91,10 @@ def test_once_it_serves_a_release_that_does_not_boot_is_refused_by_every_command
     assert rel["status"] == "expired" and not rel["current"]
     assert rel["description"] == "Remove DATABASE_URL config vars (not deployed: web.1 exited with status 1 while booting)"
     assert server.app_get("order").status_code == 200  # v3 keeps serving
+    ran = server.cli("run", "echo", "ran", cwd=repo)  # one-off dynos run v3 too, and say so
+    assert re.match(r" !    run\.\d+ runs v3, the current release, whose config differs from the app's in DATABASE_URL: "
+                    r"the release with that change did not start \(see `hoist releases` and `hoist releases:output`\)\n",
+                    ran.stderr), ran.stderr
     url = server.api("GET", "/apps/order/releases/3/config-vars").json()["DATABASE_URL"]
     assert server.cli("config:set", f"DATABASE_URL={url}", cwd=repo).stdout.startswith(
         "Setting DATABASE_URL and restarting order... done, v5\n")
