@@ -57,6 +57,17 @@ class Settings:
     rabbitmq_bin: str = _setting("/usr/lib/rabbitmq/bin", "HOIST_RABBITMQ_BIN", "where Debian's rabbitmq-server package keeps rabbitmq-server and rabbitmqctl (the node of the rabbitmq-bigwig, cloudamqp and amqp add-ons)")
     scheduler_tick: float = _setting(600.0, "HOIST_SCHEDULER_TICK", "seconds between runs of a `scheduler:add --every 10m` job (Heroku Scheduler's shortest interval: at :00, :10, ... UTC); lower it to try jobs out quickly")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
+    source_max_mb: int = _setting(512, "HOIST_SOURCE_MAX_MB", "largest source tarball accepted at a `POST /sources` put_url or fetched for a build, in MiB")
+    source_unpacked_mb: int = _setting(1024, "HOIST_SOURCE_UNPACKED_MB", "largest size a source tarball may unpack to, in MiB (counted while it unpacks: a decompression bomb stops there)")
+    source_max_files: int = _setting(100000, "HOIST_SOURCE_MAX_FILES", "most entries a source tarball may unpack to")
+    source_url_ttl: float = _setting(3600.0, "HOIST_SOURCE_URL_TTL", "seconds the put_url and get_url of `POST /sources` stay valid")
+    source_fetch: bool = _setting(False, "HOIST_SOURCE_FETCH", "let builds and app setups fetch source_blob URLs from outside hoist (http/https; never private, loopback or link-local addresses)")
+    local_pg: str = _setting("", "HOIST_LOCAL_PG", "where `hoist pg:local` keeps the local PostgreSQL that pg:pull/pg:push and the heroku CLI use on your side (default: hoist-local-postgres beside HOIST_HOME)")
+
+    @property
+    def local_pg_dir(self) -> Path:
+        """The local PostgreSQL's directory (HOIST_LOCAL_PG, else beside the home)."""
+        return Path(self.local_pg).expanduser() if self.local_pg else self.home.parent / "hoist-local-postgres"
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

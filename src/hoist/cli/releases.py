@@ -1,4 +1,4 @@
-"""releases, releases:info, releases:output, rollback, builds, builds:output."""
+"""releases, releases:info, releases:output, rollback."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +10,7 @@ from hoist.cli.client import Client
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header, keyvals, table
 
 
@@ -25,7 +26,8 @@ def releases(c: CliContext, num: int) -> None:
     header(f"{app} Releases")
     rows = []
     for r in rels:
-        flag = " (current)" if r["current"] else (" (failed)" if r["status"] == "failed" else "")
+        # A release that did not boot says so in its description ("... (not deployed: web.1 exited ...)").
+        flag = " (current)" if r["current"] else (" (release command failed)" if r["status"] == "failed" else "")
         rows.append((f"v{r['version']}", r["description"] + flag, r["user"]["email"] or "", r["created_at"]))
     table(["Version", "Description", "User", "Created"], rows)
 
@@ -89,38 +91,10 @@ def rollback(c: CliContext, release: str | None) -> None:
     target = release.lstrip("v")
     click.echo(f"Rolling back {app} to v{target}... ", nl=False)
     resp = client.request("POST", f"/apps/{app}/releases", json={"release": target})
-    message = resp.headers.get("hoist-release-message")
     r = resp.json()
-    if message:
-        raise HoistError(f"v{r['version']} failed: {message}")
-    click.echo(f"done, v{r['version']}")
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo(f"done, v{r['version']}")
 
 
-@click.command("builds")
-@app_option
-@pass_ctx
-def builds(c: CliContext) -> None:
-    """List the app's builds."""
-    app = c.app()
-    items = c.client().get_all(f"/apps/{app}/builds")
-    table(["ID", "Status", "Commit", "Created"],
-          [(b["id"], b["status"], (b["source_blob"]["version"] or "")[:8], b["created_at"]) for b in reversed(items)])
-
-
-@click.command("builds:output")
-@app_option
-@click.argument("build_id", required=False)
-@pass_ctx
-def builds_output(c: CliContext, build_id: str | None) -> None:
-    """Print a build's full output (default: the newest build)."""
-    app = c.app()
-    client = c.client()
-    if build_id is None:
-        items = client.get_all(f"/apps/{app}/builds")
-        if not items:
-            raise HoistError("this app has no builds yet: git push to build")
-        build_id = items[-1]["id"]
-    click.echo(client.request("GET", f"/apps/{app}/builds/{build_id}/output").text, nl=False)
-
-
-COMMANDS = [releases, releases_info, releases_output, rollback, builds, builds_output]
+COMMANDS = [releases, releases_info, releases_output, rollback]

@@ -36,10 +36,11 @@ class AppsPages:
         if typed != app.name:
             return (f"Type the app's name, {app.name}, to confirm; you typed {typed!r}. Nothing was destroyed."
                     if typed else f"Type the app's name, {app.name}, to confirm. Nothing was destroyed.")
-        await self.platform.destroy_app(app)
         if self.d.on_destroy is not None:
-            await self.d.on_destroy(app.name)
-        return Next(f"Destroyed {app.name} and everything it had.", f"{PREFIX}/")
+            await self.d.on_destroy(app.name)  # first: the app's user can go only once nothing runs as it
+        problems = await self.platform.destroy_app(app)
+        return Next(f"Destroyed {app.name} and everything it had." + "".join(f" {p}" for p in problems),
+                    f"{PREFIX}/")
 
 
 def routes(d: Dashboard) -> list[Route]:

@@ -3,6 +3,7 @@ check of a form POST, the app looked up exactly as the API does (`Platform.find_
 platform errors turned into a page or a flash message."""
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -17,6 +18,7 @@ from hoist.dashboard.sessions import Session, SessionStore
 from hoist.logs.sessions import LogSessions
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
+from hoist.state import disk
 from hoist.state.apps import App
 from hoist.state.users import User
 
@@ -78,14 +80,21 @@ class Dashboard:
                 form = await read_form(request)
                 self.gate.check_post(request, session, form.get("csrf"))
                 app = self.platform.find_app(user, request.path_params["app"])
-                done = await handler(request, session, user, app, form)
-                message, target = (done.message, done.target) if isinstance(done, Next) else (done, target)
+                if disk.low(self.platform.paths.home):  # as the API: no write starts on a full disk
+                    message = disk.full_message(self.platform.paths.home)
+                else:
+                    done = await handler(request, session, user, app, form)
+                    message, target = (done.message, done.target) if isinstance(done, Next) else (done, target)
             except Refused as exc:
                 return self.error(exc.status, exc.message, found)
             except PlatformError as exc:
                 if exc.status == 404 and exc.resource == "app":
                     return self.error(404, NOT_FOUND, found)
                 message = exc.message
+            except (OSError, sqlite3.OperationalError) as exc:
+                if not disk.is_full(exc):
+                    raise
+                message = disk.full_message(self.platform.paths.home)
             session.flash.append(message)
             return RedirectResponse(target, status_code=303)
         return run
@@ -101,11 +110,18 @@ class Dashboard:
             try:
                 form = await read_form(request)
                 self.gate.check_post(request, session, form.get("csrf"))
-                message, target = await handler(request, session, user, form)
+                if disk.low(self.platform.paths.home):
+                    message = disk.full_message(self.platform.paths.home)
+                else:
+                    message, target = await handler(request, session, user, form)
             except Refused as exc:
                 return self.error(exc.status, exc.message, found)
             except PlatformError as exc:
                 message = exc.message
+            except (OSError, sqlite3.OperationalError) as exc:
+                if not disk.is_full(exc):
+                    raise
+                message = disk.full_message(self.platform.paths.home)
             session.flash.append(message)
             return RedirectResponse(target, status_code=303)
         return run

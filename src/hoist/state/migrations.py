@@ -208,7 +208,48 @@ MIGRATIONS.append(
     ]
 )
 MIGRATIONS.append(
-    # 7: metrics over time (the dashboard's charts): one row per app, span length (step, in seconds:
+    # 7: each app's system user and the highest uid ever handed out (a new app never gets an old app's uid);
+    # a release that goes live makes its config the app's config, in the same transaction (so the stored
+    # config is always what the current release runs: a config change whose release fails changes nothing)
+    [
+        """CREATE TABLE app_users (
+            app TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TABLE uid_high (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER release_live_config AFTER UPDATE OF status ON releases
+           WHEN NEW.status = 'succeeded' AND OLD.status <> 'succeeded'
+           BEGIN
+               DELETE FROM config_vars WHERE app_id = NEW.app_id;
+               INSERT INTO config_vars (app_id, key, value)
+                   SELECT NEW.app_id, key, value FROM json_each(NEW.config);
+           END""",
+    ]
+)
+MIGRATIONS.append(
+    # 8: app setups (POST /app-setups: an app created, built and released from a source tarball)
+    [
+        """CREATE TABLE app_setups (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_id TEXT,
+            status TEXT NOT NULL,
+            failure_message TEXT,
+            build_id TEXT,
+            postdeploy_output TEXT,
+            postdeploy_exit_code INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX app_setups_app ON app_setups(app_id)",
+    ]
+)
+MIGRATIONS.append(
+    # 9: metrics over time (the dashboard's charts): one row per app, span length (step, in seconds:
     # 60 kept a day, 600 kept a week) and span start (unix seconds), fed by router lines and dyno samples
     [
         """CREATE TABLE metric_points (
