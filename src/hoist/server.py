@@ -277,7 +277,8 @@ async def serve(settings: Settings) -> None:
     ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
               renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
               log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
-    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions, on_destroy=oneoffs.remove_app))
+    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions, on_destroy=oneoffs.remove_app,
+                                            build_running=pushes.running))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)

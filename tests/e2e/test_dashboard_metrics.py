@@ -100,6 +100,7 @@ def test_metrics_survive_a_restart_of_hoist(browser: Any, deployed: HoistServer,
         assert page.locator("#c-memory polyline[data-series='web.1']").count() >= 1
         fits(page)
         shoot(page, shots, "metrics-after-restart-phone")
+        deployed.wait_for("hello", "Hello from hoist", timeout=60)  # web.1 is up again
         assert deployed.app_get("hello", "/missing").status_code == 404  # hoist records again
         _wait_total(page, "s4xx", "4xx: 4")
     finally:

@@ -28,7 +28,6 @@ from hoist.state.builds import Build
 from hoist.state.users import User
 
 POLL = 0.25  # seconds between looks at a running build's log file
-AFTER = 1.5  # seconds the log is still read once the build is marked done (its last lines follow)
 MAX_STREAM = 30 * 60  # seconds a live build stream stays open at most
 SHOWN = 50  # builds and activity entries listed
 
@@ -41,9 +40,11 @@ def _seconds(a: str, b: str) -> float | None:
         return None
 
 
-def build_row(p: Platform, b: Build) -> dict[str, Any]:
+def build_row(p: Platform, b: Build, running: bool) -> dict[str, Any]:
+    """A build as the pages show it; `running` while its output is still being written (the release
+    phase of a deploy comes after the build itself succeeded)."""
     u = users_t.get_user(p.db, b.user_id) if b.user_id else None
-    running = b.status == "pending"
+    running = running or b.status == "pending"
     return {"id": b.id, "status": "running" if running else b.status, "user": u.email if u else "",
             "commit": (b.source_version or "")[:8], "created_at": b.created_at,
             "duration": "" if running else duration(_seconds(b.created_at, b.updated_at))}
@@ -70,10 +71,14 @@ class ActivityPages:
         self.d = d
         self.platform = d.platform
 
+    def running(self, b: Build) -> bool:
+        return self.d.build_running(b.id) if self.d.build_running else b.status == "pending"
+
     async def page(self, request: Request, session: Session, user: User) -> Response:
         p = self.platform
         app = self.d.app_of(request, user)
-        builds = [build_row(p, b) for b in reversed(builds_t.list_builds(p.db, app.id)[-SHOWN:])]
+        recent = reversed(builds_t.list_builds(p.db, app.id)[-SHOWN:])
+        builds = [build_row(p, b, self.running(b)) for b in recent]
         feed = list(reversed(activity_t.list_for_app(p.db, app.id)))[:SHOWN]
         return self.d.render_app("activity.html", request, session, user, app, "Activity", builds=builds,
                                  feed=feed)
@@ -84,10 +89,10 @@ class ActivityPages:
         b = _build(p, app, request.path_params["build"])
         path = _log(p, app, b)
         raw = path.read_bytes() if path.exists() else b""
-        live = b.status == "pending"
+        live = self.running(b)
         if live:  # whole lines only: the stream goes on from the next byte
             raw = raw[:raw.rfind(b"\n") + 1]
-        return self.d.render_app("build.html", request, session, user, app, "Activity", build=build_row(p, b),
+        return self.d.render_app("build.html", request, session, user, app, "Activity", build=build_row(p, b, live),
                                  log=raw.decode("utf-8", errors="replace"), live=live, offset=len(raw))
 
     async def stream(self, request: Request, session: Session, user: User) -> Response:
@@ -102,12 +107,9 @@ class ActivityPages:
 
         async def events() -> AsyncIterator[str]:
             nonlocal offset
-            waited, partial, done_at = 0.0, b"", None
+            waited, partial = 0.0, b""
             while True:
-                current = builds_t.get_build(p.db, app.id, b.id)
-                if done_at is None and (current is None or current.status != "pending"):
-                    done_at = waited
-                done = done_at is not None and waited - done_at >= AFTER
+                done = not self.running(b)  # asked before reading: what was written before is read below
                 if path.exists():
                     with path.open("rb") as f:
                         f.seek(offset)
@@ -119,7 +121,8 @@ class ActivityPages:
                 if done or waited > MAX_STREAM or await request.is_disconnected():
                     if partial:
                         yield _event(partial.decode("utf-8", errors="replace"))
-                    row = build_row(p, current) if current else {"status": "gone", "duration": ""}
+                    current = builds_t.get_build(p.db, app.id, b.id)
+                    row = build_row(p, current, False) if current else {"status": "gone", "duration": ""}
                     yield _event(f"{row['status']} {row['duration']}".strip(), "end")
                     return
                 await asyncio.sleep(POLL)

@@ -39,6 +39,8 @@ Action = Callable[[Request, Session, User, App, dict[str, str]], Awaitable["str 
 FreeAction = Callable[[Request, Session, User, dict[str, str]], Awaitable[tuple[str, str]]]
 # Called after an app is destroyed, beside the platform's own clean-up (its one-off dynos).
 OnDestroy = Callable[[str], Awaitable[None]]
+# Whether a build's output is still being written (the push pipeline's own record).
+BuildRunning = Callable[[str], bool]
 
 
 def take_flash(session: Session) -> list[str]:
@@ -48,11 +50,13 @@ def take_flash(session: Session) -> list[str]:
 
 class Dashboard:
     def __init__(self, platform: Platform, logins: Logins, log_sessions: LogSessions,
-                 store: SessionStore | None = None, on_destroy: OnDestroy | None = None) -> None:
+                 store: SessionStore | None = None, on_destroy: OnDestroy | None = None,
+                 build_running: BuildRunning | None = None) -> None:
         self.platform = platform
         self.log_sessions = log_sessions
         self.gate = Gate(platform.db, logins, store or SessionStore())
         self.on_destroy = on_destroy
+        self.build_running = build_running
 
     def page(self, handler: Page, partial: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from hoist.accounts.login import Logins
 from hoist.dashboard import activity_pages, admin_pages, apps_pages, charts_page, data_pages, overview, render, settings_pages
-from hoist.dashboard.core import Dashboard, OnDestroy
+from hoist.dashboard.core import BuildRunning, Dashboard, OnDestroy
 from hoist.dashboard.security import PREFIX
 from hoist.dashboard.sessions import SessionStore
 from hoist.logs.sessions import LogSessions
@@ -19,8 +19,9 @@ async def _to_index(request: Request) -> Response:
 
 
 def routes(platform: Platform, logins: Logins, log_sessions: LogSessions,
-           store: SessionStore | None = None, on_destroy: OnDestroy | None = None) -> list[Route]:
-    d = Dashboard(platform, logins, log_sessions, store, on_destroy)
+           store: SessionStore | None = None, on_destroy: OnDestroy | None = None,
+           build_running: BuildRunning | None = None) -> list[Route]:
+    d = Dashboard(platform, logins, log_sessions, store, on_destroy, build_running)
     out: list[Route] = [
         Route(PREFIX, _to_index, methods=["GET"]),
         Route(PREFIX + "/login", d.gate.login_page, methods=["GET"]),

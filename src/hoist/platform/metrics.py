@@ -144,6 +144,8 @@ class MetricsRecorder:
         snap = self.snapshot()
         with self._lock:
             for app, dynos in snap.items():
+                if not dynos:
+                    continue  # nothing to sample: an app without requests gets no rows either
                 spans = self._spans(app, now)
                 for name, dyno_id, mb in dynos:
                     before = self._seen.get((app, name))
