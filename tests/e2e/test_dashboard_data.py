@@ -121,7 +121,21 @@ def test_backups_capture_download_and_restore_with_confirmation(page: Any, db_ap
     page.click(f"{row} button:text('Restore b001')")
     assert "Restored b001 into postgresql-" in flash(page)
     assert "(3 rows)" in db_app.cli("pg:psql", "-c", "SELECT * FROM items", "-a", APP).stdout
+    form = "section[data-addon^='postgresql-'] form.schedule"
+    page.fill(f"{form} input[name=at]", "25:00")
+    page.click(f"{form} button:text('Schedule')")
+    assert "HH:MM" in flash(page) or "25:00" in flash(page)
+    page.fill(f"{form} input[name=at]", "02:30")
+    page.fill(f"{form} input[name=keep]", "3")
+    page.click(f"{form} button:text('Schedule')")
+    assert "Scheduled daily backups of postgresql-" in flash(page)
+    assert page.inner_text("[data-fact=schedule]") == "daily at 02:30 UTC, keeping 3"
+    sched = db_app.api("GET", f"/apps/{APP}/addons/DATABASE_URL/pg/backup-schedule").json()
+    assert (sched["at"], sched["keep"]) == ("02:30", 3)
     shoot(page, shots, "data-backups")
+    page.click(f"{form} button:text('Remove schedule')")
+    assert "Removed the backup schedule" in flash(page)
+    assert db_app.api("GET", f"/apps/{APP}/addons/DATABASE_URL/pg/backup-schedule").status_code == 404
 
 
 def test_rotate_credentials(page: Any, db_app: HoistServer) -> None:

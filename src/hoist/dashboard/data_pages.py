@@ -129,6 +129,17 @@ class DataPages:
         await self.platform.addons.rotate(app, addon, user)
         return f"Rotated the credentials of {addon.name}: {', '.join(addon.config_vars)} changed (a new release)."
 
+    async def schedule(self, request: Request, session: Session, user: User, app: App, form: dict[str, str]) -> str:
+        addon = self.platform.addons.resolve(app, form.get("addon", ""), plans.POSTGRES)
+        if form.get("remove"):
+            self.platform.addons.backups.unschedule(addon)
+            return f"Removed the backup schedule of {addon.name}."
+        keep = form.get("keep", "7").strip()
+        if not keep.isdigit():
+            return f"Keep {keep!r} is not a whole number of backups; enter 1 to 30."
+        sched = self.platform.addons.backups.schedule(addon, form.get("at", "").strip(), int(keep))
+        return f"Scheduled daily backups of {addon.name} at {sched.at} UTC, keeping {sched.keep}."
+
     async def download(self, request: Request, session: Session, user: User) -> Response:
         app = self.d.app_of(request, user)
         b = backups_t.get_backup(self.platform.db, app.id, request.path_params["backup"])
@@ -143,7 +154,7 @@ def routes(d: Dashboard) -> list[Route]:
     app = PREFIX + "/apps/{app}"
     actions: list[tuple[str, Action]] = [("/dataclips", x.clip_save), ("/dataclips/delete", x.clip_delete),
                                          ("/backups", x.capture), ("/backups/restore", x.restore),
-                                         ("/credentials/rotate", x.rotate)]
+                                         ("/credentials/rotate", x.rotate), ("/backups/schedule", x.schedule)]
     return ([Route(app + "/data", d.page(x.page), methods=["GET"]),
              Route(app + "/data/run", x.run, methods=["POST"]),
              Route(app + "/backups/{backup}/download", d.page(x.download), methods=["GET"])]
