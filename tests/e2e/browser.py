@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+import tempfile
+
 import pytest
 from playwright import sync_api as playwright_api
 
@@ -42,6 +44,12 @@ def login(browser: Any, server: HoistServer, email: str | None = None, password:
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/dashboard/")
     return page
+
+
+def shots_dir(module: str) -> Path:
+    """A directory for a module's screenshots that outlives the run (pytest's tmp_path_factory keeps only
+    the last 3 runs of the user, and other runs on the machine prune it; the module's workdir is removed)."""
+    return Path(tempfile.mkdtemp(prefix=f"hoist-{module}-shots-"))
 
 
 def shoot(page: Any, directory: Path, name: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.e2e.browser import PHONE, fits, flash, launch, login, shoot
+from tests.e2e.browser import PHONE, fits, flash, launch, login, shoot, shots_dir
 from tests.e2e.harness import HoistServer
 
 FRIEND, FRIEND_PASSWORD = "carol@example.com", "carol-password-123"
@@ -21,8 +21,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dashboard-apps")  # kept after the run (workdir is removed)
+def shots() -> Path:
+    return shots_dir("dashboard-apps")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.e2e.browser import PHONE, fits, flash, launch, login, shoot
+from tests.e2e.browser import PHONE, fits, flash, launch, login, shoot, shots_dir
 from tests.e2e.harness import HoistServer
 
 APP = "datadash"
@@ -24,8 +24,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dashboard-data")  # kept after the run (workdir is removed)
+def shots() -> Path:
+    return shots_dir("dashboard-data")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.e2e.browser import PHONE, fits, launch, login, shoot
+from tests.e2e.browser import PHONE, fits, launch, login, shoot, shots_dir
 from tests.e2e.harness import HoistServer, commit_files, example_files, make_repo
 
 
@@ -23,8 +23,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dashboard-metrics")  # kept after the run (workdir is removed)
+def shots() -> Path:
+    return shots_dir("dashboard-metrics")
 
 
 @pytest.fixture(scope="module")
