@@ -210,3 +210,13 @@ def test_users_are_the_admins_only(browser: Any, server: HoistServer) -> None:
         assert "eve@example.com" not in [u["email"] for u in server.api("GET", "/users").json()]
     finally:
         pg.context.close()
+
+
+def test_the_cli_resets_a_password_as_the_dashboard_does(browser: Any, server: HoistServer) -> None:
+    out = server.cli("users:password-reset", FRIEND).stdout
+    fresh = re.search(rf"New password for {re.escape(FRIEND)} \(shown once\): (\S+)", out)
+    assert fresh, out
+    assert not _can_log_in(browser, server, FRIEND, FRIEND_PASSWORD)
+    assert _can_log_in(browser, server, FRIEND, fresh.group(1))
+    missing = server.api("POST", "/users/nobody@example.com/password-reset")
+    assert missing.status_code == 404 and "There is no user" in missing.json()["message"]

@@ -45,6 +45,11 @@ async def delete_user(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse(serialize.user(ctx.platform.users.remove(user, request.path_params["user"])))
 
 
+async def reset_password(request: Request, ctx: Ctx, user: User) -> Response:
+    target, secret = await ctx.platform.users.reset_password(user, request.path_params["user"])
+    return JSONResponse(serialize.user(target) | {"admin": target.is_admin, "password": secret})  # shown once
+
+
 # ----- authorizations -----
 
 def _expires_in(t: Token) -> int | None:
@@ -138,6 +143,7 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/users", endpoint(ctx, list_users), methods=["GET"]),
         Route("/users", endpoint(ctx, create_user), methods=["POST"]),
         Route("/users/{user}", endpoint(ctx, delete_user), methods=["DELETE"]),
+        Route("/users/{user}/password-reset", endpoint(ctx, reset_password), methods=["POST"]),
         Route("/oauth/authorizations", endpoint(ctx, list_authorizations), methods=["GET"]),
         Route("/oauth/authorizations", endpoint(ctx, create_authorization, auth=False), methods=["POST"]),
         Route("/oauth/authorizations/{id}", endpoint(ctx, get_authorization), methods=["GET"]),
