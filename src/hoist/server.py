@@ -54,6 +54,7 @@ from hoist.paths import Paths
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
+from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
@@ -64,6 +65,7 @@ from hoist.router.child import RouterChild, kill_stale_router
 from hoist.settings import Settings
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import test_runs as test_runs_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
@@ -202,6 +204,7 @@ async def serve(settings: Settings) -> None:
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
     failed = builds_t.fail_pending_builds(db)
+    test_runs_t.fail_running(db)
     if failed:
         say(f"marked {failed} build(s) interrupted by the last shutdown as failed")
     remove_orphan_slugs(db, paths)
@@ -248,8 +251,10 @@ async def serve(settings: Settings) -> None:
     oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit, stop_grace=settings.stop_grace)
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
-    ctx = Ctx(platform=platform, pushes=Pushes(platform), oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
-              push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
+    pushes = Pushes(platform)
+    connections = Connections(pushes, settings.repo_poll, say)  # deploys from connected repositories
+    ctx = Ctx(platform=platform, pushes=pushes, oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
+              push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit), connections=connections)
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
@@ -276,6 +281,7 @@ async def serve(settings: Settings) -> None:
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
+    polling = asyncio.create_task(connections.run())  # connected repositories: the webhook's fallback
     paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
                                              "internal_port": internal_port}))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
@@ -292,6 +298,9 @@ async def serve(settings: Settings) -> None:
         say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        await connections.shutdown()  # a deploy from a connected repository going now is stopped like a push
         await supervisor.shutdown()
         await addons.stop_all()
         await oneoffs.shutdown()

@@ -57,6 +57,9 @@ class Settings:
     rabbitmq_bin: str = _setting("/usr/lib/rabbitmq/bin", "HOIST_RABBITMQ_BIN", "where Debian's rabbitmq-server package keeps rabbitmq-server and rabbitmqctl (the node of the rabbitmq-bigwig, cloudamqp and amqp add-ons)")
     scheduler_tick: float = _setting(600.0, "HOIST_SCHEDULER_TICK", "seconds between runs of a `scheduler:add --every 10m` job (Heroku Scheduler's shortest interval: at :00, :10, ... UTC); lower it to try jobs out quickly")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
+    ci_time_limit: float = _setting(1800.0, "HOIST_CI_TIME_LIMIT", "seconds a CI test run may take before it fails (ci:enable --time-limit sets one app's)")
+    repo_poll: float = _setting(60.0, "HOIST_REPO_POLL", "seconds between fetches of a connected repository (the webhook's fallback)")
+    max_webhook_mb: int = _setting(25, "HOIST_MAX_WEBHOOK_MB", "largest webhook payload accepted, in MiB (GitHub sends at most 25 MB)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

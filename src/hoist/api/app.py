@@ -12,6 +12,7 @@ from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, for
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addon_services, addons, dataclips, pg, scheduler
 from hoist.api import sleep
+from hoist.api import ci, connections
 from hoist.api import pg_data, platform_info
 from hoist.api.context import Ctx
 
@@ -46,6 +47,8 @@ def create_api(ctx: Ctx, faces: Sequence[BaseRoute] = ()) -> Starlette:
     for module in (addons, addon_services, scheduler, pg, dataclips):
         routes.extend(module.routes(ctx))
     routes.extend(sleep.routes(ctx))
+    routes.extend(ci.routes(ctx))
+    routes.extend(connections.routes(ctx))
     routes.extend(platform_info.routes(ctx))
     routes.extend(pg_data.routes(ctx))
     routes.extend(faces)

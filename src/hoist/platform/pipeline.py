@@ -4,7 +4,9 @@ starts its dynos and the route table follows). Every line of output goes
 both to the pusher (as it happens) and to the build's log file.
 
 Pushes to one app run one at a time. A failed build or release leaves the
-running release untouched and removes the half-made slug."""
+running release untouched and removes the half-made slug. With CI on (or a
+connected repository's --wait-for-ci), the build's tests run before the
+release (platform/ci.py) and a failing run rejects the push."""
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +21,7 @@ from typing import AsyncIterator, Callable, Mapping
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
+from hoist.platform.ci import TestRuns
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
@@ -45,17 +48,21 @@ class Push:
     build_id: str
     slug_id: str
     slug_dir: Path
+    wait_for_ci: bool = False  # run the tests even when the app's CI is off (a connected repository's choice)
+    source: str = "push"  # push | connected
 
 
 class Pushes:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.tests = TestRuns(platform)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def lock(self, app: str) -> asyncio.Lock:
         return self._locks.setdefault(app, asyncio.Lock())
 
-    async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes], *,
+                  wait_for_ci: bool = False, source: str = "push") -> AsyncIterator[str]:
         """Yield output lines (with newlines) and finally the result line for the hook."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -64,7 +71,7 @@ class Pushes:
 
         async def work() -> bool:
             try:
-                return await self._push(app, user, commit, body, out)
+                return await self._push(app, user, commit, body, out, wait_for_ci, source)
             except Exception as exc:  # the pusher must hear about any failure
                 out(f" !     hoist failed while deploying: {exc!r}. The running release is unchanged.")
                 return False
@@ -81,7 +88,8 @@ class Pushes:
             yield line + "\n"
         yield result_line(await task)
 
-    async def _push(self, app: App, user: User, commit: str, body: AsyncIterator[bytes], out: Emit) -> bool:
+    async def _push(self, app: App, user: User, commit: str, body: AsyncIterator[bytes], out: Emit,
+                    wait_for_ci: bool, source: str) -> bool:
         """Deploy under the app's push lock, with the build's log file and its cleanup on failure."""
         p = self.platform
         async with self.lock(app.name):
@@ -101,7 +109,7 @@ class Pushes:
 
             p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
             slug_id = str(uuid.uuid4())
-            push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id))
+            push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id), wait_for_ci, source)
             ok = False
             try:
                 ok = await self._deploy(push, body, emit)
@@ -129,6 +137,8 @@ class Pushes:
             emit(" !     Push rejected: the build failed. The running release is unchanged.")
             return False
         app_json = result.app_json or AppJson()
+        if (push.wait_for_ci or self.tests.enabled(app)) and not await self._test(push, result, app_json, emit):
+            return False
         if not self._apply_app_json_env(app, app_json, emit):
             return False
         first_deploy = releases_t.latest_slug_release(p.db, app.id) is None
@@ -152,6 +162,16 @@ class Pushes:
 
         if first_deploy and app_json.postdeploy:
             await self._postdeploy(app, rel, app_json.postdeploy, emit)
+        return True
+
+    async def _test(self, push: Push, result: BuildResult, app_json: AppJson, emit: Emit) -> bool:
+        """CI: the build's tests, in a test dyno; their verdict decides whether it is released."""
+        run = await self.tests.run(push.app, push.user, app_json.test_env, dict(result.process_types), push.slug_dir,
+                                   Path(result.env_dir) if result.env_dir else None, push.commit, push.source, emit)
+        if run.status != "succeeded":
+            emit(f" !     Push rejected: test run #{run.number} {run.status}. The running release is unchanged.")
+            emit(f" !     See its output: hoist ci:info {run.number} -a {push.app.name}")
+            return False
         return True
 
     def _record_slug(self, push: Push, result: BuildResult) -> Slug:
