@@ -4,6 +4,7 @@ stopped at its time limit with its whole test dyno killed, and the runs kept wit
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -64,7 +65,7 @@ def test_a_failing_run_rejects_the_push_and_a_passing_one_deploys(server: HoistS
     err = refused.stderr
     assert "remote:        setup-ran-in-test.1" in err  # test-setup ran first, in the test dyno
     assert "remote:        verdict fail" in err and "remote:        ci-env true from hoist" in err
-    assert "Test run #1 failed: test exited with status 3" in err
+    assert re.search(r"Test run #1 failed after \d+\.\ds: test exited with status 3", err)
     assert "Push rejected: test run #1 failed. The running release is unchanged." in err
     assert server.api("GET", f"/apps/{APP}/releases").json()[-1]["version"] == 1  # v1: no deploy happened
 

@@ -207,7 +207,7 @@ def test_poll_deploys_without_a_webhook_and_waits_for_ci(server: HoistServer, ga
     failing = head(server, work)
     wait(lambda: (failing, "failed") in deployed(server, "gated"), "the polled commit's failed test run")
     shown = connection(server, "gated")
-    assert shown["last_status"] == "failed: Test run #2 failed: test exited with status 4"
+    assert re.fullmatch(r"failed: Test run #2 failed after \d+\.\ds: test exited with status 4", shown["last_status"])
     assert "Hello from g1" in server.app_get("gated").text  # red: not deployed
     commit_files(work, {"verdict.txt": "pass\n"}, server.env(), "g2 fixed")
     server.git(work, "push", "-q", "origin", "main")

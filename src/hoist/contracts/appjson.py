@@ -257,7 +257,8 @@ def _test_env(value: Any) -> TestEnv | None:
         return None
     if not isinstance(test, dict):
         raise _fail("`environments.test` must be an object", 'write it as {"scripts": {"test": "pytest"}}')
-    env = test.get("env") or {}
+    env = test.get("env")
+    env = {} if env is None else env
     if not isinstance(env, dict):
         raise _fail("environments.test.env must be an object", 'write it as {"DJANGO_DEBUG": "1"}')
     out: dict[str, str] = {}

@@ -68,6 +68,7 @@ class TestRuns:
             emit(line)
 
         status, code, message = "errored", None, ""
+        started = time.monotonic()
         try:
             status, code, message = await self._run(app, row, test_env, process_types, slug_dir, env_dir, say)
         except Exception as exc:  # the run's row must end, whatever happened
@@ -75,10 +76,11 @@ class TestRuns:
         finally:
             runs_t.finish_run(p.db, row.id, status, code, message, "\n".join(lines) + "\n")
             self.live.pop(row.id, None)
+        took = f"{time.monotonic() - started:.1f}s"
         if status == "succeeded":
-            emit(f"-----> Test run #{row.number} succeeded")
+            emit(f"-----> Test run #{row.number} succeeded in {took}")
         else:
-            emit(f" !     Test run #{row.number} {status}: {message}")
+            emit(f" !     Test run #{row.number} {status} after {took}: {message}")
         p.logs.emit(app.name, "hoist", "api", f"Test run #{row.number} {status}" + (f": {message}" if message else ""))
         got = runs_t.get_run(p.db, app.id, row.number)
         assert got is not None
