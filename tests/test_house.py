@@ -21,8 +21,9 @@ MAX_LINES = 400
 # stages of one floor may not: each hands its work on through contracts/, not by calling a neighbour.
 FLOORS: dict[str, int] = {
     # the ground: the bottom of the house (contracts/, with the hand-offs) and what every stage stands on
-    "hoist": 0, "names": 0, "paths": 0, "settings": 0, "launch": 0, "procs": 0, "keeper": 0,
+    "hoist": 0, "names": 0, "paths": 0, "settings": 0, "launch": 0, "procs": 0, "keeper": 0, "contain": 0,
     "contracts": 0, "state": 0, "logs": 0, "tls": 0, "accounts": 0, "asgi": 0,
+    "unixusers": 0,
     # the stages of a push, and the add-on providers beside them
     "git": 1, "builder": 1, "dynos": 1, "router": 1, "addons": 1,
     # the one place where desired state changes; it drives the stages

@@ -74,6 +74,7 @@ class Keeper:
         self.stable_after = stable_after
         self.clock = clock
         self._kept: list[_Kept] = []
+        self._closing = False  # stopping or handing over: no child is started again from now on
 
     def _find(self, child: Child) -> _Kept | None:
         return next((k for k in self._kept if k.child is child), None)
@@ -122,10 +123,32 @@ class Keeper:
             self._settle(k, RuntimeError(f"{child.name} was stopped"))
         await child.stop()
 
+    async def close(self) -> None:
+        """hoist is stopping: from now on no child is started again, whoever exits (stop them next)."""
+        self._closing = True
+
     async def stop_all(self) -> None:
-        """Stop every kept child, the last kept first."""
+        """Stop every kept child, the last kept first; none is restarted once this has begun (a router that
+        exits first when an init system signals the whole process group stays stopped)."""
+        self._closing = True
         for k in reversed(list(self._kept)):
             await self.stop(k.child)
+
+    async def detach_all(self) -> None:
+        """hoist hands over to its next run: stop watching every child and leave it running (a child with a
+        `detach` method lets go of it; daemons run on by themselves); the next hoist adopts them."""
+        self._closing = True
+        for k in list(self._kept):
+            if k.task is not None:
+                k.task.cancel()
+                await asyncio.gather(k.task, return_exceptions=True)
+            if k.starting is not None:
+                await asyncio.gather(k.starting, return_exceptions=True)
+            self._settle(k, RuntimeError(f"{k.child.name} was handed over"))
+            detach = getattr(k.child, "detach", None)
+            if callable(detach):
+                detach()
+        self._kept.clear()
 
     # ----- the watch loop: the only code that restarts a child -----
 
@@ -138,11 +161,15 @@ class Keeper:
             else:
                 down = await self._gone(k)
                 k.up = False
+                if self._closing:
+                    return
                 ran = self.clock() - k.started_at
                 k.crashes = 1 if ran >= self.stable_after else k.crashes + 1
                 delay = restart_delay(k.crashes, self.delays)
                 self.say(f"{child.name} {down}; restarting it" + (f" {_when(delay)}" if delay else ""))
             await self._pause(k, delay)
+            if self._closing:
+                return
             k.starting = asyncio.ensure_future(child.start())
             try:
                 await asyncio.shield(k.starting)

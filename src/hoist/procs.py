@@ -53,6 +53,16 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), replacing it whole: a reader never sees half of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)  # a leftover temp file may have had another mode
+    os.replace(tmp, path)
+
+
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks (field 22 of /proc/PID/stat), to tell a reused pid apart."""
     try:

@@ -15,14 +15,13 @@ import errno
 import fcntl
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import uvicorn
 
@@ -39,11 +38,17 @@ from hoist.addons.redis.provider import RedisProvider
 from hoist.addons.scheduler.provider import SchedulerProvider
 from hoist.api.app import create_api
 from hoist.api.context import Ctx
-from hoist.dynos.firewall import FirewallError, start_firewall
+from hoist.contain.kept import Place
+from hoist.dynos.firewall import FirewallError
+from hoist.dynos.host import build_host
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
-from hoist.dynos.local import LocalScheduler
 from hoist.dynos.oneoff import OneOffs
-from hoist.dynos.pythons import MirrorError, ensure_mirror, pyenv_roots, reachable_import_paths
+from hoist.dynos.pythons import (
+    MirrorError,
+    ensure_mirror,
+    pyenv_roots,
+    reachable_import_paths,
+)
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
@@ -51,6 +56,7 @@ from hoist.keeper import Keeper
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
@@ -59,12 +65,18 @@ from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
 from hoist.platform.publish import RoutePublisher
-from hoist.platform.schedule_runner import ScheduleRunner
+from hoist.platform.rename import Renames
+from hoist.platform.setups import AppSetups
 from hoist.platform.releases import Releases
-from hoist.router.child import RouterChild, kill_stale_router
+from hoist.platform.schedule_runner import ScheduleRunner
+from hoist.procs import write_private
+from hoist.router.child import RouterChild
+from hoist.router.wake import load_secret
 from hoist.settings import Settings
+from hoist.state import app_setups as app_setups_t
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import connections as connections_t
 from hoist.state import test_runs as test_runs_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
@@ -145,9 +157,10 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keeper: Keeper) -> AddonManager:
+def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keeper: Keeper,
+                 place: Place) -> AddonManager:
     """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
-    front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say)
+    front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say, place)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
     amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say)
     return AddonManager(platform, pg, Backups(platform, pg, say),
@@ -155,9 +168,10 @@ def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keep
                         settings.scheduler_tick, say)
 
 
-async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
+async def setup_isolation(settings: Settings, paths: Paths, db: Database) -> Isolation | None:
     """As root: per-app users, a locked-down home, and interpreters app users can run."""
-    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb))
+    isolation = isolation_for(paths, Limits(settings.dyno_nofile, settings.dyno_nproc, settings.dyno_rlimit_data_mb),
+                              db)
     if isolation is None:
         return None
     try:
@@ -174,104 +188,128 @@ async def setup_isolation(settings: Settings, paths: Paths) -> Isolation | None:
         await asyncio.to_thread(reachable_import_paths, paths.pythons)
     except MirrorError as exc:
         raise ServerError(str(exc)) from None
-    say(f"apps are isolated: each runs as its own system user (hoist-APP), with rlimits per dyno "
-        f"({'prlimit' if isolation.prlimit else 'no prlimit found: no rlimits'})"
+    say("apps are isolated: each runs as its own system user (hoist-APP), with rlimits per dyno process"
         + (f"; {len(mirrored)} pyenv interpreter(s) made runnable for them under {paths.pythons}" if mirrored else ""))
     return isolation
+
+
+def internal_socket(paths: Paths) -> socket.socket:
+    """The control plane's private address: a Unix socket in the root-only run directory. Only hoist's own
+    processes (the router, the git hook) can connect; a dyno cannot, whatever port it tries."""
+    path = paths.internal_api
+    if len(str(path).encode()) >= 100:
+        raise ServerError(f"{path} is too long for a Unix socket path; start hoist with a shorter --home")
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    os.chmod(path, 0o600)
+    sock.listen(128)
+    return sock
 
 
 async def serve(settings: Settings) -> None:
     # ----- the ground: the home, its lock and ports, the database, the log store -----
     paths = Paths(settings.home, Path(settings.pythons) if settings.pythons else None)
     paths.home.mkdir(parents=True, exist_ok=True)
-    os.chmod(paths.home, 0o700)
+    # As root, others may pass through (never list): a PostgreSQL that outlived the last hoist reaches its data.
+    os.chmod(paths.home, 0o711 if os.geteuid() == 0 else 0o700)
     lock = acquire_lock(paths)
     paths.run_dir.mkdir(exist_ok=True)
-    stale = kill_stale_router(paths)
-    for attempt in range(50 if stale else 1):
-        try:
-            check_port_free(settings.host, settings.port)
-            break
-        except ServerError:
-            if attempt == (49 if stale else 0):
-                raise
-            time.sleep(0.1)  # the killed router's socket closes a moment after it dies
-    check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
+    os.chmod(paths.run_dir, 0o700)
+    # From now on SIGINT/SIGTERM stop everything and SIGUSR2/SIGHUP hand over (the apps keep running), even
+    # while starting: hoist never dies halfway, leaving children it would not know.
+    loop = asyncio.get_running_loop()
+    stop, handover = asyncio.Event(), asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def hand_over() -> None:
+        handover.set()
+        stop.set()
+    for sig in (signal.SIGUSR2, signal.SIGHUP):
+        loop.add_signal_handler(sig, hand_over)
     if LocalCA(paths.tls).ensure():
         say(f"created a local certificate authority; trust {paths.tls / 'ca.pem'} to use https:// "
             "(`hoist certs` says how)")
     db = Database(paths.db)
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
-    failed = builds_t.fail_pending_builds(db)
+    failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
     test_runs_t.fail_running(db)
+    connections_t.forget_unfinished(db)  # a connected repository's interrupted deploy runs again
     if failed:
-        say(f"marked {failed} build(s) interrupted by the last shutdown as failed")
+        say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
+    adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
+    if adopted:
+        say(f"moved {adopted} app director{'y' if adopted == 1 else 'ies'} to {paths.apps / '.ids'} "
+            "(apps/NAME links there now)")
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
 
-    # ----- where dynos run: per-app users (as root), the scheduler, guarded ports -----
-    isolation = await setup_isolation(settings, paths)
-    scheduler = LocalScheduler(paths.run_dir / "dynos", run_as=isolation.run_as if isolation else None,
-                               limits=isolation.limits if isolation else None,
-                               prlimit=isolation.prlimit if isolation else None)
-    orphans = scheduler.cleanup_orphans()
+    # ----- where dynos run: per-app users (as root), cgroups, guarded listeners, the scheduler -----
+    isolation = await setup_isolation(settings, paths, db)
     try:
-        firewall = start_firewall(settings.firewall, paths.home,
-                                  (lambda app: isolation.run_as(app).uid) if isolation else None, say)
+        host = build_host(settings, paths, isolation, [a.name for a in apps_t.list_apps(db)], say)
     except FirewallError as exc:
         raise ServerError(str(exc)) from None
-    if orphans:
-        say(f"stopped {orphans} dyno(s) left running by a previous hoist")
 
     # ----- the platform over the stages, each piece complete when built -----
     # The control plane's private address, bound first: the route table and the git hook name it.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    internal_port = sock.getsockname()[1]
-    routes = RoutePublisher(settings, paths, db, f"http://127.0.0.1:{internal_port}")
-    supervisor = Supervisor(scheduler, logs, routes.publish,
+    sock = internal_socket(paths)
+    routes = RoutePublisher(settings, paths, db, f"unix:{paths.internal_api}")
+    supervisor = Supervisor(host.scheduler, logs, routes.publish,
                             boot_timeout=settings.boot_timeout, stop_grace=settings.stop_grace,
                             memory_quota_mb=settings.dyno_memory_mb, memory_kill_factor=settings.memory_kill_factor,
                             memory_interval=settings.memory_interval, sleep_after=settings.sleep_after * 60,
-                            log_rate=settings.log_rate, ports=firewall)
+                            log_rate=settings.log_rate, ports=host.firewall)
     releases = Releases(paths, db, logs, supervisor, routes)
     keeper = Keeper(say)  # every long-lived child: the router, PostgreSQL and its TLS front, Redis, RabbitMQ
-    addons = build_addons(settings, paths, releases, keeper)
+    addons = build_addons(settings, paths, releases, keeper, host.place)
     acme_status = AcmeStatus()
-    wake_secret = secrets.token_urlsafe(32)  # the router's key to POST /internal/wake/APP
+    secret = load_secret(paths.wake_secret)
     platform = Platform(settings, paths, db, logs, supervisor, routes=routes, releases=releases, addons=addons,
-                        isolation=isolation, acme=acme_status, wake_secret=wake_secret)
+                        isolation=isolation, acme=acme_status, wake_secret=secret)
 
-    # ----- the faces: the API and the dashboard on one private port -----
+    # ----- the faces: the API and the dashboard on one private socket -----
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
     rendezvous.start()
-    oneoffs = OneOffs(scheduler, logs, rendezvous, time_limit=settings.run_time_limit, stop_grace=settings.stop_grace)
+    oneoffs = OneOffs(host.scheduler, logs, rendezvous, time_limit=settings.run_time_limit,
+                      stop_grace=settings.stop_grace)
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
     pushes = Pushes(platform)
     connections = Connections(pushes, settings.repo_poll, say)  # deploys from connected repositories
-    ctx = Ctx(platform=platform, pushes=pushes, oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
-              push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit), connections=connections)
+    ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
+              renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
+              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit),
+              connections=connections)
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)
 
-    # ----- start: the route table, the router, the add-on servers, then every app -----
-    platform.publish_routes()
-    router = RouterChild(settings, paths, wake_secret, on_start=platform.router_started,
-                         on_request=platform.router_request)
-    await keeper.start(router)
+    # ----- start: what a previous hoist left running is adopted (the router, the add-on servers and the
+    # TLS front, the dynos of each app's current release); then the route table, and the apps -----
+    router = RouterChild(settings, paths, secret, on_start=platform.router_started,
+                         on_request=platform.router_request, place=host.place)
+    if not await router.adopt():
+        attempts = 50 if router.child.stopped_stale else 1  # a stale router just stopped frees its ports soon after
+        for attempt in range(attempts):
+            try:
+                check_port_free(settings.host, settings.port)
+                check_port_free(settings.host, settings.tls_port, "HOIST_TLS_PORT=N")
+                break
+            except ServerError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.1)
+    await supervisor.recover({a.name for a in apps_t.list_apps(db)})
     await addons.start_all()  # databases first: the apps restored next connect at boot
-    restored = platform.restore_all()
-
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    restored = platform.restore_all()  # each app adopts the dynos it wants
+    adopted, rejected = supervisor.reject_unclaimed()
+    platform.publish_routes()
+    await keeper.start(router)  # a new one, or the adopted one (which reloads the table now)
 
     acme = AcmeManager(db, platform.certs, logs,
                        AcmeIssuer(settings.acme_directory, paths.tls / "acme-account.pem", paths.tls / "acme-challenges",
@@ -282,8 +320,11 @@ async def serve(settings: Settings) -> None:
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
     polling = asyncio.create_task(connections.run())  # connected repositories: the webhook's fallback
-    paths.server_info.write_text(json.dumps({"pid": os.getpid(), "port": settings.port,
-                                             "internal_port": internal_port}))
+    write_private(paths.server_info, json.dumps({"pid": os.getpid(), "port": settings.port,
+                                                 "tls_port": settings.tls_port}))
+    if adopted or rejected or router.child.adopted:
+        say(f"adopted {adopted} dyno(s) left running by a previous hoist" + (" and its router" if router.child.adopted
+            else "") + (f"; stopped {rejected} it left that the apps no longer want" if rejected else ""))
     say(f"listening on http://localhost:{settings.port} (apps at http://APP.localhost:{settings.port}); "
         f"home {paths.home}; {restored} app(s) restored")
     if isolation is None:
@@ -295,28 +336,43 @@ async def serve(settings: Settings) -> None:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
     finally:
-        say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
         polling.cancel()
         await asyncio.gather(polling, return_exceptions=True)
         await connections.shutdown()  # a deploy from a connected repository going now is stopped like a push
-        await supervisor.shutdown()
-        await addons.stop_all()
-        await oneoffs.shutdown()
-        if firewall is not None:
-            await firewall.close()
+        if handover.is_set():
+            say("handing over: the apps, the router and the add-on servers keep running; the next "
+                "`hoist server` adopts them")
+            await supervisor.detach()
+            await addons.stop_all(keep_servers=True)
+            await oneoffs.shutdown()
+            await host.scheduler.detach()
+            await keeper.detach_all()
+        else:
+            say("stopping: dynos get SIGTERM, then SIGKILL after the grace period")
+            await keeper.close()  # nothing is restarted from now on (the router may get our signal too)
+            await supervisor.shutdown()
+            await addons.stop_all()
+            await oneoffs.shutdown()
+            await host.scheduler.close()
+            await keeper.stop(router)
+            await keeper.stop_all()
+        if host.firewall is not None:
+            await host.firewall.close(keep=handover.is_set())
+        if host.tree is not None and not handover.is_set():  # a clean stop leaves no cgroup behind
+            await asyncio.to_thread(host.tree.unit("shims").wait_empty, 5.0)
+            host.tree.remove_all()
         rendezvous.close()
-        await keeper.stop(router)
-        await keeper.stop_all()
         api_server.should_exit = True
         tasks[-1].cancel()  # the ACME task waits on a timer; it has nothing to finish
         await asyncio.gather(*tasks, return_exceptions=True)
         paths.server_info.unlink(missing_ok=True)
+        paths.internal_api.unlink(missing_ok=True)
         logs.close()
         db.close()
         lock.close()
-        say("stopped")
+        say("handed over" if handover.is_set() else "stopped")
 
 
 def run_server(settings: Settings) -> None:

@@ -1,6 +1,8 @@
 """Pure parts of accounts: password hashing, login throttling, the rate limiter, names, user names."""
 from __future__ import annotations
 
+import resource
+
 import pytest
 
 from hoist import names
@@ -72,6 +74,6 @@ def test_app_user_names_fit_and_differ() -> None:
     assert len(long_a) <= 32 and len(long_b) <= 32 and long_a != long_b
 
 
-def test_prlimit_argv_is_an_argument_list() -> None:
-    argv = Limits(100, 50, 256).prlimit_argv("/usr/bin/prlimit")
-    assert argv == ["/usr/bin/prlimit", "--nofile=100:100", "--nproc=50:50", f"--data={256 << 20}:{256 << 20}", "--"]
+def test_rlimits_are_what_the_launcher_sets() -> None:
+    assert Limits(100, 50, 256).rlimits() == ((resource.RLIMIT_NOFILE, 100, 100), (resource.RLIMIT_NPROC, 50, 50),
+                                              (resource.RLIMIT_DATA, 256 << 20, 256 << 20))

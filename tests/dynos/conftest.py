@@ -99,6 +99,7 @@ def run_rig(rig_root: Path) -> Callable[..., None]:
             finally:
                 await sup.shutdown()
                 await asyncio.wait_for(loop, 10)
+                await sup.scheduler.close()  # what the server does at a full stop (the shims' zygote goes too)
                 logs.close()
         asyncio.run(main())
     return runner

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pwd
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from hoist import unixusers
 from tests.e2e.harness import HoistServer
 
 
@@ -35,7 +35,9 @@ def server(workdir: Path) -> Iterator[HoistServer]:
 
 
 def remove_app_users(root: Path) -> None:
-    """Per-app system users made by a server run as root, for apps under this temp dir."""
+    """System users made by a server run as root for what lives under this temp dir: apps' (hoist-APP) and
+    add-on servers' (hoist_redis_ID), with anything still running as them."""
     for entry in pwd.getpwall():
-        if entry.pw_name.startswith("hoist-") and entry.pw_dir.startswith(str(root) + "/"):
-            subprocess.run(["userdel", entry.pw_name], capture_output=True, timeout=60)
+        if entry.pw_name.startswith(("hoist-", "hoist_")) and entry.pw_dir.startswith(str(root) + "/"):
+            unixusers.remove(unixusers.Account(entry.pw_name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir)),
+                             timeout=5)

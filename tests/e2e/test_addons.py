@@ -5,8 +5,10 @@ import csv
 import io
 import json
 import os
+import pwd
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +20,7 @@ import pytest
 
 from hoist.addons.postgres.cluster import Cluster
 from hoist.addons.postgres.urls import parse_url, with_database, with_login
+from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer, example_files, make_repo
 
 APP = "entries"
@@ -32,6 +35,7 @@ def server(workdir: Path) -> Iterator[HoistServer]:
     yield srv
     if srv.proc and srv.proc.poll() is None:
         srv.stop()
+    remove_app_users(workdir)
 
 
 def post_entry(server: HoistServer, name: str, value: str) -> httpx.Response:
@@ -287,3 +291,67 @@ def test_pg_reset_needs_confirmation_and_empties_the_database(server: HoistServe
     assert gone.returncode != 0 and "does not exist" in gone.stderr + gone.stdout
     activity = server.api("GET", "/apps/other/activity").json()
     assert any(a["action"] == "addon.reset" for a in activity)
+
+
+# What a dyno's code sends over REDIS_URL, with nothing but the standard library: each reply on a line.
+RESP_PROBE = """import os, socket, sys, urllib.parse
+url = urllib.parse.urlsplit(os.environ["REDIS_URL"])
+sock = socket.create_connection((url.hostname, url.port), timeout=10)
+f = sock.makefile("rb")
+def reply():
+    line = f.readline().decode().strip()
+    if line[0] == "$" and int(line[1:]) >= 0:
+        return line + " " + f.read(int(line[1:]) + 2).decode(errors="replace").strip()[:20]
+    if line[0] == "*":
+        return line + " " + " ".join(reply() for _ in range(max(int(line[1:]), 0)))
+    return line
+def call(*args):
+    sock.sendall(b"*%d\\r\\n" % len(args) + b"".join(b"$%d\\r\\n%s\\r\\n" % (len(a), a) for a in map(str.encode, args)))
+    return reply()
+print("AUTH", call("AUTH", url.password))
+for command in sys.argv[1:]:
+    print(command, "->", call(*command.split()))
+"""
+MODULE = ('#include <stdio.h>\n__attribute__((constructor)) static void pwn(void) '
+          '{ FILE *f = fopen("MARKER", "w"); if (f) { fputs("ran", f); fclose(f); } }\n')
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="add-on servers run as their own users only as root")
+def test_a_dyno_can_neither_load_a_module_nor_move_its_redis_and_each_redis_is_its_own_user(
+        server: HoistServer, workdir: Path) -> None:
+    """Issue 18, attack 1 as written, from a dyno: MODULE LOAD of a .so and CONFIG SET dir/dbfilename over
+    the app's own REDIS_URL. Each Redis runs as a user of its own that reads neither another add-on's
+    redis.conf nor PostgreSQL's data."""
+    server.cli("addons:create", "heroku-redis", "-a", APP)
+    drop = workdir / "weapon"
+    drop.mkdir(mode=0o755)
+    drop.chmod(0o777)
+    (drop / "pwn.c").write_text(MODULE.replace("MARKER", str(drop / "module-ran")))
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(drop / "pwn.so"), str(drop / "pwn.c")], check=True)
+    (drop / "pwn.so").chmod(0o755)
+    commands = [f"MODULE LOAD {drop / 'pwn.so'}", f"CONFIG SET dir {drop}", "CONFIG SET dbfilename pwn.so",
+                "DEBUG SLEEP 0", "REPLICAOF 127.0.0.1 1", "SHUTDOWN NOSAVE", "SET k v", "GET k", "KEYS *", "INFO"]
+    out = server.cli("run", "-a", APP, "python", "-c", RESP_PROBE, *commands).stdout
+    replies = dict(line.split(" -> ", 1) for line in out.splitlines() if " -> " in line)
+    assert "AUTH +OK" in out, out
+    for command in commands[:6]:
+        assert replies[command].startswith("-NOPERM"), (command, replies[command])
+    assert replies["SET k v"] == "+OK" and replies["GET k"] == "$1 v" and replies["KEYS *"] == "*1 $1 k"
+    assert replies["INFO"].startswith("$") and "# Server" in replies["INFO"]
+    assert not (drop / "module-ran").exists()
+
+    dirs = sorted((server.home / "apps").glob("*/addons/redis-*"))
+    assert len(dirs) == 2  # this app's and the other app's
+    uids = [psutil.Process(int((d / "redis.pid").read_text())).uids().real for d in dirs]
+    postgres = pwd.getpwnam("embedded_postgres").pw_uid
+    assert len(set(uids)) == 2 and postgres not in uids and 0 not in uids
+    for mine, other in ((0, 1), (1, 0)):
+        user = pwd.getpwuid(uids[mine])
+        assert user.pw_name.startswith("hoist_redis_")
+
+        def reads(path: Path) -> bool:
+            return subprocess.run(["cat" if path.is_file() else "ls", str(path)], user=user.pw_uid,
+                                  group=user.pw_gid, extra_groups=[], capture_output=True).returncode == 0
+        assert reads(dirs[mine] / "redis.conf")
+        assert not reads(dirs[other] / "redis.conf") and not reads(dirs[other])
+        assert not reads(server.home / "postgres" / "data") and not reads(server.home / "postgres" / "admin-password")

@@ -14,6 +14,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer, Load, commit_files, example_files, make_repo
 from tests.e2e.procs import dyno_groups
 
@@ -54,6 +55,7 @@ def server(workdir: Path) -> Iterator[HoistServer]:
     if srv.proc and srv.proc.poll() is None:
         srv.stop()
     CRASH_FLAG.unlink(missing_ok=True)
+    remove_app_users(workdir)
 
 
 def files(code: str = "v1") -> dict[str, str]:
@@ -238,9 +240,11 @@ def test_hoist_restart_brings_the_formation_back_without_duplicates(server: Hois
     server.stop(signal.SIGKILL)
     assert running() == formation  # the dynos outlive a kill -9 of hoist...
     server.start()
-    # ...and the next hoist stops them before it starts the formation again: no duplicates.
-    wait(lambda: running() == formation and all(dyno_groups(MARKER).get(d) != old[d] for d in old), 20,
-         lambda: f"clean restart: {old} -> {dyno_groups(MARKER)}\n" + "\n".join(server.output))
+    # ...and the next hoist adopts them as they run (issue 18: apps do not notice a restart of hoist):
+    # no duplicates, and nothing restarted.
+    wait(lambda: running() == formation, 20, lambda: f"restart: {old} -> {dyno_groups(MARKER)}")
+    time.sleep(1.0)  # and nothing starts a second copy later
+    assert running() == formation and dyno_groups(MARKER) == old
     assert any("left running by a previous hoist" in line for line in server.output)
     server.wait_for("dyn", "from v1", timeout=15)
 

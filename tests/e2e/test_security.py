@@ -7,6 +7,8 @@ import base64
 import os
 import pwd
 import re
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -212,3 +214,83 @@ def test_apps_cannot_read_or_signal_each_other_and_secrets_stay_out_of_listings(
     mode = (server.home / "apps" / "app-b").stat()
     assert mode.st_mode & 0o777 == 0o750 and mode.st_gid == b_user.pw_gid
     assert (server.home / "hoist.db").stat().st_mode & 0o777 == 0o600
+
+
+SPY = """import os, sys, time
+out = sys.argv[1]
+with open(out + "/spy.pid", "w") as f:
+    f.write(f"{os.getpid()} {os.getsid(0)}")
+while True:
+    for pid in os.listdir("/proc"):
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read()
+        except OSError:
+            continue
+        for var in env.split(b"\\0"):
+            if var.startswith(b"SECRET_TOKEN="):
+                with open(out + "/stolen", "ab") as f:
+                    f.write(var + b"\\n")
+    time.sleep(0.1)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-app users need root")
+def test_a_destroyed_apps_setsid_spy_dies_with_it_and_the_next_app_of_its_name_gets_a_fresh_uid(
+        server: HoistServer, workdir: Path) -> None:
+    """Issue 18, attack 2 as written: a process started with `setsid nohup` by app A's dyno survived
+    apps:destroy, userdel failed silently, a new app of the same name got the same uid, and the leftover read
+    its SECRET_TOKEN from /proc/*/environ within a second. Now destroy kills it and removes the user, and the
+    new app's uid is a fresh one that the old uid cannot read."""
+    drop = Path(tempfile.mkdtemp(prefix="hoist-spy-"))
+    drop.chmod(0o1777)
+    web = f"web: setsid nohup python spy.py {drop} >/dev/null 2>&1 & exec python -m http.server $PORT\n"
+    repo = make_repo(workdir / "reborn", {**TINY, "spy.py": SPY, "Procfile": web}, server.env())
+    server.cli("apps:create", "reborn", cwd=repo)
+    server.push(repo)
+    deadline = time.monotonic() + 20
+    while not (drop / "spy.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    spy, session = map(int, (drop / "spy.pid").read_text().split())
+    old = pwd.getpwuid(Path(f"/proc/{spy}").stat().st_uid)
+    assert old.pw_name == "hoist-reborn" and os.getsid(spy) == session != os.getsid(os.getpid())
+
+    out = server.cli("apps:destroy", "reborn", "--confirm", "reborn")
+    assert "!" not in out.stderr, out.stderr
+    assert not _alive(spy), "the setsid spy outlived apps:destroy"
+    assert not any(_alive(int(p.name)) for p in Path("/proc").iterdir()
+                   if p.name.isdigit() and p.exists() and _owner(p) == old.pw_uid)
+    with pytest.raises(KeyError):
+        pwd.getpwnam("hoist-reborn")
+    with pytest.raises(KeyError):
+        pwd.getpwuid(old.pw_uid)
+
+    repo2 = make_repo(workdir / "reborn2", {**TINY, "Procfile": "web: python -m http.server $PORT\n"}, server.env())
+    server.cli("apps:create", "reborn", cwd=repo2)
+    server.cli("config:set", f"SECRET_TOKEN={SECRET}", "-a", "reborn")
+    server.push(repo2)
+    new = pwd.getpwnam("hoist-reborn")
+    assert new.pw_uid != old.pw_uid
+    dyno = next(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == new.pw_uid)
+    time.sleep(1.5)  # the spy read the secret within a second
+    assert not (drop / "stolen").exists()
+    # Had anything of the old uid survived, it could not read the new app's environment.
+    peek = subprocess.run(["cat", f"/proc/{dyno}/environ"], user=old.pw_uid, group=old.pw_gid, extra_groups=[],
+                          capture_output=True)
+    assert peek.returncode != 0 and SECRET.encode() not in peek.stdout
+    assert b"Permission denied" in peek.stderr
+    server.cli("apps:destroy", "reborn", "--confirm", "reborn")
+    shutil.rmtree(drop, ignore_errors=True)
+
+
+def _owner(proc_dir: Path) -> int | None:
+    try:
+        return proc_dir.stat().st_uid
+    except OSError:
+        return None

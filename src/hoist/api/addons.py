@@ -175,7 +175,7 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/apps/{app}/addons/{addon}", endpoint(ctx, delete_addon), methods=["DELETE"]),
         Route("/addons/{addon}", endpoint(ctx, get_addon), methods=["GET"]),
         Route("/apps/{app}/addon-attachments", endpoint(ctx, list_attachments), methods=["GET"]),
-        Route("/actions/addon-attachments/resolve", endpoint(ctx, resolve_attachment), methods=["POST"]),
-        Route("/actions/addons/resolve", endpoint(ctx, resolve_addon), methods=["POST"]),
+        Route("/actions/addon-attachments/resolve", endpoint(ctx, resolve_attachment, writes=False), methods=["POST"]),
+        Route("/actions/addons/resolve", endpoint(ctx, resolve_addon, writes=False), methods=["POST"]),
         Route("/addons/{addon}/addon-attachments", endpoint(ctx, addon_attachments), methods=["GET"]),
     ]

@@ -3,6 +3,7 @@ that turns errors into Heroku-shaped JSON and adds the standard headers."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -23,6 +24,9 @@ from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.pipeline import Pushes
+from hoist.platform.rename import Renames
+from hoist.platform.setups import AppSetups
+from hoist.state import disk
 from hoist.state import users as users_t
 from hoist.state.apps import App
 from hoist.state.users import User
@@ -38,6 +42,8 @@ class Ctx:
     """The API's collaborators, built complete by the server."""
     platform: Platform
     pushes: Pushes
+    setups: AppSetups  # POST /app-setups
+    renames: Renames  # PATCH /apps/{app} {"name"}
     oneoffs: OneOffs
     logins: Logins  # password logins (POST /oauth/authorizations), shared with the dashboard
     log_sessions: LogSessions  # shared with the dashboard's log pane
@@ -72,8 +78,16 @@ class Ctx:
             raise ApiError(exc.status, exc.id, exc.message, exc.resource) from None
 
 
-def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: authenticate, map errors, add Request-Id and RateLimit-Remaining."""
+def disk_full(ctx: Ctx) -> ApiError:
+    """507: HOIST_HOME has no room for a write (which was refused, or rolled back whole)."""
+    return ApiError(507, "disk_full", disk.full_message(ctx.platform.paths.home))
+
+
+def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True,
+             writes: bool | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: authenticate, map errors, add Request-Id and RateLimit-Remaining. A request that
+    `writes` (by default POST, PATCH and PUT) is refused with 507 while HOIST_HOME is (nearly) full; one that
+    fills it is answered 507 too. Reads and DELETEs (which free space) go on."""
     async def run(request: Request) -> Response:
         rid = request.headers.get("request-id") or request.headers.get("x-request-id") or ""
         if not _REQUEST_ID_RE.match(rid):
@@ -83,11 +97,18 @@ def endpoint(ctx: Ctx, handler: Handler, *, auth: bool = True) -> Callable[[Requ
             user = ctx.authenticate(request) if auth else None
             if user is not None:
                 remaining = ctx.spend(request)
+            if (request.method in ("POST", "PATCH", "PUT") if writes is None else writes) and disk.low(
+                    ctx.platform.paths.home):
+                raise disk_full(ctx)
             response = await handler(request, ctx, user)  # type: ignore[arg-type]
         except ApiError as exc:
             response = exc.response()
         except PlatformError as exc:
             response = ApiError(exc.status, exc.id, exc.message, exc.resource).response()
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not disk.is_full(exc):
+                raise
+            response = disk_full(ctx).response()
         response.headers["Request-Id"] = rid
         response.headers["RateLimit-Remaining"] = str(max(0, remaining))
         return response

@@ -15,6 +15,7 @@ from hoist.api.errors import ApiError
 from hoist.git.receiver import serve_git
 from hoist.git.refusal import error_advertisement
 from hoist.state import apps as apps_t
+from hoist.state import disk
 from hoist.state import users as users_t
 from hoist.state.users import User
 
@@ -43,13 +44,19 @@ BAD_TOKEN = ("Invalid credentials provided: the token git sent (from ~/.netrc) i
 
 
 def refusing_bad_tokens(ctx: Ctx, inner: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """A rejected token gets git's `remote error:` (a 401 would make git prompt for a username instead)."""
+    """A rejected token gets git's `remote error:` (a 401 would make git prompt for a username instead); so does
+    a push while HOIST_HOME is out of disk space, before git writes a single object (fetches go on)."""
     async def run(request: Request) -> Response:
         service = request.query_params.get("service", "")
         token = token_from_header(request.headers.get("authorization"))
-        if (request.path_params["rest"] == "info/refs" and service in ("git-receive-pack", "git-upload-pack")
-                and token and users_t.user_for_token(ctx.platform.db, token) is None):
-            return Response(error_advertisement(service, BAD_TOKEN), 200,
+        refusal = None
+        if request.path_params["rest"] == "info/refs" and service in ("git-receive-pack", "git-upload-pack") and token:
+            if users_t.user_for_token(ctx.platform.db, token) is None:
+                refusal = BAD_TOKEN
+            elif service == "git-receive-pack" and disk.low(ctx.platform.paths.home):
+                refusal = disk.full_message(ctx.platform.paths.home)
+        if refusal is not None:
+            return Response(error_advertisement(service, refusal), 200,
                             media_type=f"application/x-{service}-advertisement", headers={"Cache-Control": "no-cache"})
         return await inner(request)
     return run

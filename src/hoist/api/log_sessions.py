@@ -100,6 +100,6 @@ async def stream(request: Request, ctx: Ctx, user: None) -> Response:
 
 def routes(ctx: Ctx) -> list[Route]:
     return [
-        Route("/apps/{app}/log-sessions", endpoint(ctx, create), methods=["POST"]),
+        Route("/apps/{app}/log-sessions", endpoint(ctx, create, writes=False), methods=["POST"]),  # reads
         Route("/log-streams/{secret}", endpoint(ctx, stream, auth=False), methods=["GET"]),
     ]

@@ -6,7 +6,7 @@ view (`build`, pure) and writes it atomically (`write`); the router reads it
 it. `dump` and `parse` are the pure halves of the JSON. The field names on disk
 are the format's contract: a router of an older hoist reads what this writes.
 
-    {"platform": {"hosts": [...], "upstream": "127.0.0.1:PORT"},
+    {"platform": {"hosts": [...], "upstream": "unix:/HOIST_HOME/run/api.sock"},
      "request_timeout": 30,
      "apps": {"APP": {"hosts": [...], "maintenance": false, "state": "up",
                       "backends": [{"dyno": "web.1", "addr": "127.0.0.1:PORT"}]}},
@@ -38,9 +38,16 @@ class Backend:
 
     @property
     def addr(self) -> str:
-        """"host:port" as routes.json writes it (IPv6 hosts in brackets)."""
+        """"host:port" as routes.json writes it (IPv6 hosts in brackets); "unix:PATH" for a Unix socket."""
+        if self.unix:
+            return f"unix:{self.host}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def unix(self) -> bool:
+        """A Unix socket at the path `host` (the platform's internal API; port 0)."""
+        return self.port == 0 and self.host.startswith("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,9 @@ def normalize_host(raw: bytes | str) -> str:
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
-    """Split "host:port" into its parts; raise ValueError if it is not one."""
+    """Split "host:port" into its parts ("unix:/path" -> ("/path", 0)); raise ValueError if it is not one."""
+    if str(addr).startswith("unix:/"):
+        return str(addr)[5:], 0
     host, sep, port = str(addr).rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"bad address {addr!r}: expected host:port")
@@ -157,10 +166,14 @@ def dump(table: RouteTable) -> dict[str, Any]:
 
 
 def write(path: Path, table: RouteTable) -> None:
-    """Write the table so a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the table so a reader sees the old file or the new one, never half of one. Readable by its
+    owner alone (hoist and its router): it lists every app and every backend port."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(dump(table), indent=1))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(dump(table), indent=1))
+    os.chmod(tmp, 0o600)  # an older hoist's tmp file may be there with another mode
     os.replace(tmp, path)
 
 

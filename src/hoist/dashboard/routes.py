@@ -3,6 +3,7 @@ the API does (`Platform.find_app`), and every action calls the same platform
 operation as the API's endpoint for it."""
 from __future__ import annotations
 
+import sqlite3
 from typing import Awaitable, Callable
 
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from hoist.dashboard.sessions import Session, SessionStore
 from hoist.logs.sessions import InvalidLogSession, LogSessions
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
+from hoist.state import disk
 from hoist.state import releases as releases_t
 from hoist.state.apps import App
 from hoist.state.users import User
@@ -71,13 +73,20 @@ class Dashboard:
                 form = await read_form(request)
                 self.gate.check_post(request, session, form.get("csrf"))
                 app = self.platform.find_app(user, request.path_params["app"])
-                message = await handler(request, session, user, app, form)
+                if disk.low(self.platform.paths.home):  # as the API: no write starts on a full disk
+                    message = disk.full_message(self.platform.paths.home)
+                else:
+                    message = await handler(request, session, user, app, form)
             except Refused as exc:
                 return self._error(exc.status, exc.message, found)
             except PlatformError as exc:
                 if exc.status == 404 and exc.resource == "app":
                     return self._error(404, NOT_FOUND, found)
                 message = exc.message
+            except (OSError, sqlite3.OperationalError) as exc:
+                if not disk.is_full(exc):
+                    raise
+                message = disk.full_message(self.platform.paths.home)
             session.flash.append(message)
             return RedirectResponse(f"{PREFIX}/apps/{request.path_params['app']}", status_code=303)
         return run

@@ -4,15 +4,16 @@ either through a pseudo-terminal or through plain pipes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import struct
 import termios
 from pathlib import Path
-from typing import Mapping
 
-from hoist.dynos.process import GroupProcess, record
-from hoist.dynos.scheduler import DynoSpec
+from hoist.contain.cgroups import Unit
+from hoist.contain.shimmed import Launch, frame, shim_argv
+from hoist.dynos.process import DynoRecord, GroupProcess, with_pid, write_record
 
 
 class AttachedProcess(GroupProcess):
@@ -21,8 +22,8 @@ class AttachedProcess(GroupProcess):
     With a pty both are the same master descriptor."""
 
     def __init__(self, proc: asyncio.subprocess.Process, fd_in: int | None, fd_out: int, tty: bool,
-                 pidfile: Path) -> None:
-        super().__init__(proc, pidfile)
+                 run_dir: Path, rec: DynoRecord, unit: Unit | None = None) -> None:
+        super().__init__(proc, run_dir, rec, unit)
         self.fd_in = fd_in
         self.fd_out = fd_out
         self.tty = tty
@@ -48,51 +49,48 @@ class AttachedProcess(GroupProcess):
                 pass
 
 
-def _become_terminal_owner() -> None:
-    """In the child, after setsid: make stdin (the pty slave) the controlling terminal, so ^C sends SIGINT."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
 def set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-async def spawn_attached(run_dir: Path, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80,
-                         argv: list[str] | None = None, user_args: Mapping[str, object] | None = None) -> AttachedProcess:
-    """Start `argv` (default `bash -c COMMAND`) in its own session with a pty (tty=True) or pipes; record its
-    pid file. `user_args` (user, group, extra_groups) run it as the app's user."""
-    argv = argv or ["/bin/bash", "-c", spec.command]
-    extra = dict(user_args or {})
-    if tty:
-        master, slave = os.openpty()
-        set_winsize(master, rows, cols)
+async def spawn_attached(run_dir: Path, rec: DynoRecord, launch: Launch, *, unit: Unit | None = None,
+                         rows: int = 24, cols: int = 80) -> AttachedProcess:
+    """Start `launch` through the launcher (shim.py exec: it joins `unit`, starts its own session, takes the pty
+    as its controlling terminal when `launch.tty`, drops to the app's user, execs) with a pty or pipes."""
+    spec_r, spec_w = os.pipe()
+    fds: list[int] = []
+    try:
+        if launch.tty:
+            master, slave = os.openpty()
+            set_winsize(master, rows, cols)
+            fds = [slave]
+            stdin, stdout = slave, slave
+        else:
+            in_r, in_w = os.pipe()
+            out_r, out_w = os.pipe()
+            fds = [in_r, out_w]
+            stdin, stdout = in_r, out_w
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=str(spec.cwd), env=spec.env,
-                stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                preexec_fn=_become_terminal_owner, **extra,  # type: ignore[arg-type]
-            )
+                *shim_argv("exec", spec_r), stdin=stdin, stdout=stdout, stderr=stdout, pass_fds=[spec_r])
         except BaseException:
-            os.close(master)
+            for fd in ([master] if launch.tty else [in_w, out_r]):
+                os.close(fd)
             raise
-        finally:
-            os.close(slave)  # only the child holds the slave: the master then sees EOF (EIO) when it exits
-        fd_in: int | None = master
-        fd_out = master
-    else:
-        in_r, in_w = os.pipe()
-        out_r, out_w = os.pipe()
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=str(spec.cwd), env=spec.env,
-                stdin=in_r, stdout=out_w, stderr=out_w, start_new_session=True, **extra,  # type: ignore[arg-type]
-            )
-        except BaseException:
-            os.close(in_w)
-            os.close(out_r)
-            raise
-        finally:
-            os.close(in_r)
-            os.close(out_w)
-        fd_in, fd_out = in_w, out_r
-    return AttachedProcess(proc, fd_in, fd_out, tty, record(run_dir, spec, proc.pid))
+        os.close(spec_r)
+        spec_r = -1
+        data = frame(launch.spec(unit))
+        await asyncio.to_thread(_write_all, spec_w, data)
+    finally:
+        for fd in fds + [spec_w] + ([spec_r] if spec_r >= 0 else []):
+            with contextlib.suppress(OSError):
+                os.close(fd)  # only the child holds the pty slave: the master then sees EOF (EIO) when it exits
+    fd_in, fd_out = (master, master) if launch.tty else (in_w, out_r)
+    write_record(run_dir, with_pid(rec, proc.pid))
+    return AttachedProcess(proc, fd_in, fd_out, launch.tty, run_dir, rec, unit)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -122,6 +122,7 @@ class Boots:
                 if proc is not None and proc.returncode is not None:
                     rc = exit_status(proc.returncode)
                     self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {rc}")
+                    self.life.note_leftovers(d, proc)
                     self.life.set_state(d, DynoState.CRASHED)
                     self.discard(boot, DeployResult(False, f"{d.name} exited with status {rc} while booting; "
                                                            f"run `hoist logs` to see why"))

@@ -112,8 +112,8 @@ class Stopped:
 
 @dataclass(frozen=True)
 class Sampled:
-    """Resident bytes per process group (pid of the dyno's leader), from one scan of /proc."""
-    rss: dict[int, int]
+    """(bytes in use, kernel OOM kills so far) per dyno, by the pid of its main process."""
+    rss: dict[int, tuple[int, int]]
 
 
 Event = Union[Ready, Stopped, Sampled]

@@ -22,10 +22,16 @@ from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.dynos.spawn import spawn
 from hoist.logs.line import now_iso
 from hoist.logs.store import LogStore
-from hoist.procs import free_port
+from hoist.procs import STABLE_AFTER, free_port
 
 READY_POLL = 0.05  # seconds between readiness probes of a starting web dyno
 ORPHAN_GRACE = 5.0  # seconds the rest of a dead dyno's group gets between SIGTERM and SIGKILL
+
+
+def leftovers(proc: DynoProcess) -> int:
+    """How many processes a dyno whose main process exited still has in its cgroup (0 when not contained)."""
+    unit = getattr(proc, "unit", None)
+    return len(unit.pids()) if unit is not None else 0
 
 
 class Lifecycle:
@@ -57,20 +63,41 @@ class Lifecycle:
         if d.port and self.ports is not None:
             await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
         self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        app, name, emit = d.app, d.name, self.logs.emit
-        limiter = LineLimiter(lambda line: emit(app, "app", name, line), lambda msg: emit(app, "hoist", name, msg),
-                              rate=self.log_rate, burst=2 * self.log_rate)
+        limiter, lost = self.sink(lambda: d.app, d.name)  # read per line: a rename changes d.app
         d.memory_mb = None
-        proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port)
-        # Like the arbiter's SIGCHLD: an exit wakes the loop now, not at the next tick, so the
-        # routes drop a dead dyno within milliseconds.
-        asyncio.ensure_future(proc.wait()).add_done_callback(lambda _t: self.wake())
+        d.oom_kills = 0
+        proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port,
+                                    dyno_id=d.id, on_dropped=lost)
+        self._watch_exit(proc)
         d.started_mono = self.clock()
         if d.type == "web":
             self.set_state(d, DynoState.STARTING)
             self._track(self._probe(d, proc))
         else:
             self.set_state(d, DynoState.UP)
+
+    def sink(self, app: str | Callable[[], str], name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+        """Where a dyno's output goes: its lines to the log at the log rate (L10 beyond), and a count of lines
+        dropped before they got here (by its shim). `app` may be a callable: the app's name when the line
+        comes (a rename changes it under a running dyno)."""
+        emit = self.logs.emit
+        where: Callable[[], str] = app if callable(app) else (lambda: app)
+        limiter = LineLimiter(lambda line: emit(where(), "app", name, line),
+                              lambda msg: emit(where(), "hoist", name, msg), rate=self.log_rate, burst=2 * self.log_rate)
+        return limiter, limiter.lost
+
+    def _watch_exit(self, proc: DynoProcess) -> None:
+        # Like the arbiter's SIGCHLD: an exit wakes the loop now, not at the next tick, so the
+        # routes drop a dead dyno within milliseconds.
+        asyncio.ensure_future(proc.wait()).add_done_callback(lambda _t: self.wake())
+
+    def adopted(self, d: Dyno, now: float) -> None:
+        """A dyno a previous hoist started, taken over as it runs (it serves on: UP at once)."""
+        assert d.proc is not None
+        self.logs.emit(d.app, "hoist", d.name, "Process adopted by the restarted hoist; it kept running")
+        d.state = DynoState.UP
+        d.started_mono = now - STABLE_AFTER  # it has been running: a crash now is not a crash loop
+        self._watch_exit(d.proc)
 
     async def _probe(self, d: Dyno, proc: DynoProcess) -> None:
         """Until the web dyno answers HTTP (or its process ends): then tell the loop it is ready."""
@@ -83,12 +110,21 @@ class Lifecycle:
     def crashed(self, d: Dyno, proc: DynoProcess, rc: int, crashes: int, next_start: float) -> None:
         """The dyno's process exited on its own: CRASHED until `next_start`; what it forked goes too."""
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
+        self.note_leftovers(d, proc)
         self.set_state(d, DynoState.CRASHED)
         d.crashes = crashes
         d.next_start = next_start
         self.end_group(proc, d.port, d.id)
         d.proc = None
         d.memory_mb = None
+
+    def note_leftovers(self, d: Dyno, proc: DynoProcess) -> None:
+        """The dyno's main process exited: say so if it left processes behind (they are stopped with it)."""
+        left = leftovers(proc)
+        if left:
+            self.logs.emit(d.app, "hoist", d.name, f"It left {left} process(es) running in the dyno: they are stopped "
+                                                   "too. Did the command daemonize? A dyno's command must stay in the "
+                                                   "foreground (gunicorn without --daemon)")
 
     def end_group(self, proc: DynoProcess, port: int | None = None, key: str = "") -> None:
         """The leader died: SIGTERM the rest of its group (requests in flight finish), SIGKILL soon after."""
@@ -130,9 +166,10 @@ class Lifecycle:
                                f"Error R12 (Exit timeout) -> At least one process failed to exit within "
                                f"{grace:g} seconds of SIGTERM")
                 self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
-        # Kill what is left of the group: daemons the dyno forked outlive its leader.
+        # Kill what is left of the dyno: daemons it started outlive its main process.
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
+        await proc.closed()
         self._release_port(port, key)
         self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
         self.post(Stopped(d, proc))

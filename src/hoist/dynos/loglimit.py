@@ -39,6 +39,10 @@ class LineLimiter:
                         f"this dyno writes more than {self.rate:g} lines/s")
         self.emit(line)
 
+    def lost(self, count: int) -> None:
+        """Lines dropped before they reached this limiter (by the dyno's shim): reported with the next L10."""
+        self.dropped += count
+
     def flush(self) -> None:
         """Report lines dropped at the very end (the dyno exited while over the rate)."""
         if self.dropped:

@@ -1,15 +1,18 @@
-"""Dyno memory: the resident set of each process group, summed over /proc.
+"""Dyno memory: what the whole dyno uses.
 
-A dyno is a process group (its own session), so its memory is the RSS of
-every process in that group, daemons it forked included. One pass over
-/proc measures all groups at once."""
+A contained dyno is a cgroup: its memory is the cgroup's (every process in it,
+setsid and daemonized ones included), and the kernel kills in it at its hard
+limit (counted as OOM kills: R15). A dyno that is only a process group is
+measured over /proc: the RSS of every process in the group (one pass over
+/proc measures all groups at once)."""
 from __future__ import annotations
 
 import asyncio
 import os
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from hoist.dynos.runtime import Dyno
+from hoist.dynos.scheduler import DynoProcess
 from hoist.logs.store import LogStore
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -58,23 +61,42 @@ def verdict(mb: float, quota_mb: float, kill_factor: float) -> str | None:
     return None
 
 
-async def sample(interval: float, groups: Callable[[], list[int]], report: Callable[[dict[int, int]], None]) -> None:
-    """Every `interval` seconds, measure `groups()` and `report` bytes per group; runs until cancelled."""
+def measure(procs: Sequence[DynoProcess]) -> dict[int, tuple[int, int]]:
+    """(bytes in use, OOM kills so far) per dyno, by its pid: from its cgroup, else its process group."""
+    out: dict[int, tuple[int, int]] = {}
+    plain: list[int] = []
+    for proc in procs:
+        usage = proc.usage() if hasattr(proc, "usage") else None
+        if usage is None:
+            plain.append(proc.pid)
+        else:
+            out[proc.pid] = usage
+    out.update({pgid: (rss, 0) for pgid, rss in group_rss(plain).items()})
+    return out
+
+
+async def sample(interval: float, procs: Callable[[], list[DynoProcess]],
+                 report: Callable[[dict[int, tuple[int, int]]], None]) -> None:
+    """Every `interval` seconds, measure `procs()` and `report` what each uses; runs until cancelled."""
     while True:
         await asyncio.sleep(interval)
-        wanted = groups()
+        wanted = procs()
         if wanted:
-            # /proc is read in a thread: a few hundred small reads must not stall the loop.
-            report(await asyncio.to_thread(group_rss, wanted))
+            # Read in a thread: a few hundred small reads must not stall the loop.
+            report(await asyncio.to_thread(measure, wanted))
 
 
-def judge(d: Dyno, rss: int, quota_mb: float, kill_factor: float, now: float, logs: LogStore) -> bool:
+def judge(d: Dyno, rss: int, quota_mb: float, kill_factor: float, now: float, logs: LogStore,
+          oom_kills: int = 0) -> bool:
     """Record the dyno's sampled memory; log R14 over the quota (every R14_EVERY s while it lasts)
-    or R15 far over it. True for R15: the dyno is to be restarted."""
+    or R15 far over it, or when the kernel killed in it at its hard limit (quota x factor).
+    True for R15: the dyno is to be restarted."""
     mb = d.memory_mb = rss / MB
-    code = verdict(mb, quota_mb, kill_factor)
+    killed, d.oom_kills = oom_kills > d.oom_kills, oom_kills
+    code = "R15" if killed else verdict(mb, quota_mb, kill_factor)
     if code == "R15":
-        logs.emit(d.app, "hoist", d.name, f"Error R15 (Memory quota vastly exceeded) -> {mb:.0f}M used of "
+        used = f"{quota_mb * kill_factor:g}M (its limit) reached" if killed else f"{mb:.0f}M used"
+        logs.emit(d.app, "hoist", d.name, f"Error R15 (Memory quota vastly exceeded) -> {used} of "
                                           f"{quota_mb:g}M quota; restarting the dyno")
         return True
     if code == "R14" and now - d.r14_at >= R14_EVERY:

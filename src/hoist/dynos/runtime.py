@@ -45,7 +45,8 @@ class Dyno:
     crashes: int = 0
     next_start: float = 0.0
     id: str = ""
-    memory_mb: float | None = None  # resident memory of the process group, sampled
+    memory_mb: float | None = None  # memory of the whole dyno (its cgroup, else its process group), sampled
+    oom_kills: int = 0  # processes the kernel killed in the dyno at its memory limit, as last sampled
     r14_at: float = -1e9  # when R14 was last logged (it repeats while over quota)
 
     @property

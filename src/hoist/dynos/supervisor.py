@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Container
 from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
 from hoist.contracts.routes import Backends
+from hoist.dynos.adopt import Offers
 from hoist.dynos.boot import Boots
 from hoist.dynos.commands import (Command, Deploy, DeployResult, Event, Message, Ready, Remove, Restart, Sampled,
                                   Shutdown, Stop, Stopped, Wake)
@@ -32,7 +34,7 @@ from hoist.dynos.memory import judge, sample
 from hoist.dynos.once import exit_status, run_once
 from hoist.dynos.reconcile import Reconciler
 from hoist.dynos.runtime import AppRuntime, DynoState
-from hoist.dynos.scheduler import Scheduler
+from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.logs.store import LogStore
 
 __all__ = ["DeployResult", "Supervisor"]
@@ -63,9 +65,11 @@ class Supervisor:
                               log_rate=log_rate, ports=ports)
         self.reconciler = Reconciler(self.life, logs, boot_timeout=boot_timeout, sleep_after=sleep_after)
         self.boots = Boots(self.life, logs, self.apps, self._publish, self.wake, boot_timeout=boot_timeout, clock=clock)
+        self.offers = Offers()  # dynos a previous hoist left running, until the apps are loaded
         self._inbox: deque[Message] = deque()
         self._wake = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._renamed: dict[str, str] = {}  # old name -> new, for the output of dynos adopted under the old one
         self._routes_key: object = None
         self._running = False
         self._closed = False
@@ -83,7 +87,29 @@ class Supervisor:
         rt = self._runtime(app)
         rt.release = release
         rt.formation = dict(formation)
+        if not self._running:
+            self.offers.claim(rt, self.life, self.clock())
         self.wake()
+
+    async def recover(self, known: Container[str]) -> None:
+        """At startup, before the apps are loaded: reconnect to the dynos a previous hoist left running;
+        `load` adopts those its app wants, `reject_unclaimed` stops the rest. Lines kept for apps not
+        `known` (destroyed meanwhile) are dropped."""
+        def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+            return self.life.sink(lambda: self._name_now(app), name) if app in known else (lambda line: None,
+                                                                                          lambda n: None)
+        self.offers.offer(await self.scheduler.recover(sink))
+
+    def _name_now(self, app: str) -> str:
+        seen = {app}
+        while app in self._renamed and self._renamed[app] not in seen:
+            app = self._renamed[app]
+            seen.add(app)
+        return app
+
+    def reject_unclaimed(self) -> tuple[int, int]:
+        """Every app is loaded: stop the survivors none adopted. (adopted, stopped)."""
+        return self.offers.adopted, self.offers.reject_rest(self.life, self.apps)
 
     def set_formation(self, app: str, formation: dict[str, int]) -> None:
         self._runtime(app).formation = dict(formation)
@@ -97,6 +123,34 @@ class Supervisor:
         if not on and rt.asleep:
             rt.asleep = False  # the loop starts the idle dynos
         self.wake()
+
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` from now on: its dynos keep running (their files are where they were;
+        only the name changed), restarts and scaling find them under the new name, and the route table
+        follows. Synchronous: no pass of the loop sees half of it."""
+        rt = self.apps.pop(old, None)
+        if rt is None:
+            return
+        rt.name = new
+        dynos = [*rt.dynos.values(), *self.life.stopping]
+        for boot in self.boots.booting:
+            if boot.cmd.app == old:
+                boot.cmd.app = new
+                dynos += boot.webs
+        for waking in self.boots.waking:
+            if waking.cmd.app == old:
+                waking.cmd.app = new
+                dynos += waking.webs
+        for d in dynos:
+            if d.app == old:
+                d.app = new
+        self.apps[new] = rt
+        self._renamed.pop(new, None)
+        self._renamed[old] = new
+        self.scheduler.rename(old, new)
+        if old in self._locks:  # whoever waits for the old name's lock gets the app's one lock
+            self._locks[new] = self._locks.pop(old)
+        self._publish()
 
     def note_request(self, app: str) -> None:
         """The router served a request for `app` (idle detection)."""
@@ -153,8 +207,21 @@ class Supervisor:
         return await self._send(Wake(app))
 
     async def remove(self, app: str) -> None:
-        """Stop everything of an app that is being destroyed."""
+        """Stop everything of an app that is being destroyed: its dynos, then whatever is left in its cgroup."""
         await self._send(Remove(app))
+        await self.scheduler.forget_app(app)
+
+    async def detach(self) -> None:
+        """hoist hands over to its next run: end the loop and leave every dyno running (their shims keep
+        their output); the next hoist adopts them."""
+        self._closed = True
+        self.wake()
+        self.boots.stop_all()
+        for rt in self.apps.values():
+            for d in rt.dynos.values():
+                detach = getattr(d.proc, "detach", None)
+                if callable(detach):
+                    detach()
 
     async def shutdown(self) -> None:
         """Stop every dyno (SIGTERM, grace, SIGKILL)."""
@@ -207,7 +274,7 @@ class Supervisor:
     async def run(self) -> None:
         """The loop: apply what was queued, reconcile, settle, publish; sleep until woken or the next tick."""
         self._running = True
-        sampler = asyncio.ensure_future(sample(self.memory_interval, self._groups, lambda rss: self._post(Sampled(rss))))
+        sampler = asyncio.ensure_future(sample(self.memory_interval, self._procs, lambda rss: self._post(Sampled(rss))))
         try:
             while not self._closed:
                 self._wake.clear()
@@ -315,15 +382,16 @@ class Supervisor:
 
     # ----- memory (sampled by a task, judged here) -----
 
-    def _groups(self) -> list[int]:
-        return [d.proc.pid for rt in self.apps.values() for d in rt.dynos.values() if d.proc is not None]
+    def _procs(self) -> list[DynoProcess]:
+        return [d.proc for rt in self.apps.values() for d in rt.dynos.values() if d.proc is not None]
 
-    def _sampled(self, rss: dict[int, int]) -> None:
+    def _sampled(self, rss: dict[int, tuple[int, int]]) -> None:
         now = self.clock()
         for app, rt in list(self.apps.items()):
             for d in list(rt.dynos.values()):
                 proc = d.proc
                 if proc is None or d.state.stopped or proc.returncode is not None or proc.pid not in rss:
                     continue
-                if judge(d, rss[proc.pid], self.memory_quota_mb, self.memory_kill_factor, now, self.logs):
+                used, oom_kills = rss[proc.pid]
+                if judge(d, used, self.memory_quota_mb, self.memory_kill_factor, now, self.logs, oom_kills):
                     self._restart(app, d.name)  # R15

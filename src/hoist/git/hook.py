@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 from typing import Iterator
@@ -51,6 +52,28 @@ def _archive(commit: str) -> Iterator[bytes]:
         raise RuntimeError("git archive failed")
 
 
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over the server's internal Unix socket (only hoist's own processes can reach it)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("hoist-internal", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socket_path)
+        self.sock = sock
+
+
+def connect(internal_url: str, timeout: float) -> http.client.HTTPConnection:
+    """A connection to the server's internal API: `unix:/path`, or an http:// URL."""
+    if internal_url.startswith("unix:"):
+        return UnixConnection(internal_url[5:], timeout)
+    url = urlsplit(internal_url)
+    return http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
+
+
 def main() -> int:
     lines = sys.stdin.read().splitlines()
     commit, error = check_updates(lines)
@@ -58,8 +81,7 @@ def main() -> int:
         print(f" !     {error}", flush=True)
         return 1
     assert commit is not None
-    url = urlsplit(os.environ["HOIST_INTERNAL_URL"])
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=7200)
+    conn = connect(os.environ["HOIST_INTERNAL_URL"], 7200)
     conn.putrequest("POST", f"/internal/push/{os.environ['HOIST_APP']}")
     conn.putheader("X-Hoist-Push-Token", os.environ["HOIST_PUSH_TOKEN"])
     conn.putheader("X-Hoist-Commit", commit)

@@ -7,16 +7,23 @@ queue is full loses lines rather than slowing down the app that logs."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections import deque
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 from hoist.logs.line import LogLine, now_iso, parse
 
 _QUEUE_MAX = 10_000
 _FILE_MAX_BYTES = 4 * 1024 * 1024
 _MAX_MESSAGE = 10_000
+
+
+def _open_private(path: Path, truncate: bool = False) -> IO[str]:
+    """An app's log file, for appending (or written anew), readable by hoist alone (0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
+    return os.fdopen(os.open(path, flags, 0o600), "w" if truncate else "a", encoding="utf-8")
 
 
 class _Subscriber:
@@ -84,8 +91,8 @@ class LogStore:
         path = directory / "current.log"
         f = self._files.get(app)
         if f is None:
-            directory.mkdir(parents=True, exist_ok=True)
-            f = path.open("a", encoding="utf-8")
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            f = _open_private(path)
             self._files[app] = f
         f.write(line.render() + "\n")  # type: ignore[attr-defined]
         f.flush()  # type: ignore[attr-defined]
@@ -93,9 +100,10 @@ class LogStore:
             # Keep the file bounded: rewrite it with just the in-memory tail.
             f.close()  # type: ignore[attr-defined]
             tmp = path.with_suffix(".tmp")
-            tmp.write_text("".join(l.render() + "\n" for l in self._lines[app]), encoding="utf-8")
+            with _open_private(tmp, truncate=True) as out:
+                out.write("".join(l.render() + "\n" for l in self._lines[app]))
             tmp.replace(path)
-            self._files[app] = path.open("a", encoding="utf-8")
+            self._files[app] = _open_private(path)
 
     def recent(self, app: str, n: int) -> list[LogLine]:
         with self._lock:
@@ -110,7 +118,20 @@ class LogStore:
 
     def unsubscribe(self, app: str, sub: _Subscriber) -> None:
         with self._lock:
-            self._subs.get(app, set()).discard(sub)
+            for subs in self._subs.values():  # under whatever name the app has now
+                subs.discard(sub)
+
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` now: its lines, its open log file (the app's directory did not move)
+        and its live subscribers go on under that name."""
+        with self._lock:
+            if old in self._lines:
+                self._lines[new] = self._lines.pop(old)
+            if old in self._files:
+                self._files[new] = self._files.pop(old)
+            subs = self._subs.pop(old, set())
+            if subs:
+                self._subs.setdefault(new, set()).update(subs)
 
     def forget(self, app: str) -> None:
         """Drop an app's lines (it was destroyed)."""

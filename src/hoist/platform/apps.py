@@ -2,8 +2,8 @@
 put in maintenance, restored when hoist starts, destroyed with everything it had."""
 from __future__ import annotations
 
+import asyncio
 import random
-import shutil
 from collections.abc import Callable
 
 from hoist import names
@@ -12,6 +12,7 @@ from hoist.dynos.supervisor import Supervisor
 from hoist.git.repo import init_repo
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.access import audit
 from hoist.platform.addons import AddonManager
 from hoist.platform.errors import PlatformError
@@ -54,7 +55,7 @@ class Apps:
                     break
         assert name is not None
         try:
-            names.app_name(name)
+            names.new_app_name(name)
         except names.InvalidName as exc:
             raise PlatformError("invalid_params", str(exc), 422, "app") from None
         try:
@@ -62,9 +63,10 @@ class Apps:
         except apps_t.NameTaken:
             raise PlatformError("invalid_params", f"Name {name} is already taken; choose another name "
                                 "or omit it to get a random one.", 422, "app") from None
+        app_dirs.create(self.paths, name, app.id)
         init_repo(self.paths.repo(name))
         if self.isolation is not None:
-            self.isolation.prepare_app(name)
+            self.isolation.prepare_app(name, new=True)
         audit(self.db, app, user, "create", f"Created app {name}")
         releases_t.create_release(self.db, app.id, slug_id=None, config={}, description="Initial release",
                                   user_id=user.id, status="succeeded")
@@ -73,16 +75,24 @@ class Apps:
         self.publish()
         return app
 
-    async def destroy(self, app: App) -> None:
+    async def destroy(self, app: App) -> list[str]:
+        """Stop everything of the app and remove it. Returns what could not be cleaned up, each saying what to
+        do (also in the server's output): the app is gone either way, and its uid is never handed on."""
+        problems = []
         async with self.supervisor.lock(app.name):
             await self.supervisor.remove(app.name)
             await self.addons.forget_app(app)  # drop its databases and stop its Redis servers first
+            if self.isolation is not None:  # every process of its user, whatever session it put itself in
+                problem = await asyncio.to_thread(self.isolation.forget_app, app.name)
+                if problem is not None:
+                    problems.append(f"{app.name} was destroyed, but its system user was not removed: {problem}")
             apps_t.delete_app(self.db, app.id)
             self.logs.forget(app.name)
-            shutil.rmtree(self.paths.app(app.name), ignore_errors=True)
-            if self.isolation is not None:
-                self.isolation.forget_app(app.name)
+            app_dirs.remove(self.paths, app.name)
         self.publish()
+        for problem in problems:
+            self.addons.say(problem)  # the server's output (the add-on manager carries it)
+        return problems
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:
         apps_t.update_app(self.db, app.id, maintenance=on)

@@ -26,6 +26,7 @@ from hoist.platform.domains import Domains
 from hoist.platform.formation import Formation
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
+from hoist.platform.sources import Sources
 from hoist.settings import Settings
 from hoist.state import collaborators as collaborators_t
 from hoist.state.apps import App
@@ -51,6 +52,7 @@ class Platform:
         self.wake_secret = wake_secret  # the router's key to POST /internal/wake/APP
         self.internal_url = routes.platform_url  # the control plane's private address (the git hook calls it)
         self.signer = UrlSigner(paths.url_key)
+        self.sources = Sources(settings, paths, self.signer)  # POST /sources, and the source_blob URLs builds get
         self.access = Access(db)
         self.certs = Certs(paths, db, self.publish_routes)
         self.domains = Domains(settings, db, self.publish_routes, acme)
@@ -102,6 +104,9 @@ class Platform:
     def remove_collaborator(self, app: App, actor: User, email: str) -> collaborators_t.Collaborator:
         return self.access.remove_collaborator(app, actor, email)
 
+    def transfer(self, app: App, actor: User, email: str, keep_previous: bool = True) -> tuple[App, User, User]:
+        return self.access.transfer(app, actor, email, keep_previous)
+
     def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None:
         audit(self.db, app, user, action, detail)
 
@@ -110,8 +115,9 @@ class Platform:
     def create_app(self, user: User, name: str | None) -> App:
         return self.apps.create(user, name)
 
-    async def destroy_app(self, app: App) -> None:
-        await self.apps.destroy(app)
+    async def destroy_app(self, app: App) -> list[str]:
+        """Destroy the app; returns what could not be cleaned up (each says what to do)."""
+        return await self.apps.destroy(app)
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:
         self.apps.set_maintenance(app, on, user)

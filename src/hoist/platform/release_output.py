@@ -1,6 +1,7 @@
 """Keep what a release phase prints, for `releases:output` (Heroku's release `output_stream_url`)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ def release_output(path: Path, run: RunRelease, out: Callable[[str], None]) -> I
         return
     f: IO[str] | None
     try:
-        f = open(path, "w", encoding="utf-8")
+        f = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
     except OSError:
         f = None
 

@@ -3,15 +3,16 @@ reaches the supervisor here. A release that cannot start is marked failed; the o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from hoist import names
 from hoist.contracts.release import RunRelease
 from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.platform.access import audit
 from hoist.platform.errors import PlatformError
+from hoist.platform.configcheck import check_change
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.release_output import release_output
 from hoist.state import apps as apps_t
@@ -65,6 +66,7 @@ class Releases:
     ) -> tuple[Release, DeployResult]:
         """Create release vN and make it current; if it cannot start, mark it failed and keep the old one."""
         async with self.supervisor.lock(app.name):
+            app = apps_t.get_app(self.db, app.id) or app  # renamed while this waited: the new name
             rel = releases_t.create_release(self.db, app.id, slug_id=slug_id, config=config,
                                             description=description, user_id=user.id)
             run = self.run_release(app, rel)
@@ -95,13 +97,10 @@ class Releases:
 
     async def set_config(self, app: App, changes: Mapping[str, str | None], user: User,
                          description: str | None = None) -> tuple[dict[str, str], Release, DeployResult]:
-        """Set (a value) and unset (None) config vars: a new release with the current slug."""
-        for key in changes:
-            try:
-                names.config_key(key)
-            except names.InvalidName as exc:
-                raise PlatformError("invalid_params", str(exc), 422, "config_vars") from None
-        config = config_t.apply_changes(self.db, app.id, changes)
+        """Set (a value) and unset (None) config vars: a new release with the current slug. The stored config
+        changes only if that release goes live (the database stores its config with its status: state/
+        migrations.py, 7); one that fails changes nothing, and its message names the keys that made it fail."""
+        config = check_change(config_t.get_config(self.db, app.id), changes)
         set_keys = [k for k, v in changes.items() if v is not None]
         removed = [k for k, v in changes.items() if v is None]
         parts = []
@@ -112,13 +111,17 @@ class Releases:
         description = description or "; ".join(parts) or "Config vars unchanged"
         rel, result = await self.release(app, slug_id=self._slug_of_current(app), config=config,
                                          description=description, user=user)
-        return config, rel, result
+        if not result.ok:
+            what = " and ".join(p for p in (", ".join(set_keys) and f"{', '.join(set_keys)} set",
+                                            ", ".join(removed) and f"{', '.join(removed)} unset") if p)
+            result = replace(result, message=f"{result.message}. The release with {what} failed, so nothing "
+                                             f"changed: the config is as before. Fix the value and try again")
+        return config_t.get_config(self.db, app.id), rel, result
 
     async def rollback(self, app: App, target: Release, user: User) -> tuple[Release, DeployResult]:
+        """A new release with `target`'s slug and config; if it goes live, its config is the app's."""
         if target.status != "succeeded":
             raise PlatformError("invalid_params", f"Release v{target.version} {target.status}; "
                                 "roll back to a release that succeeded (see `hoist releases`).", 422, "release")
-        config_t.apply_changes(self.db, app.id, {k: None for k in config_t.get_config(self.db, app.id)})
-        config_t.apply_changes(self.db, app.id, target.config)
         return await self.release(app, slug_id=target.slug_id, config=target.config,
                                   description=f"Rollback to v{target.version}", user=user)

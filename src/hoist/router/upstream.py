@@ -63,7 +63,10 @@ class Upstream(asyncio.Protocol):
         The create_connection coroutine is stepped by its own futures' callbacks rather
         than wrapped in a Task: a Task per request costs more than the rest of the connect."""
         self.dialer = dialer
-        self.connecting = loop.create_connection(self._me, host, port)
+        if port == 0 and host.startswith("/"):  # the platform's internal API: a Unix socket only hoist can reach
+            self.connecting = loop.create_unix_connection(self._me, host)
+        else:
+            self.connecting = loop.create_connection(self._me, host, port)
         self._step(None)
 
     def _me(self) -> Upstream:

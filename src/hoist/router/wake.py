@@ -7,13 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import Callable
+from pathlib import Path
 
 from hoist.contracts.routes import AppRoute, RouteTable
+from hoist.procs import write_private
 
 WAKE_SECRET_ENV = "HOIST_WAKE_SECRET"
 WAKE_TIMEOUT = 75.0  # Heroku's H20 (app boot timeout) limit
 TABLE_POLL = 0.01
+
+
+def load_secret(path: Path) -> str:
+    """The router's wake secret, made once and kept (mode 0600): a router adopted by a restarted hoist has it."""
+    try:
+        secret = path.read_text().strip()
+    except OSError:
+        secret = ""
+    if len(secret) < 32:
+        secret = secrets.token_urlsafe(32)
+        write_private(path, secret + "\n")
+    return secret
 
 
 def wake_request(app: str, secret: str) -> bytes:
@@ -65,7 +80,10 @@ class Waker:
         if upstream is None or not self.secret:
             self.warn(f"cannot wake {app}: no platform upstream or wake secret")
             return False
-        reader, writer = await asyncio.open_connection(upstream.host, upstream.port)
+        if upstream.unix:
+            reader, writer = await asyncio.open_unix_connection(upstream.host)
+        else:
+            reader, writer = await asyncio.open_connection(upstream.host, upstream.port)
         try:
             writer.write(wake_request(app, self.secret))
             await writer.drain()

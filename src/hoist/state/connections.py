@@ -106,3 +106,9 @@ def deploys(db: Database, app_id: str) -> list[tuple[str, str, str]]:
     """(commit, status, message) of each commit deployed from the repository, oldest first."""
     return [(r["commit_sha"], r["status"], r["message"])
             for r in db.query("SELECT * FROM repo_deploys WHERE app_id = ? ORDER BY created_at, rowid", (app_id,))]
+
+
+def forget_unfinished(db: Database) -> int:
+    """Deploys a stopped hoist never finished did not happen: forget them, so the next fetch deploys again."""
+    with db.transaction() as c:
+        return c.execute("DELETE FROM repo_deploys WHERE status = 'deploying'").rowcount

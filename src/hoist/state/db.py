@@ -63,8 +63,17 @@ class Database:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            else:
+            try:
                 self._conn.execute("COMMIT")
+            except BaseException:
+                # A COMMIT that fails (a full disk: SQLITE_FULL) may leave the transaction open: end it, so
+                # nothing of it is kept and the next transaction can begin once there is room again.
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -208,8 +208,49 @@ MIGRATIONS.append(
     ]
 )
 MIGRATIONS.append(
-    # 7: Heroku CI's test runs (issue 14) and deploys from a connected repository.
-    # (Another branch may add its own 7th at the same time: renumber this one at merge.)
+    # 7: each app's system user and the highest uid ever handed out (a new app never gets an old app's uid);
+    # a release that goes live makes its config the app's config, in the same transaction (so the stored
+    # config is always what the current release runs: a config change whose release fails changes nothing)
+    [
+        """CREATE TABLE app_users (
+            app TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TABLE uid_high (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            uid INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER release_live_config AFTER UPDATE OF status ON releases
+           WHEN NEW.status = 'succeeded' AND OLD.status <> 'succeeded'
+           BEGIN
+               DELETE FROM config_vars WHERE app_id = NEW.app_id;
+               INSERT INTO config_vars (app_id, key, value)
+                   SELECT NEW.app_id, key, value FROM json_each(NEW.config);
+           END""",
+    ]
+)
+MIGRATIONS.append(
+    # 8: app setups (POST /app-setups: an app created, built and released from a source tarball)
+    [
+        """CREATE TABLE app_setups (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_id TEXT,
+            status TEXT NOT NULL,
+            failure_message TEXT,
+            build_id TEXT,
+            postdeploy_output TEXT,
+            postdeploy_exit_code INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX app_setups_app ON app_setups(app_id)",
+    ]
+)
+MIGRATIONS.append(
+    # 9: Heroku CI's test runs (issue 14) and deploys from a connected repository.
+    # (Another branch, issue 14's pipelines and drains, may add a 9th at the same time: renumber at merge.)
     [
         """CREATE TABLE ci_settings (
             app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -141,8 +142,12 @@ def token_id_for(db: Database, token: str) -> str | None:
 
 
 def touch_token(db: Database, token: str) -> None:
-    """Record when a token was last used (to the second: one write per request is cheap in WAL mode)."""
+    """Record when a token was last used (to the second: one write per request is cheap in WAL mode). Only
+    bookkeeping: on a full disk (or any failed write) it is skipped, and the request goes on."""
     now = utcnow()
-    with db.transaction() as c:
-        c.execute("UPDATE tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR "
-                  "last_used_at <> ?)", (now, hash_token(token), now))
+    try:
+        with db.transaction() as c:
+            c.execute("UPDATE tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR "
+                      "last_used_at <> ?)", (now, hash_token(token), now))
+    except sqlite3.OperationalError:
+        pass

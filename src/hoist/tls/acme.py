@@ -106,7 +106,7 @@ class AcmeIssuer:
                                     f"{authz.body.identifier.value}; hoist answers only http-01.")
                 response, validation = challb.response_and_validation(acme.net.key)
                 path = self.challenge_dir / challb.chall.encode("token")
-                self.challenge_dir.mkdir(parents=True, exist_ok=True)
+                self.challenge_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # the router (hoist) serves it
                 tmp = path.with_name(path.name + ".tmp")
                 tmp.write_text(validation)
                 os.replace(tmp, path)

@@ -27,7 +27,8 @@ class CertPair:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file only its owner can read (0600), in a directory made only for its owner (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
@@ -106,7 +107,7 @@ class LocalCA:
             .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
         )
         pair = CertPair(dest / "cert.pem", dest / "key.pem")
-        dest.mkdir(parents=True, exist_ok=True)
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
         # The chain (leaf + CA) so clients that trust the CA can verify it.
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + self.cert_path.read_bytes())
         write_private(pair.key, private_key_pem(key))

@@ -100,7 +100,7 @@ class StoredCert:
 def save(dest: Path, chain_pem: bytes, key_pem: bytes) -> StoredCert:
     """Write the pair (key 0600); a replaced pair is written beside and renamed in, so readers never see half."""
     stored = StoredCert(dest)
-    stored.dir.mkdir(parents=True, exist_ok=True)
+    stored.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp_key, tmp_cert = stored.dir / "key.pem.tmp", stored.dir / "cert.pem.tmp"
     write_private(tmp_key, key_pem)
     tmp_cert.write_bytes(chain_pem)

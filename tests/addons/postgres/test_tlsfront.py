@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
 import socket
@@ -137,9 +138,9 @@ async def _lifecycle(cluster: Cluster, home: Path, url: str) -> None:
     connect: Callable[[], bool] = lambda: psycopg.connect(app_url, sslmode="require").pgconn.ssl_in_use
     await front.start(cluster.port)
     assert await asyncio.to_thread(connect)
-    assert front.proc is not None
-    front.proc.send_signal(signal.SIGKILL)
-    await front.proc.wait()
+    assert front.pid is not None
+    os.kill(front.pid, signal.SIGKILL)
+    await front.wait()
     assert not front.running
     await front.start(cluster.port)  # the port is free again at once
     assert await asyncio.to_thread(connect)

@@ -69,8 +69,8 @@ class RabbitNode:
                     if port not in chosen:
                         chosen.append(port)
                 self._ports = NodePorts(*chosen)
-                self.files.root.mkdir(parents=True, exist_ok=True)
-                self.files.ports.write_text(self._ports.dump())
+                self.files.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+                _write_private(self.files.ports, self._ports.dump(), 0o600)  # hoist's record, not the node's
         return self._ports
 
     def env(self) -> dict[str, str]:

@@ -25,7 +25,7 @@ RESTORE_ARGS = ["--clean", "--if-exists", "--no-owner", "--no-acl", "--single-tr
 def capture(url: str, dest: Path) -> int:
     """Dump the database at `url` to `dest` (custom format); return its size in bytes."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # hoist's: the app's user has its database, not these
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")
     os.close(fd)
     tmp = Path(tmp_name)

@@ -212,7 +212,7 @@ class Cluster:
             conf.write(f"\ninclude_if_exists = '{CONF_NAME}'\n")
 
     def _write_config(self, port: int) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # hoist's; its user gets o+x to reach data/
         _write_private(self.config_file, json.dumps({"port": int(port)}) + "\n")
 
     def _check_side_files(self) -> None:
@@ -287,8 +287,9 @@ class Cluster:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".cluster.lock", "a") as handle:
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # hoist's; its user gets o+x to reach data/
+        with os.fdopen(os.open(self.home / ".cluster.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

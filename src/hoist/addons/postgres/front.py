@@ -1,5 +1,7 @@
 """The TLS front's life in the hoist server: its port (kept in front.json), its certificate from the
-local CA, and the child process (`python -m hoist.addons.postgres.tlsfront`), a child of the keeper."""
+local CA, and the process (`python -m hoist.addons.postgres.tlsfront`), a kept unit of the keeper: under a
+shim in its own session and cgroup, so it outlives the hoist control process and the next hoist adopts it
+(while hoist restarts, apps' database connections go on)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +16,10 @@ from cryptography import x509
 from hoist.addons.postgres.cluster import HOST, Cluster
 from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import ConnInfo, parse_url, to_url
-from hoist.keeper import Spawned
+from hoist.contain.kept import Kept, KeptError, Place
 from hoist.launch import module_argv
 from hoist.procs import accepts, free_port
-from hoist.tls.ca import LocalCA
+from hoist.tls.ca import LocalCA, write_private
 
 NAMES = ("localhost", "127.0.0.1")
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -58,7 +60,8 @@ class TlsFront:
 
     name = "PostgreSQL's TLS front"
 
-    def __init__(self, home: Path, ca_dir: Path, port_setting: int = 0, say: Callable[[str], None] = print) -> None:
+    def __init__(self, home: Path, ca_dir: Path, port_setting: int = 0, say: Callable[[str], None] = print,
+                 place: Place | None = None) -> None:
         self.home = home
         self.state_file = home / "front.json"
         self.cert_dir = home / "front-tls"
@@ -67,7 +70,8 @@ class TlsFront:
         self.say = say
         self.port: int | None = None
         self.upstream: Cluster | None = None  # the prepared cluster: the front relays to its port
-        self._child: Spawned | None = None
+        self.place = place or Place(home / "run")
+        self._child: Kept | None = None
 
     def saved_port(self) -> int | None:
         try:
@@ -95,8 +99,8 @@ class TlsFront:
         if saved and saved != port:
             self.say(f"the PostgreSQL TLS front moved from port {saved} to {port} (HOIST_PG_PORT); add-ons "
                      f"whose URLs name port {saved} need `hoist pg:credentials:rotate NAME -a APP` for new URLs")
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps({"port": port}) + "\n")
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(self.state_file, (json.dumps({"port": port}) + "\n").encode())
         self.port = port
         self.upstream = cluster
         self.ca.ensure()
@@ -111,16 +115,18 @@ class TlsFront:
         return to_url(ConnInfo(info.user, info.password, HOST, self.port, info.database, info.query))
 
     @property
-    def proc(self) -> asyncio.subprocess.Process | None:
-        return self._child.proc if self._child is not None else None
+    def pid(self) -> int | None:
+        proc = self._child.proc if self._child is not None else None
+        return proc.pid if proc is not None and proc.returncode is None else None
 
     @property
     def running(self) -> bool:
         return self._child is not None and self._child.running
 
     async def start(self, upstream_port: int | None = None) -> None:
-        """Start the child in front of `upstream_port` (the prepared cluster's port) and wait until it accepts
-        connections (a just-killed one may hold the port a moment)."""
+        """Adopt the front a previous hoist left running in front of the same cluster, or start one in front of
+        `upstream_port` (the prepared cluster's port) and wait until it accepts connections (a just-killed one
+        may hold the port a moment)."""
         assert self.port is not None
         if upstream_port is None:
             assert self.upstream is not None, "prepare the front first"
@@ -128,16 +134,23 @@ class TlsFront:
         port = self.port
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
+        first = True
         while True:
-            self._child = Spawned(
-                self.name, module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{port}",
-                                       "--upstream", f"{HOST}:{upstream_port}",
-                                       "--cert", str(self.cert_dir / "cert.pem"),
-                                       "--key", str(self.cert_dir / "key.pem")),
-                ready=lambda: accepts(HOST, port), ready_timeout=max(deadline - loop.time(), 0.0),
+            self._child = Kept(
+                self.name, "pgfront", module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{port}",
+                                                  "--upstream", f"{HOST}:{upstream_port}",
+                                                  "--cert", str(self.cert_dir / "cert.pem"),
+                                                  "--key", str(self.cert_dir / "key.pem")),
+                self.place, ready=lambda: accepts(HOST, port), ready_timeout=max(deadline - loop.time(), 0.0),
                 grace=STOP_GRACE_S)
-            if await self._child.spawn():
+            if first and await self._child.adopt():
                 return
+            first = False
+            try:
+                if await self._child.spawn():
+                    return
+            except KeptError as exc:
+                raise PostgresError(str(exc)) from None
             if self._child.running:
                 await self.stop()
                 break
@@ -154,3 +167,8 @@ class TlsFront:
     async def stop(self) -> None:
         if self._child is not None:
             await self._child.stop()
+
+    def detach(self) -> None:
+        """hoist hands over: the front keeps relaying, and the next hoist adopts it."""
+        if self._child is not None:
+            self._child.detach()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import ssl
 import sys
@@ -17,7 +16,6 @@ from hoist.addons.postgres.startup import ALPN, HEAD_LEN, Kind, classify, error_
 
 NEGOTIATE_TIMEOUT_S = 30.0  # a client that says nothing is dropped, like authentication_timeout
 MAX_GSSENC_ROUNDS = 2
-PARENT_CHECK_S = 1.0
 
 
 class Pipe(asyncio.Protocol):
@@ -210,22 +208,10 @@ def parse_addr(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def _exit_with_parent() -> None:
-    """hoist killed with -9 leaves no front behind holding the port: exit once the parent is gone."""
-    parent = os.getppid()
-    while os.getppid() == parent:
-        await asyncio.sleep(PARENT_CHECK_S)
-
-
 async def run(listen: tuple[str, int], upstream: tuple[str, int], ctx: ssl.SSLContext) -> None:
-    front = Front(upstream, ctx)
-    serving = asyncio.create_task(front.serve(*listen))
-    orphaned = asyncio.create_task(_exit_with_parent())
-    done, _ = await asyncio.wait([serving, orphaned], return_when=asyncio.FIRST_COMPLETED)
-    serving.cancel(), orphaned.cancel()
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+    """Serve until stopped. It does not exit with hoist: it runs under a shim in its own cgroup, so a
+    restart of hoist costs no database connection; the next hoist adopts it (or stops it)."""
+    await Front(upstream, ctx).serve(*listen)
 
 
 def main(argv: list[str] | None = None) -> int:

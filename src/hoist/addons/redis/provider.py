@@ -2,12 +2,14 @@
 keeper (restarted if it dies), started and stopped with hoist."""
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from hoist.addons.errors import AddonError
 from hoist.addons.provider import Provisioned
-from hoist.addons.redis.server import RedisServer
+from hoist.addons.redis.server import RedisServer, user_name
 from hoist.keeper import Detached, Keeper
 from hoist.procs import free_port, random_password
 from hoist.state.addons import Addon
@@ -30,7 +32,7 @@ class RedisProvider:
         child = self.children.get(addon.id)
         if child is None:
             p = addon.provider
-            server = RedisServer(Path(str(p["dir"])), int(p["port"]), str(p["password"]))
+            server = RedisServer(Path(str(p["dir"])), int(p["port"]), str(p["password"]), user_name(addon.id))
             child = Detached(f"Redis on port {server.port}", server)
             self.children[addon.id] = child
         return child
@@ -54,8 +56,14 @@ class RedisProvider:
         return Provisioned(child.daemon.url, provider)
 
     async def deprovision(self, addon: Addon) -> None:
-        await self.keeper.stop(self.child_for(addon))
+        """Stop the server, then remove its user (and whatever runs as it) and its files."""
+        child = self.child_for(addon)
+        await self.keeper.stop(child)
         self.children.pop(addon.id, None)
+        problem = await asyncio.to_thread(child.daemon.remove_user)
+        if problem is not None:
+            self.say(f"Redis add-on {addon.name}: {problem}")
+        await asyncio.to_thread(shutil.rmtree, child.daemon.directory, True)
 
     async def stop(self) -> None:
         for child in self.children.values():

