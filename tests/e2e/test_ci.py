@@ -1,13 +1,15 @@
 """Heroku CI before a release, with real parts: real pushes and builds, the tests in a test dyno with a
-throwaway database on the real PostgreSQL, a failing and a passing run gating the deploy, a hanging run
+throwaway database on the real PostgreSQL (and a throwaway Redis), a failing and a passing run gating the deploy, a hanging run
 stopped at its time limit with its whole test dyno killed, and the runs kept with their output."""
 from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -17,7 +19,7 @@ from tests.e2e.harness import HoistServer, commit_files, example_files, make_rep
 APP = "citest"
 APP_JSON = {"environments": {"test": {
     "scripts": {"test-setup": "echo setup-ran-in-$DYNO", "test": "python ci_check.py"},
-    "addons": ["heroku-postgresql"],
+    "addons": ["heroku-postgresql", "heroku-redis"],
     "env": {"EXPECTED_GREETING": "from hoist"},
 }}}
 # The test: uses the throwaway database, prints what the gate needs, and passes, fails or hangs as told.
@@ -30,6 +32,7 @@ with psycopg.connect(url) as conn:
     conn.execute("INSERT INTO t VALUES (42)")
     db = conn.execute("SELECT current_database()").fetchone()[0]
 print("throwaway-url", url, flush=True)
+print("throwaway-redis", os.environ["REDIS_URL"], flush=True)
 print("ci-env", os.environ.get("CI"), os.environ.get("EXPECTED_GREETING"), flush=True)
 verdict = open("verdict.txt").read().strip()
 if verdict == "hang":
@@ -87,6 +90,11 @@ def test_a_failing_run_rejects_the_push_and_a_passing_one_deploys(server: HoistS
         url = next(line.split()[1] for line in output.splitlines() if line.strip().startswith("throwaway-url"))
         with pytest.raises(psycopg.OperationalError):
             psycopg.connect(url.replace("postgres://", "postgresql://"), connect_timeout=5).close()
+        redis = urlsplit(next(line.split()[1] for line in output.splitlines()
+                              if line.strip().startswith("throwaway-redis")))
+        assert redis.scheme == "redis" and redis.port
+        with pytest.raises(OSError):  # its Redis server is stopped
+            socket.create_connection((redis.hostname or "127.0.0.1", redis.port), timeout=5).close()
     # The tests never see the app's own config (a DATABASE_URL of production, say).
     assert "DATABASE_URL" not in server.api("GET", f"/apps/{APP}/config-vars").json()
 
