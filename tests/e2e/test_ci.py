@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -95,6 +96,9 @@ def test_a_failing_run_rejects_the_push_and_a_passing_one_deploys(server: HoistS
         assert redis.scheme == "redis" and redis.port
         with pytest.raises(OSError):  # its Redis server is stopped
             socket.create_connection((redis.hostname or "127.0.0.1", redis.port), timeout=5).close()
+    # The test dynos' copies are gone; what holds them is the app's alone.
+    ci_dir = server.home / "apps" / APP / "ci"
+    assert list(ci_dir.iterdir()) == [] and stat.S_IMODE(ci_dir.stat().st_mode) == 0o700
     # The tests never see the app's own config (a DATABASE_URL of production, say).
     assert "DATABASE_URL" not in server.api("GET", f"/apps/{APP}/config-vars").json()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -91,6 +92,8 @@ def test_connect_deploys_the_head_and_shows_the_secret_once(server: HoistServer,
     assert shown["last_deployed_commit"] == hooked["first"] and shown["last_error"] is None
     info = server.cli("apps:connection", "-a", "hooked").stdout
     assert "Deployed:" in info and hooked["first"] in info
+    mirror = server.home / "apps" / "hooked" / "connected.git"  # the app's source: hoist's alone
+    assert (mirror / "HEAD").exists() and stat.S_IMODE(mirror.stat().st_mode) == 0o700
 
 
 def test_a_bad_or_missing_signature_gets_401_and_deploys_nothing(server: HoistServer, hooked: dict[str, Any]) -> None:

@@ -103,7 +103,8 @@ class Mirror:
     async def fetch(self) -> str:
         """Fetch the branch (force: a rewritten history replaces the old one); return its head commit."""
         if not (self.path / "HEAD").exists():
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)  # hoist's alone: the app's source
+            self.path.chmod(0o700)
             await self._git("init", "--bare", "--quiet")
         key_file = None
         try:

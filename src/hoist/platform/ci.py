@@ -93,13 +93,18 @@ class TestRuns:
             say(f" !     {NO_TEST_SCRIPT}")
             return "errored", None, NO_TEST_SCRIPT
         limit = self.time_limit(app)
-        work = p.paths.app(app.name) / "ci" / row.id
+        ci_dir = p.paths.app(app.name) / "ci"  # the app's alone (0700), like its slugs
+        work = ci_dir / row.id
         say(f"-----> Test run #{row.number}: copying the build into a test dyno")
+        ci_dir.mkdir(mode=0o700, exist_ok=True)
         await asyncio.to_thread(shutil.copytree, slug_dir, work / "app", symlinks=True)
+        work.chmod(0o700)
         if p.isolation is not None:
-            await asyncio.to_thread(p.isolation.give, app.name, work)
+            await asyncio.to_thread(p.isolation.give, app.name, ci_dir)  # and the copy in it
         try:
-            async with throwaway_addons(p.addons, app, test_env.addons, work / "addons", say) as addon_vars:
+            # Add-on servers keep their files where the app's own add-ons do (addons/, which their users reach).
+            addons_dir = p.paths.app(app.name) / "addons"
+            async with throwaway_addons(p.addons, app, test_env.addons, addons_dir, say) as addon_vars:
                 config = {**test_env.env, **addon_vars, "CI": "true", "HEROKU_TEST_RUN_ID": row.id,
                           "HEROKU_TEST_RUN_NUMBER": str(row.number),
                           "HEROKU_TEST_RUN_COMMIT_VERSION": row.commit or "",

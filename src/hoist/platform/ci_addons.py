@@ -4,7 +4,6 @@ never recorded on the app, and removed when the run ends, pass or fail."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -25,7 +24,8 @@ class TestAddonError(Exception):
 @contextlib.asynccontextmanager
 async def throwaway_addons(manager: AddonManager, app: App, specs: Sequence[AddonSpec], directory: Path,
                            emit: Callable[[str], None]) -> AsyncIterator[dict[str, str]]:
-    """Provision `specs` for one run; yield the config vars they give; deprovision them all afterwards."""
+    """Provision `specs` for one run (servers' files under `directory`, as the app's own add-ons'); yield the
+    config vars they give; deprovision them all afterwards (each provider removes its files)."""
     made: list[tuple[Addon, dict[str, object]]] = []
     config: dict[str, str] = {}
     try:
@@ -57,4 +57,3 @@ async def throwaway_addons(manager: AddonManager, app: App, specs: Sequence[Addo
                 await manager.providers[plans.kind(addon.service)].deprovision(gone)
             except AddonError as exc:
                 emit(f" !     The throwaway {addon.service} of the test run was not removed: {exc}")
-        shutil.rmtree(directory, ignore_errors=True)
