@@ -17,6 +17,7 @@ from hoist.contracts.appjson import TestEnv
 from hoist.contracts.release import RunRelease
 from hoist.dynos.once import exit_status
 from hoist.dynos.spawn import spawn
+from hoist.logs.line import PLATFORM
 from hoist.platform.ci_addons import TestAddonError, throwaway_addons
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
@@ -81,7 +82,7 @@ class TestRuns:
             emit(f"-----> Test run #{row.number} succeeded in {took}")
         else:
             emit(f" !     Test run #{row.number} {status} after {took}: {message}")
-        p.logs.emit(app.name, "hoist", "api", f"Test run #{row.number} {status}" + (f": {message}" if message else ""))
+        p.logs.emit(app.name, "app", "api", f"Test run #{row.number} {status}" + (f": {message}" if message else ""))
         got = runs_t.get_run(p.db, app.id, row.number)
         assert got is not None
         return got
@@ -136,7 +137,7 @@ class TestRuns:
                     say: Emit) -> tuple[int, bool]:
         """Run one script in the test dyno; (exit status, whether the time limit stopped it)."""
         p = self.platform
-        p.logs.emit(app.name, "hoist", name, f"Starting process with command `{command}`")
+        p.logs.emit(app.name, PLATFORM, name, f"Starting process with command `{command}`")
 
         def line(text: str) -> None:
             p.logs.emit(app.name, "app", name, text)
@@ -149,10 +150,10 @@ class TestRuns:
         except asyncio.TimeoutError:
             proc.signal(signal.SIGKILL)  # the whole process group: the script and all it started
             rc = await proc.wait()
-            p.logs.emit(app.name, "hoist", name, "Test run over its time limit: test dyno killed")
+            p.logs.emit(app.name, PLATFORM, name, "Test run over its time limit: test dyno killed")
             return rc, True
         finally:
-            p.logs.emit(app.name, "hoist", name, f"Process exited with status {exit_status(proc.returncode or 0)}")
+            p.logs.emit(app.name, PLATFORM, name, f"Process exited with status {exit_status(proc.returncode or 0)}")
 
     def rerun(self, app: App, user: User) -> TestRun:
         """Run the tests of the current release's build again, in the background; returns the new run's row."""

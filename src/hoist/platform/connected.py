@@ -152,7 +152,7 @@ class Connections:
             except RemoteError as exc:
                 message = f"{exc}. The running release is unchanged; hoist tries again every {conn.poll_interval:g} s."
                 if message != conn.last_error:
-                    self.platform.logs.emit(app.name, "hoist", "api", f"Connected repository: {message}")
+                    self.platform.logs.emit(app.name, "app", "api", f"Connected repository: {message}")
                 conn_t.checked(self.db, app_id, None, message)
                 return
             conn_t.checked(self.db, app_id, head, "")
@@ -168,7 +168,7 @@ class Connections:
     async def _deploy(self, app: App, conn: Connection, mirror: Mirror, commit: str) -> None:
         user = users_t.get_user(self.db, conn.user_id) or users_t.get_user(self.db, app.owner_id)
         assert user is not None
-        self.platform.logs.emit(app.name, "hoist", "api", f"Deploying {commit[:8]} from {conn.branch} of {conn.url}")
+        self.platform.logs.emit(app.name, "app", "api", f"Deploying {commit[:8]} from {conn.branch} of {conn.url}")
         ok, problem = False, ""
         try:
             async for line in self.pushes.run(app, user, commit, mirror.archive(commit),
@@ -183,7 +183,7 @@ class Connections:
             problem = f"hoist failed while deploying: {exc!r}"
         status = "succeeded" if ok else "failed"
         conn_t.finish_deploy(self.db, app.id, commit, status, "" if ok else problem)
-        self.platform.logs.emit(app.name, "hoist", "api", f"Deploy of {commit[:8]} from the connected repository "
+        self.platform.logs.emit(app.name, "app", "api", f"Deploy of {commit[:8]} from the connected repository "
                                 f"{status}" + (f": {problem}" if problem and not ok else ""))
 
     async def run(self, tick: float = 1.0) -> None:
