@@ -47,3 +47,13 @@ def test_test_runs_are_numbered_per_app_and_keep_the_end_of_long_output(tmp_path
     assert runs_t.get_settings(db, app_id).enabled is False
     runs_t.set_settings(db, app_id, True, 30.0)
     assert runs_t.get_settings(db, app_id) == runs_t.CiSettings(True, 30.0)
+
+
+def test_delivery_ids_older_than_the_window_are_forgotten(tmp_path: Path) -> None:
+    db, app_id, user_id = setup(tmp_path)
+    conn_t.connect(db, app_id, "git://h/r", "main", False, "secret", "", "", user_id, 60)
+    with db.transaction() as c:
+        c.execute("INSERT INTO repo_deliveries (app_id, delivery_id, received_at) VALUES (?,?,?)",
+                  (app_id, "old", "2020-01-01T00:00:00Z"))
+    assert conn_t.take_delivery(db, app_id, "new")
+    assert [r["delivery_id"] for r in db.query("SELECT delivery_id FROM repo_deliveries")] == ["new"]

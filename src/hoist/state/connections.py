@@ -4,6 +4,7 @@ already taken (replays deploy nothing) and each commit's one deploy."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 
 from hoist.state.db import Database, utcnow
@@ -77,9 +78,14 @@ def checked(db: Database, app_id: str, seen: str | None, error: str) -> None:
                   "WHERE app_id = ?", (seen, error, utcnow(), app_id))
 
 
+KEEP_DELIVERIES = timedelta(days=30)  # older ids are forgotten; their commits stay deployed once (repo_deploys)
+
+
 def take_delivery(db: Database, app_id: str, delivery_id: str) -> bool:
     """Record a webhook delivery; False when this delivery id was taken before (a replay)."""
+    cutoff = (datetime.now(timezone.utc) - KEEP_DELIVERIES).strftime("%Y-%m-%dT%H:%M:%SZ")
     with db.transaction() as c:
+        c.execute("DELETE FROM repo_deliveries WHERE app_id = ? AND received_at < ?", (app_id, cutoff))
         cur = c.execute("INSERT OR IGNORE INTO repo_deliveries (app_id, delivery_id, received_at) VALUES (?,?,?)",
                         (app_id, delivery_id, utcnow()))
         return cur.rowcount > 0
