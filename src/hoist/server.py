@@ -60,6 +60,7 @@ from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
+from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
@@ -75,6 +76,8 @@ from hoist.settings import Settings
 from hoist.state import app_setups as app_setups_t
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import connections as connections_t
+from hoist.state import test_runs as test_runs_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
@@ -232,6 +235,8 @@ async def serve(settings: Settings) -> None:
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
     failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
+    test_runs_t.fail_running(db)
+    connections_t.forget_unfinished(db)  # a connected repository's interrupted deploy runs again
     if failed:
         say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
     adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
@@ -274,9 +279,11 @@ async def serve(settings: Settings) -> None:
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
     pushes = Pushes(platform)
+    connections = Connections(pushes, settings.repo_poll, say)  # deploys from connected repositories
     ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
               renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
-              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
+              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit),
+              connections=connections)
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
@@ -312,6 +319,7 @@ async def serve(settings: Settings) -> None:
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
+    polling = asyncio.create_task(connections.run())  # connected repositories: the webhook's fallback
     write_private(paths.server_info, json.dumps({"pid": os.getpid(), "port": settings.port,
                                                  "tls_port": settings.tls_port}))
     if adopted or rejected or router.child.adopted:
@@ -330,6 +338,9 @@ async def serve(settings: Settings) -> None:
     finally:
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        await connections.shutdown()  # a deploy from a connected repository going now is stopped like a push
         if handover.is_set():
             say("handing over: the apps, the router and the add-on servers keep running; the next "
                 "`hoist server` adopts them")

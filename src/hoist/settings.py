@@ -63,6 +63,9 @@ class Settings:
     source_url_ttl: float = _setting(3600.0, "HOIST_SOURCE_URL_TTL", "seconds the put_url and get_url of `POST /sources` stay valid")
     source_fetch: bool = _setting(False, "HOIST_SOURCE_FETCH", "let builds and app setups fetch source_blob URLs from outside hoist (http/https; never private, loopback or link-local addresses)")
     local_pg: str = _setting("", "HOIST_LOCAL_PG", "where `hoist pg:local` keeps the local PostgreSQL that pg:pull/pg:push and the heroku CLI use on your side (default: hoist-local-postgres beside HOIST_HOME)")
+    ci_time_limit: float = _setting(1800.0, "HOIST_CI_TIME_LIMIT", "seconds a CI test run may take before it fails (ci:enable --time-limit sets one app's)")
+    repo_poll: float = _setting(60.0, "HOIST_REPO_POLL", "seconds between fetches of a connected repository (the webhook's fallback)")
+    max_webhook_mb: int = _setting(25, "HOIST_MAX_WEBHOOK_MB", "largest webhook payload accepted, in MiB (GitHub sends at most 25 MB)")
 
     @property
     def local_pg_dir(self) -> Path:

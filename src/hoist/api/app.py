@@ -12,6 +12,7 @@ from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, for
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addon_services, addons, dataclips, pg, scheduler
 from hoist.api import app_setups, buildpacks, sleep, sources, transfers
+from hoist.api import ci, connections
 from hoist.api import pg_data, platform_info
 from hoist.api.context import Ctx
 
@@ -50,6 +51,8 @@ def create_api(ctx: Ctx, faces: Sequence[BaseRoute] = ()) -> Starlette:
     routes.extend(app_setups.routes(ctx))
     routes.extend(transfers.routes(ctx))
     routes.extend(buildpacks.routes(ctx))
+    routes.extend(ci.routes(ctx))
+    routes.extend(connections.routes(ctx))
     routes.extend(platform_info.routes(ctx))
     routes.extend(pg_data.routes(ctx))
     routes.extend(faces)
