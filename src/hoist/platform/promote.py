@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from hoist.platform.pipelines import Pipelines
 from hoist.platform.releases import Releases
 from hoist.state import apps as apps_t
 from hoist.state import config as config_t
+from hoist.state import formation as formation_t
 from hoist.state import pipelines as pipelines_t
 from hoist.state import releases as releases_t
 from hoist.state.apps import App
@@ -102,7 +104,16 @@ class Promotions:
             pipelines_t.finish_target(self.db, row.id, "failed", None, "the app was destroyed")
             return
         try:
+            began = time.monotonic()
             new_slug = await asyncio.to_thread(self._copy_slug, source, slug, target)
+            self.releases.logs.emit(target.name, "hoist", "api", f"Promoting {source.name} v{release.version}: "
+                                    f"slug copied in {time.monotonic() - began:.2f}s")
+            # New process types get Heroku's default scale (web=1, others 0, or app.json's), as on a push.
+            defaults = {t: (1 if t == "web" else 0) for t in slug.process_types if t != "release"}
+            for ptype, spec in (slug.app_json.formation.items() if slug.app_json else ()):
+                if ptype in defaults:
+                    defaults[ptype] = spec.quantity
+            formation_t.ensure_types(self.db, target.id, defaults)
             commit = f" {slug.commit[:7]}" if slug.commit else ""
             rel, result = await self.releases.release(
                 target, slug_id=new_slug.id, config=config_t.get_config(self.db, target.id),
