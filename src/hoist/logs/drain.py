@@ -4,7 +4,7 @@
 threads. When the buffer is full the newest lines are dropped and counted; once there is room again an L10
 line ("Error L10 (output buffer overflow): N messages dropped since T.") takes the gap's place in the stream
 and in the app's log. A batch that cannot be delivered is kept and sent again, with the same frame id,
-after a growing pause (0.5 s doubling up to `max_backoff`): nothing is lost while the buffer holds."""
+after a growing pause (0.5 s doubling up to `max_backoff`, 2 s by default): nothing is lost while the buffer holds."""
 from __future__ import annotations
 
 import threading
@@ -33,7 +33,7 @@ class DrainStatus:
 
 class DrainSender:
     def __init__(self, name: str, transport: Transport, *, buffer_max: int,
-                 notice: Callable[[str], None], max_backoff: float = 4.0) -> None:
+                 notice: Callable[[str], None], max_backoff: float = 2.0) -> None:
         self.name = name  # for the thread: the app and the masked URL, never the URL
         self.transport = transport
         self.buffer_max = max(1, buffer_max)

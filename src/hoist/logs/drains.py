@@ -19,7 +19,7 @@ DRAIN_DYNO = "logplex"  # the dyno name of a drain's own lines (Heroku's heroku[
 
 class Drains:
     def __init__(self, emit: Callable[[str, str, str, str], object], *, buffer_max: int = 10_000,
-                 ca_file: str | None = None, max_backoff: float = 4.0) -> None:
+                 ca_file: str | None = None, max_backoff: float = 2.0) -> None:
         self._emit = emit  # the log store's emit(app, source, dyno, message)
         self.buffer_max = buffer_max
         self.ca_file = ca_file
