@@ -28,6 +28,20 @@ def app_name(value: str) -> str:
     return value
 
 
+# Names a new app may not take: they read as hoist's own hosts (APP.localhost, APP.<HOIST_DOMAIN>).
+RESERVED_APP_NAMES = frozenset({"hoist", "api", "git", "www", "dashboard", "admin", "internal", "localhost",
+                                "router", "platform"})
+
+
+def new_app_name(value: str) -> str:
+    """`app_name`, and not one of the reserved names: for a new app or a rename."""
+    app_name(value)
+    if value in RESERVED_APP_NAMES:
+        raise InvalidName(f"{value!r} is reserved: hoist keeps it for its own hosts; choose another name "
+                          f"(for example {value}-app)")
+    return value
+
+
 def process_type(value: str) -> str:
     """Return `value` if it is a valid Procfile process type, else raise InvalidName."""
     if not isinstance(value, str) or not PROCESS_TYPE_RE.fullmatch(value):

@@ -1,10 +1,15 @@
 """Where things live under HOIST_HOME. One function per kind of thing."""
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from hoist import names
+
+APP_IDS = ".ids"  # apps/.ids/ID: where an app's files are; apps/NAME links there (no app name starts with a dot)
+_LINK_RE = re.compile(r"^\.ids/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,41 @@ class Paths:
         return self.home / "tls"
 
     @property
+    def sources(self) -> Path:
+        """Source tarballs uploaded to `POST /sources` put_urls (and fetched ones, while they unpack)."""
+        return self.home / "sources"
+
+    @property
     def run_dir(self) -> Path:
         """Records and shim sockets of what runs (dynos/, kept/: the router, the TLS front), so a restarted hoist
         adopts it; the internal API's socket. Root-only (0700)."""
         return self.home / "run"
 
+    @property
+    def apps(self) -> Path:
+        return self.home / "apps"
+
+    def app_link(self, app: str) -> Path:
+        """apps/NAME: the symlink by which an app's directory is reached (see `app`)."""
+        return self.apps / names.app_name(app)
+
+    def app_by_id(self, app_id: str) -> Path:
+        """apps/.ids/ID: an app's directory itself."""
+        if not _LINK_RE.match(f"{APP_IDS}/{app_id}"):
+            raise ValueError(f"{app_id!r} is not an app id")
+        return self.apps / APP_IDS / app_id
+
     def app(self, app: str) -> Path:
-        return self.home / "apps" / names.app_name(app)
+        """The app's directory: apps/.ids/ID, reached through the link apps/NAME. Every path hoist hands
+        to a build or a dyno is under it, so a rename (which only moves the link) moves no file and no
+        running process loses a path. An app from before this layout is apps/NAME itself until hoist
+        starts again (app_dirs.adopt)."""
+        link = self.app_link(app)
+        try:
+            target = os.readlink(link)
+        except OSError:  # not a link: not created yet, or from before
+            return link
+        return self.apps / target if _LINK_RE.match(target) else link
 
     def repo(self, app: str) -> Path:
         return self.app(app) / "repo.git"

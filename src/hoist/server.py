@@ -57,6 +57,7 @@ from hoist.logs.drains import Drains
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
@@ -64,12 +65,15 @@ from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
 from hoist.platform.publish import RoutePublisher
+from hoist.platform.rename import Renames
+from hoist.platform.setups import AppSetups
 from hoist.platform.releases import Releases
 from hoist.platform.schedule_runner import ScheduleRunner
 from hoist.procs import write_private
 from hoist.router.child import RouterChild
 from hoist.router.wake import load_secret
 from hoist.settings import Settings
+from hoist.state import app_setups as app_setups_t
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import pipelines as pipelines_t
@@ -229,9 +233,13 @@ async def serve(settings: Settings) -> None:
     db = Database(paths.db)
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
-    failed = builds_t.fail_pending_builds(db)
+    failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
     if failed:
-        say(f"marked {failed} build(s) interrupted by the last shutdown as failed")
+        say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
+    adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
+    if adopted:
+        say(f"moved {adopted} app director{'y' if adopted == 1 else 'ies'} to {paths.apps / '.ids'} "
+            "(apps/NAME links there now)")
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
@@ -272,8 +280,10 @@ async def serve(settings: Settings) -> None:
                       stop_grace=settings.stop_grace)
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
-    ctx = Ctx(platform=platform, pushes=Pushes(platform), oneoffs=oneoffs, logins=logins, log_sessions=log_sessions,
-              push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
+    pushes = Pushes(platform)
+    ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
+              renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
+              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)

@@ -59,6 +59,11 @@ class Settings:
     drain_buffer: int = _setting(10000, "HOIST_DRAIN_BUFFER", "log lines each log drain holds while its receiver is slow or down; beyond it lines are dropped and counted (L10)")
     drain_ca_file: str = _setting("", "HOIST_DRAIN_CA_FILE", "a PEM file of CA certificates trusted for syslog+tls:// and https:// drains, besides the system's (a private receiver's CA)")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
+    source_max_mb: int = _setting(512, "HOIST_SOURCE_MAX_MB", "largest source tarball accepted at a `POST /sources` put_url or fetched for a build, in MiB")
+    source_unpacked_mb: int = _setting(1024, "HOIST_SOURCE_UNPACKED_MB", "largest size a source tarball may unpack to, in MiB (counted while it unpacks: a decompression bomb stops there)")
+    source_max_files: int = _setting(100000, "HOIST_SOURCE_MAX_FILES", "most entries a source tarball may unpack to")
+    source_url_ttl: float = _setting(3600.0, "HOIST_SOURCE_URL_TTL", "seconds the put_url and get_url of `POST /sources` stay valid")
+    source_fetch: bool = _setting(False, "HOIST_SOURCE_FETCH", "let builds and app setups fetch source_blob URLs from outside hoist (http/https; never private, loopback or link-local addresses)")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -62,6 +62,7 @@ def test_a_restarted_supervisor_adopts_what_its_formation_wants_and_stops_the_re
         finally:
             await second.shutdown()
             await loop
+            await second.scheduler.close()  # as the server stops: the survivors it rejected are cleaned up too
             logs.close()
         assert not any(group_pids(p) for p in pids.values())
         assert not list((rig_root / "run").iterdir())  # no record, no socket left

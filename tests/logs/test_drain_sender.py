@@ -199,3 +199,25 @@ def test_a_dead_drain_never_blocks_the_store_and_stops_promptly() -> None:
 def s0():  # type: ignore[no-untyped-def]
     from hoist.logs.drain import DrainStatus
     return DrainStatus("starting", None, 0, 0, 0)
+
+
+def test_a_renamed_app_keeps_its_drains() -> None:
+    rx = SyslogReceiver().start()
+    emitted: list[tuple[str, str, str, str]] = []
+    drains = Drains(lambda *a: emitted.append(a), max_backoff=0.5)
+    try:
+        drains.start("old-name", "d1", parse_drain_url(f"syslog://127.0.0.1:{rx.port}"), "d.tok")
+        drains.feed("old-name", line(0))
+        rx.wait_for(lambda t: len(t) == 1)
+        drains.rename("old-name", "new-name")
+        drains.feed("old-name", line(99))  # nothing is called that any more
+        drains.feed("new-name", line(1))
+        assert numbers(rx.wait_for(lambda t: len(t) == 2)) == [0, 1]
+        assert drains.status("new-name", "d1") is not None and drains.status("old-name", "d1") is None
+        rx.stop()
+        drains.feed("new-name", line(2))
+        wait(lambda: any(e[0] == "new-name" and "refused" in e[3] for e in emitted))
+        assert all(e[0] == "new-name" for e in emitted)
+    finally:
+        drains.close(flush=0)
+        rx.close()

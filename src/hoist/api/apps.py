@@ -8,6 +8,8 @@ from starlette.routing import Route
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body, listing
 from hoist.api.errors import ApiError, invalid
+from hoist.api.transfers import keep_previous, recipient_of, transfer
+from hoist.state import apps as apps_t
 from hoist.state.users import User
 
 APP_FIELDS = ["id", "name"]
@@ -44,16 +46,23 @@ async def update_app(request: Request, ctx: Ctx, user: User) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise invalid("Send a JSON object such as {\"maintenance\": true}.", "app")
-    unknown = set(body) - {"maintenance", "build_stack", "name"}
+    unknown = set(body) - {"maintenance", "build_stack", "name", "owner", "remove_previous_owner"}
     if unknown:
-        raise invalid(f"Unknown field(s) {', '.join(sorted(unknown))}: hoist can change maintenance.", "app")
+        raise invalid(f"Unknown field(s) {', '.join(sorted(unknown))}: hoist can change name, owner and "
+                      "maintenance.", "app")
+    if "maintenance" in body and not isinstance(body["maintenance"], bool):
+        raise invalid("maintenance must be true or false.", "app")
+    recipient = recipient_of(body["owner"]) if body.get("owner") is not None else None
+    keep = keep_previous(body)
+    # Checked first, then applied: a bad field changes nothing.
     if "name" in body and body["name"] != app.name:
-        raise invalid("Renaming apps is not supported yet: create a new app and push to it.", "app")
+        app = await ctx.renames.rename(app, body["name"], user)
     if "maintenance" in body:
-        if not isinstance(body["maintenance"], bool):
-            raise invalid("maintenance must be true or false.", "app")
         ctx.platform.set_maintenance(app, body["maintenance"], user)
-    return JSONResponse(serialize.app(ctx.platform, ctx.app(user, app.id)))
+    if recipient is not None:
+        transfer(ctx, app, user, recipient, keep)
+    # Read again without an access check: a previous owner who gave up access still gets the answer.
+    return JSONResponse(serialize.app(ctx.platform, apps_t.get_app(ctx.platform.db, app.id) or app))
 
 
 async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
@@ -61,8 +70,8 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     if not ctx.platform.can_manage(user, app):
         raise ApiError(403, "forbidden", f"Only the owner of {app.name} or the admin can destroy it.", "app")
     data = serialize.app(ctx.platform, app)
+    await ctx.oneoffs.remove_app(app.name)  # first: the app's user can go only once nothing runs as it
     problems = await ctx.platform.destroy_app(app)
-    await ctx.oneoffs.remove_app(app.name)
     # As Heroku's API warns: the CLI prints Warning-Message (one line, ASCII).
     headers = {"Warning-Message": " ".join(problems).encode("ascii", "replace").decode()} if problems else None
     return JSONResponse(data, headers=headers)

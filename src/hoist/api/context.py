@@ -23,6 +23,8 @@ from hoist.logs.sessions import LogSessions
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.pipeline import Pushes
+from hoist.platform.rename import Renames
+from hoist.platform.setups import AppSetups
 from hoist.state import disk
 from hoist.state import users as users_t
 from hoist.state.apps import App
@@ -39,6 +41,8 @@ class Ctx:
     """The API's collaborators, built complete by the server."""
     platform: Platform
     pushes: Pushes
+    setups: AppSetups  # POST /app-setups
+    renames: Renames  # PATCH /apps/{app} {"name"}
     oneoffs: OneOffs
     logins: Logins  # password logins (POST /oauth/authorizations), shared with the dashboard
     log_sessions: LogSessions  # shared with the dashboard's log pane

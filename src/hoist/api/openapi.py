@@ -38,6 +38,7 @@ def _obj(**props: Any) -> dict[str, Any]:
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _APP = ("app",)
+_SOURCE_BLOB = _obj(url=_STR, checksum=_STR, version=_STR)
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -49,7 +50,9 @@ SPEC: dict[str, Any] = {
         "/account": {"get": _op("The current user")},
         "/apps": {"get": _op("List apps"), "post": _op("Create an app", body=_obj(name=_STR))},
         "/apps/{app}": {"get": _op("Info", _APP),
-                        "patch": _op("Update", _APP, _obj(maintenance={"type": "boolean"}, name=_STR)),
+                        "patch": _op("Update: maintenance, rename, transfer", _APP,
+                                     _obj(maintenance={"type": "boolean"}, name=_STR, owner=_STR,
+                                          remove_previous_owner={"type": "boolean"})),
                         "delete": _op("Destroy", _APP)},
         "/apps/{app}/config-vars": {"get": _op("Config vars", _APP),
                                     "patch": _op("Set config vars", _APP,
@@ -64,7 +67,16 @@ SPEC: dict[str, Any] = {
                                          "patch": _op("Scale one", ("app", "type"), _obj(quantity=_INT))},
         "/apps/{app}/dynos": {"get": _op("Dynos", _APP)},
         "/apps/{app}/dynos/{dyno}": {"get": _op("A dyno", ("app", "dyno"))},
-        "/apps/{app}/builds": {"get": _op("Builds", _APP)},
+        "/apps/{app}/builds": {"get": _op("Builds", _APP),
+                               "post": _op("Build a source tarball", _APP, _obj(source_blob=_SOURCE_BLOB))},
+        "/sources": {"post": _op("A put_url and get_url for a source tarball")},
+        "/app-setups": {"post": _op("Create, build and release an app from a tarball", body=_obj(
+            app=_obj(name=_STR, region=_STR), source_blob=_SOURCE_BLOB,
+            overrides=_obj(env={"type": "object", "additionalProperties": _STR})))},
+        "/app-setups/{setup}": {"get": _op("An app setup", ("setup",))},
+        "/account/app-transfers": {"get": _op("App transfers (none wait: they complete at once)"),
+                                   "post": _op("Transfer an app", body=_obj(app=_STR, recipient=_STR,
+                                                                           remove_previous_owner={"type": "boolean"}))},
         "/apps/{app}/builds/{build}": {"get": _op("A build", ("app", "build"))},
         "/apps/{app}/log-sessions": {"post": _op("A log session", _APP, _obj(lines=_INT, tail={"type": "boolean"},
                                                                              dyno=_STR, source=_STR))},

@@ -77,12 +77,14 @@ def dyno(a: App, d: Dyno) -> dict[str, Any]:
             "memory_mb": None if d.memory_mb is None else round(d.memory_mb, 1)}
 
 
-def build(p: Platform, a: App, b: Build) -> dict[str, Any]:
+def build(p: Platform, a: App, b: Build, base: str | None = None) -> dict[str, Any]:
+    """A build; its output_stream_url is signed (the heroku CLI and other clients read it without a token)."""
     u = users_t.get_user(p.db, b.user_id) if b.user_id else None
+    base = base or f"http://localhost:{p.settings.port}"
     return {"id": b.id, "status": b.status, "created_at": b.created_at, "updated_at": b.updated_at,
             "app": {"id": a.id}, "source_blob": {"version": b.source_version},
             "slug": {"id": b.slug_id} if b.slug_id else None,
             "release": {"id": b.release_id} if b.release_id else None,
             "user": {"id": b.user_id, "email": u.email if u else None},
-            "output_stream_url": f"http://localhost:{p.settings.port}/apps/{a.name}/builds/{b.id}/output",
+            "output_stream_url": f"{base}/hoist/build-output/{b.id}/{p.signer.sign('build-output', b.id)}",
             "buildpacks": [{"url": "heroku/python", "name": "heroku/python"}], "stack": "heroku-24"}

@@ -1,4 +1,4 @@
-"""apps, apps:create, apps:info, apps:destroy, open, git:remote."""
+"""apps, apps:create, apps:info, apps:destroy, apps:rename, apps:transfer, open, git:remote."""
 from __future__ import annotations
 
 import subprocess
@@ -89,6 +89,41 @@ def _remotes_of(app: str, api_url: str) -> list[str]:
     return sorted(r for r, a in git_remotes(api_url).items() if a == app)
 
 
+@click.command("apps:rename")
+@app_option
+@click.argument("new_name")
+@pass_ctx
+def apps_rename(c: CliContext, new_name: str) -> None:
+    """Rename the app; its releases, config, add-ons, dynos and logs stay. This repo's git remotes follow."""
+    old = c.app()
+    click.echo(f"Renaming {old} to {new_name}... ", nl=False)
+    app = c.client().patch(f"/apps/{old}", {"name": new_name}).json()
+    click.echo("done")
+    click.echo(f"{app['web_url']} | {app['git_url']}")
+    for remote in _remotes_of(old, c.api_url):
+        url = subprocess.run(["git", "remote", "get-url", remote], capture_output=True, text=True).stdout.strip()
+        subprocess.run(["git", "remote", "set-url", remote, url.replace(f"/{old}.git", f"/{app['name']}.git")],
+                       check=True)
+        click.echo(f"Git remote {remote} updated")
+    click.echo("Other checkouts of the app still point at the old name: run `hoist git:remote` there.")
+
+
+@click.command("apps:transfer")
+@app_option
+@click.argument("recipient")
+@click.option("--remove-previous-owner", is_flag=True, help="do not keep the previous owner on as a collaborator")
+@pass_ctx
+def apps_transfer(c: CliContext, recipient: str, remove_previous_owner: bool) -> None:
+    """Hand the app to another user (the owner or the admin may); the previous owner stays a collaborator."""
+    name = c.app()
+    click.echo(f"Transferring {name} to {recipient}... ", nl=False)
+    t = c.client().post("/account/app-transfers", {"app": name, "recipient": recipient,
+                                                   "remove_previous_owner": remove_previous_owner})
+    click.echo("done")
+    if not remove_previous_owner:
+        click.echo(f"{t['owner']['email']} stays on as a collaborator (`hoist access:remove` to change that)")
+
+
 @click.command("open")
 @app_option
 @pass_ctx
@@ -111,4 +146,4 @@ def git_remote(c: CliContext, remote: str) -> None:
     click.echo(f"set git remote {remote} to {app['git_url']}")
 
 
-COMMANDS = [apps_list, apps_create, apps_info, apps_destroy, open_app, git_remote]
+COMMANDS = [apps_list, apps_create, apps_info, apps_destroy, apps_rename, apps_transfer, open_app, git_remote]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from hoist import __version__
-from hoist.cli import apps, auth, config, domains, logs, ps, releases, run, server
+from hoist.cli import apps, auth, builds, config, domains, logs, ps, releases, run, server
 from hoist.cli import access, accounts
 from hoist.cli import addons, dataclips, pg, pgbackups, scheduler
 from hoist.cli import drains, pipelines
@@ -22,7 +22,7 @@ def cli(ctx: click.Context, api_url: str | None) -> None:
     obj.api_url = api_url or default_api_url()
 
 
-for module in (apps, auth, config, logs, ps, releases, run, server, domains, addons, pg, pgbackups, dataclips,
+for module in (apps, auth, config, logs, ps, releases, builds, run, server, domains, addons, pg, pgbackups, dataclips,
                scheduler, pipelines, drains):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -1,4 +1,4 @@
-"""releases, releases:info, releases:output, rollback, builds, builds:output."""
+"""releases, releases:info, releases:output, rollback."""
 from __future__ import annotations
 
 from typing import Any
@@ -96,31 +96,4 @@ def rollback(c: CliContext, release: str | None) -> None:
     click.echo(f"done, v{r['version']}")
 
 
-@click.command("builds")
-@app_option
-@pass_ctx
-def builds(c: CliContext) -> None:
-    """List the app's builds."""
-    app = c.app()
-    items = c.client().get_all(f"/apps/{app}/builds")
-    table(["ID", "Status", "Commit", "Created"],
-          [(b["id"], b["status"], (b["source_blob"]["version"] or "")[:8], b["created_at"]) for b in reversed(items)])
-
-
-@click.command("builds:output")
-@app_option
-@click.argument("build_id", required=False)
-@pass_ctx
-def builds_output(c: CliContext, build_id: str | None) -> None:
-    """Print a build's full output (default: the newest build)."""
-    app = c.app()
-    client = c.client()
-    if build_id is None:
-        items = client.get_all(f"/apps/{app}/builds")
-        if not items:
-            raise HoistError("this app has no builds yet: git push to build")
-        build_id = items[-1]["id"]
-    click.echo(client.request("GET", f"/apps/{app}/builds/{build_id}/output").text, nl=False)
-
-
-COMMANDS = [releases, releases_info, releases_output, rollback, builds, builds_output]
+COMMANDS = [releases, releases_info, releases_output, rollback]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import marshal
-import os
 import signal
 import socket
 import sys

@@ -3,7 +3,6 @@ apps list and the sections of an app page."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 

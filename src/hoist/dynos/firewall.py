@@ -289,6 +289,12 @@ class Firewall:
             except FirewallError as exc:
                 self.report(f"could not unguard port {port} ({exc})")
 
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new`: its cgroup and user are the same (named by uid), so only the key moves."""
+        entry = self.apps.pop(old, None)
+        if entry is not None:
+            self.apps[new] = entry
+
     async def forget_app(self, app: str) -> None:
         """The app is destroyed (its dynos are gone): its elements go, before its cgroup does."""
         async with self._serial():

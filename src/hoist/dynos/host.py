@@ -42,10 +42,19 @@ def contain(paths: Paths, isolation: Isolation | None, say: Callable[[str], None
     return tree
 
 
-def _app_cgroup(tree: Tree) -> Callable[[str], str | None]:
+def _group(isolation: Isolation) -> Callable[[str], str]:
+    """An app's cgroup is named by its user's uid (`uid.N`: no app name has a dot): a rename keeps it, and a
+    new app of a destroyed one's name, which gets a fresh uid, never shares it."""
+    def group(app: str) -> str:
+        uid = isolation.recorded_uid(app)
+        return f"uid.{uid}" if uid is not None else app
+    return group
+
+
+def _app_cgroup(tree: Tree, group: Callable[[str], str]) -> Callable[[str], str | None]:
     def made(app: str) -> str | None:
-        tree.unit("apps", app).create()
-        named = tree.nft_path("apps", app)
+        tree.unit("apps", group(app)).create()
+        named = tree.nft_path("apps", group(app))
         return named[0] if named else None
     return made
 
@@ -58,10 +67,11 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
     run_dir = paths.run_dir / "dynos"
     run_dir.mkdir(parents=True, exist_ok=True)
     named = tree.nft_path("apps", "_") if tree is not None else None
+    group = _group(isolation) if isolation is not None else (lambda app: app)
     recorded = {r.port: (r.app, r.id) for r in read_records(run_dir) if r.port and r.app}
     firewall = start_firewall(settings.firewall, paths.home,
                               (lambda app: isolation.run_as(app).uid) if isolation is not None else None, say,
-                              app_cgroup=_app_cgroup(tree) if tree is not None and named else None,
+                              app_cgroup=_app_cgroup(tree, group) if tree is not None and named else None,
                               level=named[1] if named else None, apps=apps, ports=recorded)
     fw = firewall
 
@@ -77,6 +87,7 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
                         pids=settings.dyno_nproc, cpu_weight=CPU_WEIGHT)
     scheduler = LocalScheduler(run_dir, run_as=isolation.run_as if isolation is not None else None,
                                limits=isolation.limits if isolation is not None else None, tree=tree,
-                               unit_limits=limits, guard=guard, unguard=unguard, log_rate=settings.log_rate)
+                               unit_limits=limits, guard=guard, unguard=unguard, log_rate=settings.log_rate,
+                               group=group, renamed=firewall.rename if firewall is not None else None)
     (paths.run_dir / "kept").mkdir(exist_ok=True)
     return DynoHost(tree, firewall, scheduler, Place(paths.run_dir / "kept", tree))

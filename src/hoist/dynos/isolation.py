@@ -4,6 +4,7 @@ user (builds and dynos run as it), its own directories, and rlimits per dyno.
 Layout and ownership (root is hoist):
   HOIST_HOME            root 0711   (others may pass through, not list)
   HOIST_HOME/apps       root 0711
+  apps/.ids             root 0711   (apps/APP is a link to apps/.ids/ID, see platform/app_dirs.py)
   apps/APP              root:hoist-APP 0750   (the app's user can enter; no other app), 0751 once an add-on
                         server's own user must pass through to its files
   apps/APP/{slugs,envs,home,cache}   hoist-APP 0700   (written by its builds)
@@ -14,15 +15,17 @@ Everything else under HOIST_HOME (the database, tokens, TLS keys) is root 0700/0
 """
 from __future__ import annotations
 
+import grp
 import hashlib
 import os
 import pwd
 import resource
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from hoist import unixusers
-from hoist.paths import Paths
+from hoist.paths import APP_IDS, Paths
 from hoist.state import appusers
 from hoist.state.db import Database
 
@@ -74,6 +77,11 @@ def lookup(name: str) -> RunAs | None:
     return RunAs(name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir))
 
 
+def same_home(a: Path, b: Path) -> bool:
+    """Two spellings of one home: apps/NAME/home (through the app's link) and apps/.ids/ID/home."""
+    return a == b or os.path.realpath(a) == os.path.realpath(b)
+
+
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
     os.chown(path, uid, gid, follow_symlinks=False)
     for root, dirs, files in os.walk(path):
@@ -105,8 +113,9 @@ class Isolation:
         last hoist must go on opening its files while this one starts (taking it away makes it PANIC)."""
         home = self.paths.home
         os.chmod(home, 0o711)
-        (home / "apps").mkdir(exist_ok=True)
+        (home / "apps" / APP_IDS).mkdir(parents=True, exist_ok=True)
         os.chmod(home / "apps", 0o711)
+        os.chmod(home / "apps" / APP_IDS, 0o711)
         for child in home.iterdir():
             if child.name in ("apps", "pythons") or child.is_symlink():
                 continue
@@ -122,7 +131,7 @@ class Isolation:
         home = self.paths.app(app) / "home"
         recorded = appusers.get(self.db, app)
         found = unixusers.lookup(recorded[0]) if recorded else None
-        if found is None or recorded is None or found.uid != recorded[1] or found.home != home:
+        if found is None or recorded is None or found.uid != recorded[1] or not same_home(found.home, home):
             found = self._make(app, home, new)
         run_as = RunAs(found.name, found.uid, found.gid, found.home)
         self._users[app] = run_as
@@ -133,7 +142,7 @@ class Isolation:
         for name in (app_user_name(app), app_user_name(f"{app}-{digest}"),
                      app_user_name(f"{app}-{os.urandom(4).hex()}")):
             found = unixusers.lookup(name)
-            if found is not None and found.home != home:
+            if found is not None and not same_home(found.home, home):
                 continue  # the same-named app of another hoist home on this machine
             if found is not None and new:
                 # Left by a destroyed app of this name: nothing of it may run on beside the new app.
@@ -150,6 +159,41 @@ class Isolation:
             return found
         raise IsolationError(f"no system user could be made for app {app}: hoist-{app} and its alternatives "
                              "are taken by processes that survive SIGKILL; see `ps -u hoist-" + app + "`")
+
+    def rename(self, old: str, new: str) -> None:
+        """The app's user takes the app's new name, keeping its uid and gid: files stay its own, and its
+        running dynos (which `usermod -l` refuses to rename under) go on as the same user. A user of the
+        new name is made on the same ids, then the old name is removed. Blocking: run it in a thread."""
+        known = self.user(old)
+        home = self.paths.app(old) / "home"
+        name = app_user_name(new)
+        found = unixusers.lookup(name)
+        if found is not None and not same_home(found.home, home):
+            name = app_user_name(new + "-" + hashlib.sha256(str(home).encode()).hexdigest()[:12])
+            found = unixusers.lookup(name)
+        if found is not None and (found.uid, found.gid) != (known.uid, known.gid):
+            raise IsolationError(f"the system user {name} exists already (uid {found.uid}); remove it with "
+                                 f"`userdel {name}` if no app uses it, then rename again")
+        if found is None:
+            for argv in (["groupadd", "--non-unique", "--gid", str(known.gid), name],
+                         ["useradd", "--system", "--non-unique", "--uid", str(known.uid), "--gid", str(known.gid),
+                          "--no-create-home", "--home-dir", str(home), "--shell", "/usr/sbin/nologin",
+                          "--no-user-group", name]):
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                if proc.returncode != 0 and unixusers.lookup(name) is None and argv[0] == "useradd":
+                    subprocess.run(["groupdel", name], capture_output=True, timeout=60)
+                    raise IsolationError(f"could not rename the system user {known.name} to {name}: "
+                                         f"{proc.stderr.strip() or proc.returncode}")
+        if known.name != name:
+            # --force: the old name is in use by the running dynos' processes (they keep the uid).
+            subprocess.run(["userdel", "--force", known.name], capture_output=True, text=True, timeout=60)
+            _remove_group(known.name, force=True)  # the new user's group has the same gid
+        renamed = unixusers.lookup(name)
+        assert renamed is not None
+        appusers.forget(self.db, old)
+        appusers.record(self.db, new, renamed.name, renamed.uid)
+        self._users.pop(old, None)
+        self._users[new] = RunAs(renamed.name, renamed.uid, renamed.gid, renamed.home)
 
     def prepare_app(self, app: str, new: bool = False) -> RunAs:
         """Create the user (`new`: for an app just created) and set the ownership and modes of the app's
@@ -180,6 +224,14 @@ class Isolation:
         run_as = self.user(app)
         _chown_tree(path, run_as.uid, run_as.gid)
 
+    def recorded_uid(self, app: str) -> int | None:
+        """The uid of the app's user as recorded, making nothing (None: the app has no user yet, or no more)."""
+        cached = self._users.get(app)
+        if cached is not None:
+            return cached.uid
+        recorded = appusers.get(self.db, app)
+        return recorded[1] if recorded else None
+
     def run_as(self, app: str) -> RunAs:
         return self.user(app)
 
@@ -193,6 +245,15 @@ class Isolation:
         if recorded is None or found is None or found.uid != recorded[1]:
             return None
         return unixusers.remove(found)
+
+
+def _remove_group(name: str, force: bool = False) -> None:
+    """The user's own group, if deleting the user left it behind."""
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return
+    subprocess.run(["groupdel", *(["--force"] if force else []), name], capture_output=True, text=True, timeout=60)
 
 
 def isolation_for(paths: Paths, limits: Limits, db: Database) -> Isolation | None:

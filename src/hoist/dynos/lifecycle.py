@@ -63,7 +63,7 @@ class Lifecycle:
         if d.port and self.ports is not None:
             await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
         self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        limiter, lost = self.sink(d.app, d.name)
+        limiter, lost = self.sink(lambda: d.app, d.name)  # read per line: a rename changes d.app
         d.memory_mb = None
         d.oom_kills = 0
         proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port,
@@ -76,12 +76,14 @@ class Lifecycle:
         else:
             self.set_state(d, DynoState.UP)
 
-    def sink(self, app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+    def sink(self, app: str | Callable[[], str], name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
         """Where a dyno's output goes: its lines to the log at the log rate (L10 beyond), and a count of lines
-        dropped before they got here (by its shim)."""
+        dropped before they got here (by its shim). `app` may be a callable: the app's name when the line
+        comes (a rename changes it under a running dyno)."""
         emit = self.logs.emit
-        limiter = LineLimiter(lambda line: emit(app, "app", name, line), lambda msg: emit(app, "hoist", name, msg),
-                              rate=self.log_rate, burst=2 * self.log_rate)
+        where: Callable[[], str] = app if callable(app) else (lambda: app)
+        limiter = LineLimiter(lambda line: emit(where(), "app", name, line),
+                              lambda msg: emit(where(), "hoist", name, msg), rate=self.log_rate, burst=2 * self.log_rate)
         return limiter, limiter.lost
 
     def _watch_exit(self, proc: DynoProcess) -> None:

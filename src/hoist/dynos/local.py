@@ -10,6 +10,7 @@ import contextlib
 import signal
 import time
 import uuid
+from dataclasses import replace
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Callable
@@ -43,7 +44,8 @@ class LocalScheduler:
                  limits: Limits | None = None, *, tree: Tree | None = None, unit_limits: UnitLimits | None = None,
                  guard: Callable[[str], Awaitable[None]] | None = None,
                  unguard: Callable[[str], Awaitable[None]] | None = None, log_rate: float = 0.0,
-                 linger: float = LINGER) -> None:
+                 linger: float = LINGER, group: Callable[[str], str] | None = None,
+                 renamed: Callable[[str, str], None] | None = None) -> None:
         self.run_dir = run_dir
         self.run_as = run_as
         self.limits = limits
@@ -53,6 +55,10 @@ class LocalScheduler:
         self.unguard = unguard
         self.log_rate = log_rate
         self.linger = linger
+        # The name of an app's cgroup: something a rename does not change (its user's uid), so a renamed
+        # app's running dynos stay in their cgroup and a new app of the old name gets another one.
+        self.group = group or (lambda app: app)
+        self.renamed = renamed  # the firewall follows a rename
         self.live: set[ShimProcess | AttachedProcess] = set()  # every dyno process not cleaned up yet
         self.zygote = Zygote(tree.unit("shims") if tree is not None else None)  # forks each dyno's shim
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +93,7 @@ class LocalScheduler:
         """Record the dyno, guard its app, make its cgroup: everything before its first process."""
         key = spec.id or str(uuid.uuid4())
         launch, rundir = self._launch(spec, tty)
-        unit = self.tree.unit("apps", spec.app, f"{spec.name}@{key}") if self.tree is not None else None
+        unit = self.tree.unit("apps", self.group(spec.app), f"{spec.name}@{key}") if self.tree is not None else None
         port = int(spec.env["PORT"]) if spec.env.get("PORT", "").isdigit() else None
         rec = DynoRecord(key, spec.app, spec.name, spec.release, port, rundir, unit.rel if unit else "", since=now_iso())
         write_record(self.run_dir, rec)
@@ -148,13 +154,21 @@ class LocalScheduler:
             await self.unguard(app)
         if self.tree is None:
             return
-        units = [*self.tree.units("apps", app)]
+        units = [*self.tree.units("apps", self.group(app))]
         for unit in units:
             unit.kill()
         for unit in units:
             if await asyncio.to_thread(unit.wait_empty, 5.0):
                 unit.remove()
-        self.tree.remove_all("apps", app)
+        self.tree.remove_all("apps", self.group(app))
+
+    def rename(self, old: str, new: str) -> None:
+        """Records of the app's running dynos name it `new` (a restarted hoist adopts them for it)."""
+        for rec in read_records(self.run_dir):
+            if rec.app == old:
+                write_record(self.run_dir, replace(rec, app=new))
+        if self.renamed is not None:
+            self.renamed(old, new)
 
     def _unit_of(self, rec: DynoRecord) -> Unit | None:
         return self.tree.unit(rec.unit) if self.tree is not None and rec.unit else None

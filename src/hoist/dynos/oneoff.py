@@ -128,6 +128,14 @@ class OneOffs:
             await self.stop(d)
         self.dynos.pop(app, None)
 
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` now: its running one-off dynos go on under that name."""
+        running = self.dynos.pop(old, {})
+        for d in running.values():
+            d.app = new
+        if running:
+            self.dynos.setdefault(new, {}).update(running)
+
     async def shutdown(self) -> None:
         for app in list(self.dynos):
             await self.remove_app(app)
@@ -142,11 +150,11 @@ class OneOffs:
         task.add_done_callback(self._tasks.discard)
 
     async def _run_detached(self, d: OneOff) -> None:
-        app, name = d.app, d.name
+        name = d.name
 
         def line(text: str) -> None:
-            self.logs.emit(app, "app", name, text)
-        proc = await spawn(self.scheduler, app, d.release, name, d.command, line, extra_env=d.extra_env)
+            self.logs.emit(d.app, "app", name, text)  # d.app now: the app may be renamed while this runs
+        proc = await spawn(self.scheduler, d.app, d.release, name, d.command, line, extra_env=d.extra_env)
         d.proc = proc
         self._set_state(d, "up")
         rc = await self._supervise(d, proc)

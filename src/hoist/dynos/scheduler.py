@@ -73,6 +73,11 @@ class Scheduler(Protocol):
         """The app is destroyed: stop whatever is left of it (one-offs, leftovers) and forget its place."""
         ...
 
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` from now on: what the scheduler keeps by name (records of running dynos,
+        guards) follows, and its running dynos go on as they are."""
+        ...
+
     async def close(self) -> None:
         """hoist stops: kill whatever dyno is still running and wait until each is cleaned up."""
         ...

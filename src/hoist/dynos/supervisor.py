@@ -69,6 +69,7 @@ class Supervisor:
         self._inbox: deque[Message] = deque()
         self._wake = asyncio.Event()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._renamed: dict[str, str] = {}  # old name -> new, for the output of dynos adopted under the old one
         self._routes_key: object = None
         self._running = False
         self._closed = False
@@ -95,8 +96,16 @@ class Supervisor:
         `load` adopts those its app wants, `reject_unclaimed` stops the rest. Lines kept for apps not
         `known` (destroyed meanwhile) are dropped."""
         def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
-            return self.life.sink(app, name) if app in known else (lambda line: None, lambda n: None)
+            return self.life.sink(lambda: self._name_now(app), name) if app in known else (lambda line: None,
+                                                                                          lambda n: None)
         self.offers.offer(await self.scheduler.recover(sink))
+
+    def _name_now(self, app: str) -> str:
+        seen = {app}
+        while app in self._renamed and self._renamed[app] not in seen:
+            app = self._renamed[app]
+            seen.add(app)
+        return app
 
     def reject_unclaimed(self) -> tuple[int, int]:
         """Every app is loaded: stop the survivors none adopted. (adopted, stopped)."""
@@ -114,6 +123,34 @@ class Supervisor:
         if not on and rt.asleep:
             rt.asleep = False  # the loop starts the idle dynos
         self.wake()
+
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` from now on: its dynos keep running (their files are where they were;
+        only the name changed), restarts and scaling find them under the new name, and the route table
+        follows. Synchronous: no pass of the loop sees half of it."""
+        rt = self.apps.pop(old, None)
+        if rt is None:
+            return
+        rt.name = new
+        dynos = [*rt.dynos.values(), *self.life.stopping]
+        for boot in self.boots.booting:
+            if boot.cmd.app == old:
+                boot.cmd.app = new
+                dynos += boot.webs
+        for waking in self.boots.waking:
+            if waking.cmd.app == old:
+                waking.cmd.app = new
+                dynos += waking.webs
+        for d in dynos:
+            if d.app == old:
+                d.app = new
+        self.apps[new] = rt
+        self._renamed.pop(new, None)
+        self._renamed[old] = new
+        self.scheduler.rename(old, new)
+        if old in self._locks:  # whoever waits for the old name's lock gets the app's one lock
+            self._locks[new] = self._locks.pop(old)
+        self._publish()
 
     def note_request(self, app: str) -> None:
         """The router served a request for `app` (idle detection)."""

@@ -25,6 +25,7 @@ class Drains:
         self.ca_file = ca_file
         self.max_backoff = max_backoff
         self._by_app: dict[str, dict[str, DrainSender]] = {}
+        self._app_of: dict[str, str] = {}  # drain id -> the app's name now (a rename changes it)
         self._lock = threading.Lock()
 
     def feed(self, app: str, line: LogLine) -> None:
@@ -38,7 +39,9 @@ class Drains:
     def start(self, app: str, drain_id: str, target: DrainUrl, token: str) -> None:
         """Start sending the app's lines (from now on) to `target`."""
         def notice(message: str) -> None:
-            self._emit(app, "hoist", DRAIN_DYNO, f"{message} (drain {target.masked})")
+            current = self._app_of.get(drain_id)
+            if current is not None:  # a removed drain's last words go nowhere
+                self._emit(current, "hoist", DRAIN_DYNO, f"{message} (drain {target.masked})")
 
         sender = DrainSender(f"{app} {target.masked}", transport_for(target, token, self.ca_file),
                              buffer_max=self.buffer_max, notice=notice, max_backoff=self.max_backoff)
@@ -47,6 +50,7 @@ class Drains:
             old = senders.pop(drain_id, None)
             senders[drain_id] = sender
             self._by_app[app] = senders  # a new dict: `feed` reads without the lock
+            self._app_of[drain_id] = app
         sender.start()
         if old is not None:
             old.stop()
@@ -56,14 +60,25 @@ class Drains:
             senders = dict(self._by_app.get(app, {}))
             sender = senders.pop(drain_id, None)
             self._by_app[app] = senders
+            self._app_of.pop(drain_id, None)
         if sender is not None:
             threading.Thread(target=sender.stop, daemon=True).start()  # a closing socket never holds the caller
 
     def stop_app(self, app: str) -> None:
         with self._lock:
             senders = self._by_app.pop(app, {})
+            for drain_id in senders:
+                self._app_of.pop(drain_id, None)
         for sender in senders.values():
             threading.Thread(target=sender.stop, daemon=True).start()
+
+    def rename(self, old: str, new: str) -> None:
+        with self._lock:
+            senders = self._by_app.pop(old, {})
+            if senders:
+                self._by_app[new] = senders
+            for drain_id in senders:
+                self._app_of[drain_id] = new
 
     def status(self, app: str, drain_id: str) -> DrainStatus | None:
         sender = self._by_app.get(app, {}).get(drain_id)
@@ -74,6 +89,7 @@ class Drains:
         with self._lock:
             senders = [s for group in self._by_app.values() for s in group.values()]
             self._by_app = {}
+            self._app_of = {}
         threads = [threading.Thread(target=s.stop, args=(flush,), daemon=True) for s in senders]
         for t in threads:
             t.start()

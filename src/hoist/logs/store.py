@@ -125,7 +125,20 @@ class LogStore:
 
     def unsubscribe(self, app: str, sub: _Subscriber) -> None:
         with self._lock:
-            self._subs.get(app, set()).discard(sub)
+            for subs in self._subs.values():  # under whatever name the app has now
+                subs.discard(sub)
+
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` now: its lines, its open log file (the app's directory did not move)
+        and its live subscribers go on under that name."""
+        with self._lock:
+            if old in self._lines:
+                self._lines[new] = self._lines.pop(old)
+            if old in self._files:
+                self._files[new] = self._files.pop(old)
+            subs = self._subs.pop(old, set())
+            if subs:
+                self._subs.setdefault(new, set()).update(subs)
 
     def forget(self, app: str) -> None:
         """Drop an app's lines (it was destroyed)."""

@@ -75,3 +75,22 @@ class Access:
         collaborators_t.remove(self.db, app.id, target.id)
         audit(self.db, app, actor, "access:remove", target.email)
         return collab
+
+    def transfer(self, app: App, actor: User, email: str, keep_previous: bool = True) -> tuple[App, User, User]:
+        """Make the user with `email` the app's owner (the owner or the admin may); the previous owner
+        stays on as a collaborator unless `keep_previous` is False. Returns (app, previous, new owner)."""
+        if not self.can_manage(actor, app):
+            raise PlatformError("forbidden", f"Only the owner of {app.name} or the admin can transfer it.", 403, "app")
+        target = users_t.find_user_by_email(self.db, email.strip().lower()) if isinstance(email, str) else None
+        if target is None:
+            raise PlatformError("not_found", f"There is no user {email!r} on this hoist to transfer {app.name} to; "
+                                "the admin adds users with `hoist users:add EMAIL`.", 404, "user")
+        previous = users_t.get_user(self.db, app.owner_id)
+        if target.id == app.owner_id or previous is None:
+            raise PlatformError("invalid_params", f"{target.email} owns {app.name} already.", 422, "app")
+        apps_t.set_owner(self.db, app.id, target.id, previous.id, keep_previous)
+        stays = "stays on as a collaborator" if keep_previous else "no longer has access"
+        audit(self.db, app, actor, "transfer", f"from {previous.email} to {target.email} ({previous.email} {stays})")
+        moved = apps_t.get_app(self.db, app.id)
+        assert moved is not None
+        return moved, previous, target

@@ -40,8 +40,9 @@ class AddonManager:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
-    def lock(self, app: str) -> asyncio.Lock:
-        return self._locks.setdefault(app, asyncio.Lock())
+    def lock(self, app_id: str) -> asyncio.Lock:
+        """One add-on change of an app at a time (by id: an app can be renamed)."""
+        return self._locks.setdefault(app_id, asyncio.Lock())
 
     # ----- lookups -----
 
@@ -67,7 +68,7 @@ class AddonManager:
             service = plans.service(plan.service)
         except plans.PlanError as exc:
             raise PlatformError("invalid_params", str(exc), 422, "addon") from None
-        async with self.lock(app.name):
+        async with self.lock(app.id):
             if service.one_per_app:
                 have = [a for a in self.list(app) if a.service == service.name]
                 if have:
@@ -100,7 +101,7 @@ class AddonManager:
 
     async def destroy(self, app: App, addon: Addon, user: User) -> Addon:
         """Final backup (Postgres), drop database and role or stop Redis, then unset the vars (a release)."""
-        async with self.lock(app.name):
+        async with self.lock(app.id):
             if addon.service == plans.POSTGRES:
                 backup = await self.backups.capture(app, addon, source="final")
                 if backup.status != "completed":
@@ -161,7 +162,7 @@ class AddonManager:
         if "DATABASE_URL" in addon.config_vars:
             raise PlatformError("invalid_params", f"{addon.name} is already DATABASE_URL; nothing to do.",
                                 422, "addon")
-        async with self.lock(app.name):
+        async with self.lock(app.id):
             url = self.url(app, addon)
             config = config_t.get_config(self.db, app.id)
             changes: dict[str, str | None] = {"DATABASE_URL": url}

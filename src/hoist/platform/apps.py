@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 from collections.abc import Callable
 
 from hoist import names
@@ -13,6 +12,7 @@ from hoist.dynos.supervisor import Supervisor
 from hoist.git.repo import init_repo
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
+from hoist.platform import app_dirs
 from hoist.platform.access import audit
 from hoist.platform.addons import AddonManager
 from hoist.platform.errors import PlatformError
@@ -55,7 +55,7 @@ class Apps:
                     break
         assert name is not None
         try:
-            names.app_name(name)
+            names.new_app_name(name)
         except names.InvalidName as exc:
             raise PlatformError("invalid_params", str(exc), 422, "app") from None
         try:
@@ -63,6 +63,7 @@ class Apps:
         except apps_t.NameTaken:
             raise PlatformError("invalid_params", f"Name {name} is already taken; choose another name "
                                 "or omit it to get a random one.", 422, "app") from None
+        app_dirs.create(self.paths, name, app.id)
         init_repo(self.paths.repo(name))
         if self.isolation is not None:
             self.isolation.prepare_app(name, new=True)
@@ -87,7 +88,7 @@ class Apps:
                     problems.append(f"{app.name} was destroyed, but its system user was not removed: {problem}")
             apps_t.delete_app(self.db, app.id)
             self.logs.forget(app.name)
-            shutil.rmtree(self.paths.app(app.name), ignore_errors=True)
+            app_dirs.remove(self.paths, app.name)
         self.publish()
         for problem in problems:
             self.addons.say(problem)  # the server's output (the add-on manager carries it)

@@ -30,6 +30,7 @@ from hoist.platform.pipelines import Pipelines
 from hoist.platform.promote import Promotions
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
+from hoist.platform.sources import Sources
 from hoist.settings import Settings
 from hoist.state import collaborators as collaborators_t
 from hoist.state.apps import App
@@ -55,6 +56,7 @@ class Platform:
         self.wake_secret = wake_secret  # the router's key to POST /internal/wake/APP
         self.internal_url = routes.platform_url  # the control plane's private address (the git hook calls it)
         self.signer = UrlSigner(paths.url_key)
+        self.sources = Sources(settings, paths, self.signer)  # POST /sources, and the source_blob URLs builds get
         self.access = Access(db)
         self.certs = Certs(paths, db, self.publish_routes)
         self.domains = Domains(settings, db, self.publish_routes, acme)
@@ -108,6 +110,9 @@ class Platform:
 
     def remove_collaborator(self, app: App, actor: User, email: str) -> collaborators_t.Collaborator:
         return self.access.remove_collaborator(app, actor, email)
+
+    def transfer(self, app: App, actor: User, email: str, keep_previous: bool = True) -> tuple[App, User, User]:
+        return self.access.transfer(app, actor, email, keep_previous)
 
     def audit(self, app: App, user: User | str, action: str, detail: str = "") -> None:
         audit(self.db, app, user, action, detail)

@@ -89,6 +89,10 @@ class DrainManager:
         self.logs.emit(app.name, "hoist", "api", f"Log drain {view.masked_url} removed by user {user.email}")
         return view
 
+    def rename(self, old: str, new: str) -> None:
+        """The app is called `new` now: its drains go on, fed and reporting under that name."""
+        self.drains.rename(old, new)
+
     def forget_app(self, app: App) -> None:
         """The app was destroyed: its drains stop (its rows went with it)."""
         self.drains.stop_app(app.name)

@@ -1,10 +1,10 @@
-"""A push, end to end, in flow order: receive the pushed tree, build it
-(BuildResult), record the slug (Slug), release it (Release; the supervisor
-starts its dynos and the route table follows). Every line of output goes
-both to the pusher (as it happens) and to the build's log file.
+"""A build, end to end, in flow order: receive the source (a pushed git tree, or a tarball given to
+`POST /apps/{app}/builds` or `POST /app-setups`), build it (BuildResult), record the slug (Slug),
+release it (Release; the supervisor starts its dynos and the route table follows). Every line of
+output goes to the build's log file, and, for a push, to the pusher as it happens.
 
-Pushes to one app run one at a time. A failed build or release leaves the
-running release untouched and removes the half-made slug."""
+One path for every source: only the receive step differs. Builds of one app run one at a time.
+A failed build or release leaves the running release untouched and removes the half-made slug."""
 from __future__ import annotations
 
 import asyncio
@@ -13,9 +13,9 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Callable, Mapping
+from typing import AsyncIterator, Callable, Mapping, TextIO
 
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts.appjson import AppJson, resolve_env
@@ -23,6 +23,8 @@ from hoist.contracts.build import BuildResult, result_line
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
+from hoist.platform.sources import Receive
+from hoist.platform.tarball import SourceError
 from hoist.platform.upload import unpack
 from hoist.dynos.once import exit_status, run_once
 from hoist.state import apps as apps_t
@@ -31,48 +33,87 @@ from hoist.state import config as config_t
 from hoist.state import formation as formation_t
 from hoist.state import releases as releases_t
 from hoist.state.apps import App
+from hoist.state.builds import Build
 from hoist.state.releases import Release, Slug
 from hoist.state.users import User
 
 Emit = Callable[[str], None]
+ERROR = " !     "
 
 
 @dataclass(frozen=True)
 class Push:
-    """One push being deployed: who pushed which commit, and where its build and slug go."""
+    """One build being deployed: who started it from which source version, and where its build and slug go."""
     app: App
     user: User
     commit: str
     build_id: str
     slug_id: str
     slug_dir: Path
+    rejected: str  # how a failure is announced: "Push rejected" to a pusher, "Build failed" otherwise
+
+
+@dataclass
+class Outcome:
+    """How a build ended, as app setups report it."""
+    ok: bool = False
+    failure: str = ""  # the last error lines the build printed
+    postdeploy_exit: int | None = None
+    postdeploy_output: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the error lines since the last other line
+
+    def note(self, line: str) -> None:
+        if not line.startswith(ERROR):
+            self.errors = []
+            return
+        text = line[len(ERROR):].strip()
+        if text and not text.startswith(("Warning:", "Push rejected", "Build failed")):
+            self.errors.append(text)
+            self.failure = " ".join(self.errors)
+
+
+def git_receive(body: AsyncIterator[bytes]) -> Receive:
+    """The receive step of a push: the hook's `git archive` stream."""
+    async def receive(dest: Path, emit: Emit) -> None:
+        emit("-----> Receiving push")
+        await unpack(body, dest)
+    return receive
 
 
 class Pushes:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, asyncio.Lock] = {}  # by app id: a name can change
+        self._tasks: set[asyncio.Task[Outcome]] = set()
+        self._running: set[str] = set()  # ids of builds whose output is still being written
 
-    def lock(self, app: str) -> asyncio.Lock:
-        return self._locks.setdefault(app, asyncio.Lock())
+    def lock(self, app_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(app_id, asyncio.Lock())
+
+    def running(self, build_id: str) -> bool:
+        """The build's output may still grow (its log is complete once this is False)."""
+        return build_id in self._running
+
+    def building(self, app: App) -> bool:
+        """A build of the app is running or waiting to."""
+        return self.lock(app.id).locked() or any(b.status == "pending" for b in builds_t.list_builds(
+            self.platform.db, app.id))
 
     async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes]) -> AsyncIterator[str]:
-        """Yield output lines (with newlines) and finally the result line for the hook."""
+        """A git push: yield output lines (with newlines) and finally the result line for the hook."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
-
-        def out(line: str) -> None:
-            queue.put_nowait(line)
+        build = builds_t.create_build(self.platform.db, app.id, user.id, commit)
+        self._running.add(build.id)
 
         async def work() -> bool:
             try:
-                return await self._push(app, user, commit, body, out)
-            except Exception as exc:  # the pusher must hear about any failure
-                out(f" !     hoist failed while deploying: {exc!r}. The running release is unchanged.")
-                return False
+                outcome = await self._push(app, user, build, commit, git_receive(body), queue.put_nowait,
+                                           "Push rejected")
+                return outcome.ok
             finally:
                 queue.put_nowait(None)
 
-        if self.lock(app.name).locked():
+        if self.lock(app.id).locked():
             yield "-----> Waiting for another push to this app to finish...\n"
         task = asyncio.create_task(work())
         while True:
@@ -82,58 +123,84 @@ class Pushes:
             yield line + "\n"
         yield result_line(await task)
 
-    async def _push(self, app: App, user: User, commit: str, body: AsyncIterator[bytes], out: Emit) -> bool:
-        """Deploy under the app's push lock, with the build's log file and its cleanup on failure."""
+    def start(self, app: App, user: User, version: str | None, receive: Receive) -> tuple[Build, asyncio.Task[Outcome]]:
+        """A build from a source blob, run in the background; its output is in the build's log as it runs."""
         p = self.platform
-        async with self.lock(app.name):
-            app = apps_t.get_app(p.db, app.id) or app
-            build = builds_t.create_build(p.db, app.id, user.id, commit)
-            log_path = p.paths.build_log(app.name, build.id)
-            log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            logf = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
+        build = builds_t.create_build(p.db, app.id, user.id, version)
+        self._running.add(build.id)
+        log_path = p.paths.build_log(app.name, build.id)
+        with _open_log(log_path) as f:  # output_stream_url may be read before the build starts
+            if self.lock(app.id).locked():
+                f.write("-----> Waiting for another build of this app to finish...\n")
+        task = asyncio.create_task(self._push(app, user, build, version or "", receive, lambda line: None,
+                                              "Build failed"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return build, task
 
-            def emit(line: str) -> None:
-                out(line)
-                try:
-                    logf.write(line + "\n")
-                    logf.flush()
-                except OSError:
-                    pass  # a full disk must not hide the build's output from the pusher
+    async def _push(self, app: App, user: User, build: Build, commit: str, receive: Receive, out: Emit,
+                    rejected: str) -> Outcome:
+        """Deploy under the app's build lock, with the build's log file and its cleanup on failure."""
+        p = self.platform
+        outcome = Outcome()
+        log_path = p.paths.build_log(app.name, build.id)
+        logf = _open_log(log_path)  # the open file follows the app's directory if it is renamed
 
-            p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
-            slug_id = str(uuid.uuid4())
-            push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id))
-            ok = False
+        def emit(line: str) -> None:
+            out(line)
+            outcome.note(line)
             try:
-                ok = await self._deploy(push, body, emit)
-            finally:
-                if not ok:
-                    # First the cleanup, which must happen even on a full disk; then the bookkeeping.
-                    shutil.rmtree(push.slug_dir, ignore_errors=True)
-                    builds_t.finish_build(p.db, build.id, "failed")
-                    p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
-                with contextlib.suppress(OSError):
-                    logf.close()
-            return ok
+                logf.write(line + "\n")
+                logf.flush()
+            except OSError:
+                pass  # a full disk must not hide the build's output from the pusher
 
-    async def _deploy(self, push: Push, body: AsyncIterator[bytes], emit: Emit) -> bool:
+        push: Push | None = None
+        try:
+            async with self.lock(app.id):
+                app = apps_t.get_app(p.db, app.id) or app
+                p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
+                slug_id = str(uuid.uuid4())
+                push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id), rejected)
+                outcome.ok = await self._deploy(push, receive, emit, outcome)
+        except Exception as exc:  # whoever started the build must hear about any failure
+            emit(f"{ERROR}hoist failed while deploying: {exc!r}. The running release is unchanged.")
+            outcome.ok = False
+        finally:
+            if not outcome.ok:
+                # First the cleanup, which must happen even on a full disk; then the bookkeeping.
+                if push is not None:
+                    shutil.rmtree(push.slug_dir, ignore_errors=True)
+                builds_t.finish_build(p.db, build.id, "failed")
+                p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
+            with contextlib.suppress(OSError):
+                logf.close()
+            self._running.discard(build.id)
+        outcome.failure = outcome.failure or "The build failed; see its output."
+        return outcome
+
+    async def _deploy(self, push: Push, receive: Receive, emit: Emit, outcome: Outcome) -> bool:
         """receive -> build -> slug -> release -> dynos -> route table; False rejects the push."""
         p, app = self.platform, push.app
         started = time.monotonic()
 
-        emit("-----> Receiving push")
-        await unpack(body, push.slug_dir)
+        try:
+            await receive(push.slug_dir, emit)
+        except SourceError as exc:
+            emit(f"{ERROR}{exc}")
+            emit(f"{ERROR}{push.rejected}: nothing was built. The running release is unchanged.")
+            return False
 
         result = await run_builder(p.settings, p.paths, p.isolation, app.name, push.slug_dir,
                                    config_t.get_config(p.db, app.id), app.build_metadata, emit)
         if result is None:
-            emit(" !     Push rejected: the build failed. The running release is unchanged.")
+            emit(f"{ERROR}{push.rejected}: the build failed. The running release is unchanged.")
             return False
         app_json = result.app_json or AppJson()
-        if not self._apply_app_json_env(app, app_json, emit):
+        if not self._apply_app_json_env(push, app_json, emit):
             return False
         first_deploy = releases_t.latest_slug_release(p.db, app.id) is None
-        if first_deploy and not await self._provision_app_json_addons(app, push.user, app_json, emit):
+        if first_deploy and not await self._provision_app_json_addons(push, app_json, emit):
             return False
 
         slug = self._record_slug(push, result)
@@ -141,18 +208,18 @@ class Pushes:
         emit(f"-----> Build succeeded in {time.monotonic() - started:.1f}s")
 
         emit("-----> Launching...")
-        rel, outcome = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
-                                       description=f"Deploy {push.commit[:8]}", user=push.user, out=emit)
+        rel, deployed = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
+                                        description=_description(push.commit), user=push.user, out=emit)
         builds_t.finish_build(p.db, push.build_id, "succeeded", release_id=rel.id)
-        if not outcome.ok:
-            emit(f" !     Release v{rel.version} failed: {outcome.message}")
-            emit(" !     Push rejected. The previous release keeps serving; see `hoist logs`.")
+        if not deployed.ok:
+            emit(f"{ERROR}Release v{rel.version} failed: {deployed.message}")
+            emit(f"{ERROR}{push.rejected}. The previous release keeps serving; see `hoist logs`.")
             return False
         emit(f"       Released v{rel.version}")
         emit(f"       {p.web_url(app.name)} deployed to hoist in {time.monotonic() - started:.1f}s")
 
         if first_deploy and app_json.postdeploy:
-            await self._postdeploy(app, rel, app_json.postdeploy, emit)
+            await self._postdeploy(app, rel, app_json.postdeploy, emit, outcome)
         return True
 
     def _record_slug(self, push: Push, result: BuildResult) -> Slug:
@@ -167,8 +234,9 @@ class Pushes:
         builds_t.finish_build(p.db, push.build_id, "succeeded", slug_id=slug.id)
         return slug
 
-    async def _provision_app_json_addons(self, app: App, user: User, app_json: AppJson, emit: Emit) -> bool:
+    async def _provision_app_json_addons(self, push: Push, app_json: AppJson, emit: Emit) -> bool:
         """app.json's add-ons are provisioned on the first deploy, before its release reads the config."""
+        app, user = push.app, push.user
         manager = self.platform.addons
         plans_wanted = [a.plan for a in app_json.addons]
         if not plans_wanted:
@@ -178,7 +246,7 @@ class Pushes:
             try:
                 service = parse_plan(plan).service
             except PlanError as exc:
-                emit(f" !     app.json add-on {plan!r}: {exc}")
+                emit(f"{ERROR}app.json add-on {plan!r}: {exc}")
                 return False
             if service in have:
                 continue
@@ -186,38 +254,44 @@ class Pushes:
             try:
                 addon = await manager.create(app, user, plan)
             except PlatformError as exc:
-                emit(f" !     Could not provision {plan}: {exc.message}")
-                emit(" !     Push rejected. The running release is unchanged.")
+                emit(f"{ERROR}Could not provision {plan}: {exc.message}")
+                emit(f"{ERROR}{push.rejected}. The running release is unchanged.")
                 return False
             have.add(service)
             emit(f"       {addon.name} attached as {', '.join(addon.config_vars)}")
         return True
 
-    def _apply_app_json_env(self, app: App, app_json: AppJson, emit: Emit) -> bool:
+    def _apply_app_json_env(self, push: Push, app_json: AppJson, emit: Emit) -> bool:
         """Set app.json's defaults for missing config vars; refuse the push while required ones are unset."""
-        p = self.platform
+        p, app = self.platform, push.app
         defaults, missing = resolve_env(app_json.env, config_t.get_config(p.db, app.id))
         if missing:
-            emit(" !     app.json requires config vars that are not set: " + ", ".join(missing))
+            emit(f"{ERROR}app.json requires config vars that are not set: " + ", ".join(missing))
             keys = " ".join(f"{m.split(' ')[0]}=..." for m in missing)
-            emit(f" !     Set them with `hoist config:set {keys} -a {app.name}`, then push again.")
-            emit(" !     Push rejected. The running release is unchanged.")
+            emit(f"{ERROR}Set them with `hoist config:set {keys} -a {app.name}`, then push again.")
+            emit(f"{ERROR}{push.rejected}. The running release is unchanged.")
             return False
         if defaults:
             config_t.apply_changes(p.db, app.id, defaults)
             emit(f"-----> Set {', '.join(sorted(defaults))} from app.json")
         return True
 
-    async def _postdeploy(self, app: App, rel: Release, command: str, emit: Emit) -> None:
+    async def _postdeploy(self, app: App, rel: Release, command: str, emit: Emit, outcome: Outcome) -> None:
         """app.json's scripts.postdeploy runs once, after the app's first release."""
         p = self.platform
         run = p.run_release(app, rel)
         if run is None:
             return
         emit(f"-----> Running postdeploy script: {command}")
-        rc = await run_once(p.supervisor.scheduler, p.logs, app.name, run, "postdeploy.1", command, emit)
+
+        def line(text: str) -> None:
+            outcome.postdeploy_output.append(text.removeprefix("       "))
+            emit(text)
+
+        rc = await run_once(p.supervisor.scheduler, p.logs, app.name, run, "postdeploy.1", command, line)
+        outcome.postdeploy_exit = rc if rc >= 0 else 128 - rc
         if rc != 0:
-            emit(f" !     The postdeploy script exited with status {exit_status(rc)}; the release is live. "
+            emit(f"{ERROR}The postdeploy script exited with status {exit_status(rc)}; the release is live. "
                  "Fix the script and run it by hand if needed.")
 
     def _apply_first_deploy_defaults(self, app: App, process_types: Mapping[str, str], app_json: AppJson) -> None:
@@ -228,3 +302,17 @@ class Pushes:
             if ptype in defaults:
                 defaults[ptype] = spec.quantity
         formation_t.ensure_types(self.platform.db, app.id, defaults)
+
+
+def _description(version: str) -> str:
+    """`Deploy 1a2b3c4d` for a commit (Heroku shortens it), `Deploy v1.2` for another version, else `Deploy`."""
+    if not version:
+        return "Deploy"
+    short = version[:8] if len(version) == 40 and all(c in "0123456789abcdef" for c in version) else version[:60]
+    return f"Deploy {short}"
+
+
+def _open_log(path: Path) -> TextIO:
+    """A build's log, appended to: hoist's alone (0600 in a 0700 directory), as the app's other logs."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8")

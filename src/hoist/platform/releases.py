@@ -66,6 +66,7 @@ class Releases:
     ) -> tuple[Release, DeployResult]:
         """Create release vN and make it current; if it cannot start, mark it failed and keep the old one."""
         async with self.supervisor.lock(app.name):
+            app = apps_t.get_app(self.db, app.id) or app  # renamed while this waited: the new name
             rel = releases_t.create_release(self.db, app.id, slug_id=slug_id, config=config,
                                             description=description, user_id=user.id)
             run = self.run_release(app, rel)

@@ -76,6 +76,30 @@ def update_app(db: Database, app_id: str, **fields: Any) -> None:
         raise NameTaken(str(fields.get("name"))) from None
 
 
+def set_owner(db: Database, app_id: str, owner_id: str, previous_id: str, keep_previous: bool) -> None:
+    """Hand the app to `owner_id` in one transaction: the new owner is no longer a collaborator, and
+    the previous owner becomes one when `keep_previous`."""
+    with db.transaction() as c:
+        c.execute("UPDATE apps SET owner_id = ?, updated_at = ? WHERE id = ?", (owner_id, utcnow(), app_id))
+        c.execute("DELETE FROM collaborators WHERE app_id = ? AND user_id = ?", (app_id, owner_id))
+        if keep_previous:
+            c.execute("INSERT OR IGNORE INTO collaborators (id, app_id, user_id, created_at) VALUES (?,?,?,?)",
+                      (str(uuid.uuid4()), app_id, previous_id, utcnow()))
+
+
+def repoint_paths(db: Database, app_id: str, old: str, new: str) -> None:
+    """Paths stored for the app under directory `old` now start with `new`: slug envs, backups and the
+    add-ons' own data (a Redis server's directory), in one transaction."""
+    old, new = old.rstrip("/") + "/", new.rstrip("/") + "/"
+    n = len(old)
+    with db.transaction() as c:
+        for table, column in (("slugs", "env_dir"), ("backups", "path")):
+            c.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                      f"WHERE app_id = ? AND substr({column}, 1, ?) = ?", (new, n + 1, app_id, n, old))
+        c.execute("UPDATE addons SET provider = replace(provider, ?, ?) WHERE app_id = ?",
+                  (json.dumps(old)[:-1], json.dumps(new)[:-1], app_id))
+
+
 def delete_app(db: Database, app_id: str) -> None:
     with db.transaction() as c:
         c.execute("DELETE FROM builds WHERE app_id = ?", (app_id,))

@@ -52,6 +52,12 @@ def get_build(db: Database, app_id: str, build_id: str) -> Build | None:
     return _b(row) if row else None
 
 
+def find_build(db: Database, build_id: str) -> Build | None:
+    """A build by its id alone (ids are unique across apps)."""
+    row = db.query_one("SELECT * FROM builds WHERE id = ?", (build_id,))
+    return _b(row) if row else None
+
+
 def list_builds(db: Database, app_id: str) -> list[Build]:
     return [_b(r) for r in db.query("SELECT * FROM builds WHERE app_id = ? ORDER BY created_at, rowid", (app_id,))]
 

@@ -231,7 +231,25 @@ MIGRATIONS.append(
     ]
 )
 MIGRATIONS.append(
-    # 8: pipelines (apps coupled at a stage; promotions copy a slug downstream) and log drains (the URL is
+    # 8: app setups (POST /app-setups: an app created, built and released from a source tarball)
+    [
+        """CREATE TABLE app_setups (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            user_id TEXT,
+            status TEXT NOT NULL,
+            failure_message TEXT,
+            build_id TEXT,
+            postdeploy_output TEXT,
+            postdeploy_exit_code INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX app_setups_app ON app_setups(app_id)",
+    ]
+)
+MIGRATIONS.append(
+    # 9: pipelines (apps coupled at a stage; promotions copy a slug downstream) and log drains (the URL is
     # a secret, kept like a config var)
     [
         """CREATE TABLE pipelines (

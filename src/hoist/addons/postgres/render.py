@@ -1,7 +1,6 @@
 """Pure renderers for dataclip results: CSV, JSON and an escaped HTML table."""
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import decimal
