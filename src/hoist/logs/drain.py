@@ -79,8 +79,10 @@ class DrainSender:
             self._flush_until = time.monotonic() + flush
             self._cond.notify_all()
         if self._thread.is_alive():
-            self._thread.join(flush + 15)
-        self.transport.close()
+            self._thread.join(flush + 0.5)
+        self.transport.close()  # a send still blocked on a slow receiver ends here
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     # ----- the drain's thread -----
 

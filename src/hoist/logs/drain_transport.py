@@ -107,21 +107,27 @@ class SyslogTransport:
     def send(self, lines: Sequence[LogLine], frame_id: str) -> None:
         if self._sock is not None and self._closed_by_peer(self._sock):
             self.close()
-        if self._sock is None:
-            self._sock = self._connect()
+        sock = self._sock
+        if sock is None:
+            sock = self._sock = self._connect()
         try:
-            self._sock.sendall(drain_format.frames(lines, self.token))
+            sock.sendall(drain_format.frames(lines, self.token))
         except OSError as exc:
             self.close()
             raise DeliveryError(f"the connection to {self.where} broke: {exc.strerror or exc}") from None
 
     def close(self) -> None:
-        if self._sock is not None:
+        """Also from another thread: shutdown() ends a sendall() blocked on a receiver that reads nothing."""
+        sock, self._sock = self._sock, None
+        if sock is not None:
             try:
-                self._sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self._sock = None
+            try:
+                sock.close()
+            except OSError:
+                pass
 
 
 class HttpsTransport:

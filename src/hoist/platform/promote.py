@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -59,6 +60,7 @@ class Promotions:
         self.pipelines = pipelines
         self.releases = releases
         self._tasks: set[asyncio.Task[None]] = set()
+        self._copying = threading.Lock()  # two promotions never copy into one app's envs at once
 
     def start(self, user: User, pipeline: Pipeline, source: App, targets: Sequence[App]) -> Promotion:
         """Check everything a promotion needs, record it (pending) and run it in the background."""
@@ -132,6 +134,10 @@ class Promotions:
 
     def _copy_slug(self, source: App, slug: Slug, target: App) -> Slug:
         """The slug (and its virtualenv, unless the target has it already) copied into the target app."""
+        with self._copying:
+            return self._copy_slug_locked(source, slug, target)
+
+    def _copy_slug_locked(self, source: App, slug: Slug, target: App) -> Slug:
         new_id = str(uuid.uuid4())
         dst = self.paths.slug(target.name, new_id)
         dst.parent.mkdir(parents=True, exist_ok=True)
