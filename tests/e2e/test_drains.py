@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer, example_files, make_repo
+from tests.e2e.heroku_cli import Heroku, heroku_bin
 from tests.logs.receivers import HttpsReceiver, SyslogReceiver, free_port, make_ca
 
 APP = "drained"
@@ -178,3 +179,18 @@ def test_a_drain_url_is_a_secret(server: HoistServer, app: str, tls) -> None:  #
         assert all(d["url"] != masked for d in drains(server))
     finally:
         rx.close()
+
+
+@pytest.mark.skipif(heroku_bin() is None, reason="the heroku CLI is not installed: run .ci/run")
+def test_the_heroku_cli_adds_lists_and_removes_drains(server: HoistServer, app: str, workdir: Path,
+                                                      receiver: SyslogReceiver) -> None:
+    heroku = Heroku(server, workdir / "heroku-home")
+    url = f"syslog+tls://127.0.0.1:{receiver.port}/{TOKEN}"
+    out = heroku("drains:add", url, "-a", app).stdout
+    masked = f"syslog+tls://127.0.0.1:{receiver.port}/***"
+    assert f"Successfully added drain {masked}" in out
+    listed = heroku("drains", "-a", app).stdout
+    assert re.search(rf"{re.escape(masked)} \(d\.[0-9a-f-]{{36}}\)", listed) and TOKEN not in listed
+    assert "drain_id=" in heroku("drains", "--extended", "-a", app).stdout
+    assert f"Successfully removed drain {masked}" in heroku("drains:remove", url, "-a", app).stdout
+    assert masked not in heroku("drains", "-a", app).stdout

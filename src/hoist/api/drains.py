@@ -26,7 +26,9 @@ def drain_json(app: App, view: DrainView) -> dict[str, Any]:
 
 async def list_drains(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
-    return JSONResponse([drain_json(app, v) for v in ctx.platform.drains.list(app)])
+    extended = request.query_params.get("extended") == "true"  # heroku drains --extended
+    return JSONResponse([{**drain_json(app, v), **({"extended": {"drain_id": v.drain.id}} if extended else {})}
+                         for v in ctx.platform.drains.list(app)])
 
 
 async def add_drain(request: Request, ctx: Ctx, user: User) -> Response:
