@@ -32,14 +32,14 @@ def create_drain(db: Database, app_id: str, url: str) -> Drain:
 
 
 def list_drains(db: Database, app_id: str) -> list[Drain]:
-    return [_drain(r) for r in db.query("SELECT * FROM log_drains WHERE app_id = ? ORDER BY created_at, id",
+    return [_drain(r) for r in db.query("SELECT * FROM log_drains WHERE app_id = ? ORDER BY created_at, rowid",
                                         (app_id,))]
 
 
 def all_drains(db: Database) -> list[tuple[str, Drain]]:
     """Every drain with its app's name (hoist starts them all)."""
     rows = db.query("SELECT d.*, a.name AS app_name FROM log_drains d JOIN apps a ON a.id = d.app_id "
-                    "ORDER BY d.created_at, d.id")
+                    "ORDER BY d.created_at, d.rowid")
     return [(r["app_name"], _drain(r)) for r in rows]
 
 

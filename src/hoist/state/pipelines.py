@@ -110,7 +110,7 @@ def get_coupling(db: Database, coupling_id: str) -> Coupling | None:
 
 def couplings(db: Database, pipeline_id: str) -> list[Coupling]:
     return [_coupling(r) for r in db.query("SELECT * FROM pipeline_couplings WHERE pipeline_id = ? "
-                                           "ORDER BY created_at, id", (pipeline_id,))]
+                                           "ORDER BY created_at, rowid", (pipeline_id,))]
 
 
 def set_stage(db: Database, coupling_id: str, stage: str) -> None:
