@@ -132,5 +132,9 @@ class Paths:
         """The release phase's output for one release (`releases:output`)."""
         return self.builds(app) / f"release-{release_id}.log"  # ids come from the database, never from a URL
 
+    def buildpacks(self, app: str) -> Path:
+        """The buildpacks set for the app (`buildpacks:set`); absent: detected at build."""
+        return self.app(app) / "buildpacks.json"
+
     def logs(self, app: str) -> Path:
         return self.app(app) / "logs"

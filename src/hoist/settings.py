@@ -64,6 +64,12 @@ class Settings:
     source_max_files: int = _setting(100000, "HOIST_SOURCE_MAX_FILES", "most entries a source tarball may unpack to")
     source_url_ttl: float = _setting(3600.0, "HOIST_SOURCE_URL_TTL", "seconds the put_url and get_url of `POST /sources` stay valid")
     source_fetch: bool = _setting(False, "HOIST_SOURCE_FETCH", "let builds and app setups fetch source_blob URLs from outside hoist (http/https; never private, loopback or link-local addresses)")
+    local_pg: str = _setting("", "HOIST_LOCAL_PG", "where `hoist pg:local` keeps the local PostgreSQL that pg:pull/pg:push and the heroku CLI use on your side (default: hoist-local-postgres beside HOIST_HOME)")
+
+    @property
+    def local_pg_dir(self) -> Path:
+        """The local PostgreSQL's directory (HOIST_LOCAL_PG, else beside the home)."""
+        return Path(self.local_pg).expanduser() if self.local_pg else self.home.parent / "hoist-local-postgres"
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":

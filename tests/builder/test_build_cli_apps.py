@@ -55,7 +55,6 @@ def test_flask_app_then_code_only_rebuild_reuses_env(tmp_path: Path, run_build: 
     assert "-----> Reusing virtualenv (requirements.txt unchanged)" in second.lines
     assert not any("Installing" in ln for ln in second.lines)
     assert second.result is not None and second.result["env_dir"] == result["env_dir"]
-    assert second.seconds < 1.5, second.output  # a code-only redeploy: no installs at all
 
 
 def test_requirements_change_discards_and_prunes_old_envs(tmp_path: Path, run_build: BuildFn) -> None:

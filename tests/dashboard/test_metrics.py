@@ -21,11 +21,11 @@ def router_line(t: float, status: int = 200, service: float | None = 0.012, code
     message = format_line("hello", method="GET", path=path, host="hello.localhost", request_id="r1",
                           fwd="127.0.0.1", dyno="web.1" if code is None else "", connect=0.001, service=service,
                           status=status, nbytes=10, code=code, desc="x" if code else None).split("\t", 1)[1]
-    return LogLine(_iso(t), "hoist", "router", message.rstrip("\n"))
+    return LogLine(_iso(t), "heroku", "router", message.rstrip("\n"))
 
 
 def test_parses_a_rendered_router_line() -> None:
-    text = ('2026-01-02T11:59:00.000000+00:00 hoist[router]: at=info method=GET path="/a b" host=hello.localhost '
+    text = ('2026-01-02T11:59:00.000000+00:00 heroku[router]: at=info method=GET path="/a b" host=hello.localhost '
             'request_id=x fwd="1.2.3.4" dyno=web.1 connect=1ms service=12ms status=200 bytes=5 protocol=http')
     line = parse(text)
     assert line is not None
@@ -40,9 +40,9 @@ def test_router_errors_have_a_code_and_no_service_time() -> None:
 
 def test_other_lines_and_garbage_are_ignored() -> None:
     assert parse_router_line(LogLine(_iso(NOW), "app", "web.1", "at=info status=200 service=1ms")) is None
-    assert parse_router_line(LogLine(_iso(NOW), "hoist", "router", "Waking the app for a request")) is None
-    assert parse_router_line(LogLine(_iso(NOW), "hoist", "router", "at=info status=abc")) is None
-    assert parse_router_line(LogLine("not-a-time", "hoist", "router", "at=info status=200")) is None
+    assert parse_router_line(LogLine(_iso(NOW), "heroku", "router", "Waking the app for a request")) is None
+    assert parse_router_line(LogLine(_iso(NOW), "heroku", "router", "at=info status=abc")) is None
+    assert parse_router_line(LogLine("not-a-time", "heroku", "router", "at=info status=200")) is None
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -54,7 +54,7 @@ def test_over_quota_logs_r14_and_far_over_restarts_with_r15(run_rig: Callable[..
         await rig.until(lambda: "Error R15 (Memory quota vastly exceeded)" in rig.text(), timeout=10)
         await rig.until(lambda: rig.dyno("worker.1") is not None and rig.dyno("worker.1") is not first
                         and rig.dyno("worker.1").proc is not None, what="restarted after R15")
-        assert "hoist[worker.1]: Restarting" in rig.text()
+        assert "heroku[worker.1]: Restarting" in rig.text()
         rig.sup.set_formation("app", {"worker": 0})
     run_rig(body, memory_quota_mb=30, memory_kill_factor=3, memory_interval=0.3, stop_grace=2)
 

@@ -51,8 +51,8 @@ def test_crash_restarts_immediately_then_backs_off_and_shows_crashed(run_rig: Ca
         assert first_restart < 1.0
         assert 3 <= starts <= 4, starts  # delays 0, 1, 2 s: not a tight loop
         log = rig.text()
-        assert "hoist[web.1]: Process exited with status 3" in log
-        assert "hoist[web.1]: State changed from starting to crashed" in log
+        assert "heroku[web.1]: Process exited with status 3" in log
+        assert "heroku[web.1]: State changed from starting to crashed" in log
         assert "app[web.1]: booting" in log
         # Between restarts the dyno shows crashed and the router answers H10.
         await rig.until(lambda: rig.dyno("web.1").state == "crashed")

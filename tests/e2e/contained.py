@@ -18,10 +18,16 @@ def tree(home: Path) -> Path:
     return base / tree_name(home)
 
 
+def app_cgroup(home: Path, app: str) -> Path:
+    """The app's cgroup: named by its user's uid (`uid.N`), which a rename keeps."""
+    user = app_user(home, app)
+    return tree(home) / "apps" / (f"uid.{pwd.getpwnam(user).pw_uid}" if user else app)
+
+
 def units(home: Path, app: str) -> dict[str, set[int]]:
     """Each cgroup of an app's dynos (web.1@ID) -> the pids in it."""
     out: dict[str, set[int]] = {}
-    base = tree(home) / "apps" / app
+    base = app_cgroup(home, app)
     if not base.is_dir():
         return out
     for d in base.iterdir():
@@ -47,8 +53,8 @@ def _status(pid: str) -> dict[str, str]:
 
 def app_user(home: Path, app: str) -> str | None:
     """The system user of `app` under `home` (hoist-APP, or a hashed name when another home has that one)."""
-    want = str(home / "apps" / app / "home")
-    return next((e.pw_name for e in pwd.getpwall() if e.pw_dir == want), None)
+    want = os.path.realpath(home / "apps" / app / "home")  # apps/APP links to apps/.ids/ID
+    return next((e.pw_name for e in pwd.getpwall() if os.path.realpath(e.pw_dir) == want), None)
 
 
 def user_pids(user: str | None) -> set[int]:

@@ -74,8 +74,20 @@ def test_features_hoist_does_not_have(server: HoistServer, apps: list[str]) -> N
                  f"/apps/{app}/collaborators", f"/apps/{app}/addon-attachments", "/addon-attachments"):
         r = server.api("GET", path)
         assert r.status_code == 200 and isinstance(r.json(), list), path
+    # As on Heroku: no buildpack until one is set (or a build detects Python); only heroku/python can be set.
+    assert server.api("GET", f"/apps/{app}/buildpack-installations").json() == []
+    put = server.api("PUT", f"/apps/{app}/buildpack-installations", json={"updates": [{"buildpack": (
+        "https://buildpack-registry.s3.amazonaws.com/buildpacks/heroku/python.tgz")}]})
+    assert put.status_code == 200 and put.json()[0]["buildpack"]["name"] == "heroku/python"
     bps = server.api("GET", f"/apps/{app}/buildpack-installations").json()
     assert bps[0]["buildpack"]["name"] == "heroku/python"
+    node = server.api("PUT", f"/apps/{app}/buildpack-installations", json={"updates": [{"buildpack": "heroku/nodejs"}]})
+    assert node.status_code == 422 and node.json()["message"] == (
+        "hoist has no buildpack 'heroku/nodejs': it builds Python apps with its own builder, which does what "
+        "heroku/python does. Run `heroku buildpacks:set heroku/python`, or `heroku buildpacks:clear` (hoist detects "
+        "Python apps by itself).")
+    found = httpx.get(f"{server.url}/buildpack-registry/buildpacks/heroku%2Fpython", timeout=30)
+    assert found.json()["blob_url"] == "https://buildpack-registry.s3.amazonaws.com/buildpacks/heroku/python.tgz"
     for path in ("/teams/acme", "/teams/acme/members", "/spaces/x", f"/apps/{app}/features/preboot"):
         r = server.api("GET", path)
         assert r.status_code == 404 and r.json()["id"] == "not_found", path

@@ -57,7 +57,8 @@ def test_destroy_takes_the_app_as_an_argument_and_removes_its_git_remotes(server
     server.cli("apps:create", "doomed-app", cwd=repo)
     server.git(repo, "remote", "add", "other", "http://example.com/doomed-app.git")  # same name, not hoist
     out = server.cli("apps:destroy", "doomed-app", "--confirm", "doomed-app", cwd=repo).stdout
-    assert out == "Destroying doomed-app... done\nGit remote hoist removed\n"
+    # apps:create added `heroku` beside `hoist` (as the heroku CLI adds it); both go with the app.
+    assert out == "Destroying doomed-app... done\nGit remote heroku removed\nGit remote hoist removed\n"
     assert server.git(repo, "remote").stdout.split() == ["other"]
     assert server.api("GET", "/apps/doomed-app").status_code == 404
 

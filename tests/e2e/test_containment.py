@@ -25,7 +25,7 @@ import pytest
 
 from hoist.contain.layout import read_layout
 from tests.e2e.conftest import remove_app_users
-from tests.e2e.contained import app_user, in_cgroups, marked, session, tree, units, user_pids, wait
+from tests.e2e.contained import app_cgroup, app_user, in_cgroups, marked, session, tree, units, user_pids, wait
 from tests.e2e.harness import HoistServer, Load, commit_files, example_files, free_port, make_repo
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not read_layout().mode or shutil.which("nft") is None,
@@ -133,9 +133,11 @@ def test_a_setsid_nohup_process_survives_no_restart_scale_down_or_destroy(server
     server.cli("ps:scale", "web=1", "-a", "spy")
     wait(lambda: len(spies()) == 1, 20, "the spy runs again")
     user = app_user(server.home, "spy")
+    cgroup = app_cgroup(server.home, "spy")
+    assert cgroup.name.startswith("uid.")
     server.cli("apps:destroy", "spy", "--confirm", "spy")
     wait(lambda: not marked(MARKER) and not user_pids(user), 20, lambda: f"destroy leaves {marked(MARKER)}")
-    assert not (tree(server.home) / "apps" / "spy").exists()
+    assert not cgroup.exists()
 
 
 # ----- every listener answers only its own app and hoist -----

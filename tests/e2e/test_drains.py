@@ -131,7 +131,7 @@ def test_an_unreachable_host_blocks_nothing(server: HoistServer, app: str) -> No
     wait(lambda: [d for d in drains(server) if d["url"] == url and d["status"]["state"] == "failing"])
     assert server.app_get(app).status_code == 200  # the app serves on
     logs = server.cli("logs", "-n", "300", "-a", app).stdout
-    assert re.search(rf"hoist\[logplex\]: Drain delivery error: localhost:\d+ refused the connection.*\(drain {re.escape(url)}\)",
+    assert re.search(rf"heroku\[logplex\]: Drain delivery error: localhost:\d+ refused the connection.*\(drain {re.escape(url)}\)",
                      logs), logs[-2000:]
     listed = server.cli("drains", "-a", app).stdout
     assert "failing" in listed and "refused" in listed

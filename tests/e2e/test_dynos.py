@@ -123,8 +123,8 @@ def test_ps_stop_and_restart(server: HoistServer, workdir: Path) -> None:
     wait(lambda: all(dyno_groups(MARKER).get(n, webs[n]) != webs[n] for n in webs) and running()["web.1"] == 1,
          what="webs restarted")
     logs = server.cli("logs", "-n", "500", "-a", "dyn").stdout
-    assert "hoist[worker.1]: State changed from up to down" in logs
-    assert "hoist[web.1]: Restarting" in logs
+    assert "heroku[worker.1]: State changed from up to down" in logs
+    assert "heroku[web.1]: Restarting" in logs
 
 
 def test_zero_downtime_deploys_and_kill_9(server: HoistServer, workdir: Path) -> None:
@@ -158,8 +158,8 @@ def test_crash_loop_shows_crashed_and_h10_then_recovers(server: HoistServer, wor
         assert "Application error" in r.text and "H10" in r.text
         wait(lambda: "web.1: crashed" in server.cli("ps", "-a", "dyn").stdout, 10, "crashed in ps")
         logs = server.cli("logs", "-n", "300", "-a", "dyn").stdout
-        assert "hoist[web.1]: Process exited with status 137 (killed by signal 9)" in logs
-        assert "hoist[web.1]: State changed from up to crashed" in logs
+        assert "heroku[web.1]: Process exited with status 137 (killed by signal 9)" in logs
+        assert "heroku[web.1]: State changed from up to crashed" in logs
         assert "code=H10" in logs
     finally:
         CRASH_FLAG.unlink(missing_ok=True)
@@ -175,7 +175,8 @@ def test_rollback_serves_the_old_code_and_failed_releases_are_not_eligible(serve
     bad = server.cli("config:set", "BOOT_FAIL=1", "-a", "dyn", check=False)
     rels = server.api("GET", "/apps/dyn/releases").json()
     failed = rels[-1]
-    assert failed["status"] == "failed" and not failed["eligible_for_rollback"] and not failed["current"]
+    # It did not boot (no release command failed): "expired", as the heroku CLI shows it.
+    assert failed["status"] == "expired" and not failed["eligible_for_rollback"] and not failed["current"]
     assert bad.returncode != 0 or "fail" in bad.stdout.lower()
     refused = server.cli("rollback", f"v{failed['version']}", "-a", "dyn", check=False)
     assert refused.returncode != 0 and "roll back to a release that succeeded" in refused.stdout + refused.stderr

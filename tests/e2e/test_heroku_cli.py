@@ -123,7 +123,7 @@ def test_logs_and_tail(server: HoistServer, heroku: Heroku, app: str) -> None:
     try:
         deadline = time.monotonic() + 30
         def routed() -> list[str]:
-            return [line for line in lines if 'hoist[router]: at=info method=GET path="/tail-probe"' in line]
+            return [line for line in lines if 'heroku[router]: at=info method=GET path="/tail-probe"' in line]
 
         while not routed() and time.monotonic() < deadline:
             server.app_get(app, "/tail-probe")  # a new line, after the stream opened
@@ -227,7 +227,7 @@ def test_run_detached_ps_and_stop(server: HoistServer, heroku: Heroku, app: str)
     assert name in server.cli("ps", "-a", app).stdout  # hoist sees the same dyno
     heroku("ps:stop", "--dyno-name", name, "-a", app)
     _wait(lambda: name not in [d["name"] for d in server.api("GET", f"/apps/{app}/dynos").json()])
-    assert f"hoist[{name}]: Process exited with status 143" in server.cli("logs", "-a", app, "-n", "300").stdout
+    assert f"heroku[{name}]: Process exited with status 143" in server.cli("logs", "-a", app, "-n", "300").stdout
 
 
 def test_everyday_app_commands(server: HoistServer, heroku: Heroku, app: str) -> None:
@@ -244,10 +244,10 @@ def test_everyday_app_commands(server: HoistServer, heroku: Heroku, app: str) ->
     assert renamed.returncode != 0 and "Renaming apps is not supported" in renamed.stderr
     server.app_get(app, "/router-probe")
     router = heroku("logs", "-d", "router", "-n", "300", "-a", app).stdout.splitlines()
-    assert router and all("hoist[router]: " in line for line in router)
+    assert router and all("heroku[router]: " in line for line in router)
     assert any('path="/router-probe"' in line for line in router)
     platform = heroku("logs", "-s", "heroku", "-n", "50", "-a", app).stdout.splitlines()  # Heroku's name for it
-    assert platform and all(re.match(r"^\S+ hoist\[", line) for line in platform)
+    assert platform and all(re.match(r"^\S+ heroku\[", line) for line in platform)
 
 
 def test_ps_web_and_worker(server: HoistServer, heroku: Heroku, app: str, workdir: Path) -> None:

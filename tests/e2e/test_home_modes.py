@@ -83,6 +83,8 @@ def walk(home: Path) -> Iterator[tuple[str, os.stat_result, list[os.stat_result]
 def allowed(rel: str, owners: dict[str, str]) -> tuple[set[str], str]:
     """Who besides hoist may read `rel`, and why."""
     parts = rel.split("/") if rel else []
+    if parts[:2] == ["apps", ".ids"] and len(parts) > 2:
+        parts = ["apps", *parts[2:]]  # apps/.ids/ID is the app's directory (apps/NAME links to it)
     if parts[:1] == ["pythons"]:
         return {"*"}, "interpreters app users run (the mirror of pyenv's, see dynos/pythons.py)"
     if parts[:2] == ["postgres", "data"]:
@@ -125,10 +127,11 @@ def built(workdir: Path) -> Iterator[HoistServer]:
 
 def test_every_path_under_the_home_is_readable_only_by_whom_it_must_be(built: HoistServer) -> None:
     home = built.home
+    ids = home / "apps" / ".ids"  # each app's directory, by id; apps/NAME is a link the walk does not follow
     owners = {app.name: pwd.getpwuid((app / "home").stat().st_uid).pw_name
-              for app in (home / "apps").iterdir() if (app / "home").exists()}
-    owners |= {str(d.relative_to(home)): pwd.getpwuid(d.stat().st_uid).pw_name
-               for d in (home / "apps").glob("*/addons/*") if d.is_dir()}
+              for app in ids.iterdir() if (app / "home").exists()}
+    owners |= {"apps/" + str(d.relative_to(ids)): pwd.getpwuid(d.stat().st_uid).pw_name
+               for d in ids.glob("*/addons/*") if d.is_dir()}
     people = principals(home)
     wrong = []
     seen = 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -66,7 +67,9 @@ def test_failed_build_and_boot_crash_keep_the_old_release_serving(server: HoistS
     assert load.ok > 10
     assert load.failures == []
     rels = server.api("GET", "/apps/hello/releases").json()
-    assert rels[-1]["status"] == "failed" and not rels[-1]["current"]
+    # Not "failed" (the heroku CLI shows that as "release command failed"): it did not boot, so it expired.
+    assert rels[-1]["status"] == "expired" and not rels[-1]["current"]
+    assert re.search(r" \(not deployed: (web\.1 exited with status \d+ while booting|web did not bind \$PORT within 60 s \(R10\))\)$", rels[-1]["description"])
     current = [r for r in rels if r["current"]]
     assert current[0]["version"] == before
     assert "from hoist v2" in server.app_get("hello").text
@@ -83,10 +86,10 @@ def test_logs_show_build_release_app_and_router_lines(server: HoistServer, workd
     out = server.cli("logs", "-n", "1500", "-a", "hello").stdout
     assert "app[api]: Release v" in out
     assert "app[web.1]:" in out
-    assert 'hoist[router]: at=info method=GET path="/?from=logs-test" host=hello.localhost' in out
+    assert 'heroku[router]: at=info method=GET path="/?from=logs-test" host=hello.localhost' in out
     assert "dyno=web.1" in out and "status=200" in out
     router_only = server.cli("logs", "-s", "router", "-a", "hello").stdout.strip().splitlines()
-    assert router_only and all("hoist[router]:" in line for line in router_only)
+    assert router_only and all("heroku[router]:" in line for line in router_only)
 
 
 def test_logs_tail_shows_a_request_made_after_it_started(server: HoistServer, workdir: Path) -> None:

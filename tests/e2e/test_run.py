@@ -69,11 +69,11 @@ def test_detached_output_goes_to_logs(server: HoistServer, app: str) -> None:
     logs = ""
     while time.monotonic() < deadline:
         logs = server.cli("logs", "-a", app, "-n", "200").stdout
-        if f"hoist[{name}]: Process exited with status 0" in logs:
+        if f"heroku[{name}]: Process exited with status 0" in logs:
             break
         time.sleep(0.2)
     assert f"app[{name}]: detached-42" in logs
-    assert f"hoist[{name}]: Process exited with status 0" in logs
+    assert f"heroku[{name}]: Process exited with status 0" in logs
 
 
 def test_ps_stop_of_a_one_off_stops_it_for_good(server: HoistServer, app: str) -> None:
@@ -206,8 +206,8 @@ def test_time_limit_stops_forgotten_dynos(server: HoistServer, app: str) -> None
     name = r.json()["name"]
     deadline = time.monotonic() + 20
     logs = ""
-    while time.monotonic() < deadline and f"hoist[{name}]: Process exited" not in logs:
+    while time.monotonic() < deadline and f"heroku[{name}]: Process exited" not in logs:
         time.sleep(0.3)
         logs = server.cli("logs", "-a", app, "-n", "300").stdout
-    assert f"hoist[{name}]: Stopping: the one-off dyno ran past its time limit of 1 seconds" in logs
-    assert f"hoist[{name}]: Process exited with status 143" in logs
+    assert f"heroku[{name}]: Stopping: the one-off dyno ran past its time limit of 1 seconds" in logs
+    assert f"heroku[{name}]: Process exited with status 143" in logs

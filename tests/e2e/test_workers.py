@@ -143,6 +143,26 @@ def test_rq_worker_reads_redistogo_url(server: HoistServer, workdir: Path) -> No
     assert "redistogo:nano" in server.cli("addons", "-a", "queue").stdout
 
 
+def test_rq_worker_in_the_tutorials_order_needs_no_second_push(server: HoistServer, workdir: Path) -> None:
+    """Flask by Example's order: push, then `addons:create redistogo:nano` and `ps:scale worker=1`."""
+    repo = make_repo(workdir / "rq-order", example_files("rq-worker"), server.env())
+    server.cli("create", "queue2", cwd=repo)
+    server.git(repo, "push", "heroku", "HEAD:master")
+    server.cli("addons:create", "redistogo:nano", "-a", "queue2")
+    server.cli("ps:scale", "worker=1", "-a", "queue2")
+    wait_worker_up(server, "queue2")
+    deadline = time.monotonic() + 60
+    while True:  # the web dyno restarts with REDISTOGO_URL; until then it queues on localhost
+        r = post(server, "queue2", "/start", {"text": "one two two"})
+        if r.status_code == 202 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert r.status_code == 202, r.text
+    result = wait_result(server, "queue2", f"/results/{r.json()['job_id']}")
+    assert result == {"status": "done", "word_counts": {"two": 2, "one": 1}}
+    assert len(server.api("GET", "/apps/queue2/builds").json()) == 1
+
+
 def test_services_and_plans_are_listed(server: HoistServer) -> None:
     out = server.cli("addons:services").stdout
     for slug in ("heroku-postgresql", "heroku-redis", "redistogo", "rediscloud", "rabbitmq-bigwig", "cloudamqp",

@@ -186,7 +186,7 @@ def test_a_dead_drain_never_blocks_the_store_and_stops_promptly() -> None:
     for i in range(5000):  # far beyond the buffer; every call returns
         drains.feed("app1", line(i))
     drains.feed("other-app", line(0))  # an app without drains: nothing
-    drains.feed("app1", LogLine(now_iso(), "hoist", "logplex", "a drain's own line is not drained"))
+    drains.feed("app1", LogLine(now_iso(), "heroku", "logplex", "a drain's own line is not drained"))
     wait(lambda: (drains.status("app1", "d1") or s0()).state == "failing")
     status = drains.status("app1", "d1")
     assert status is not None and status.dropped >= 4799 and status.buffered <= 100  # 100 kept, up to 100 in flight

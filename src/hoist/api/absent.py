@@ -30,12 +30,6 @@ async def _empty_list(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse([])
 
 
-async def _buildpacks(request: Request, ctx: Ctx, user: User) -> Response:
-    app = ctx.app(user, request.path_params["app"])
-    bp = {"url": "heroku/python", "name": "heroku/python"}
-    return JSONResponse([{"buildpack": bp, "ordinal": 0, "app": {"id": app.id, "name": app.name}}])
-
-
 def _missing(resource: str, what: str) -> object:
     async def handler(request: Request, ctx: Ctx, user: User) -> Response:
         if "app" in request.path_params:
@@ -49,7 +43,6 @@ def routes(ctx: Ctx) -> list[Route]:
            for name in _EMPTY_APP_LISTS]
     out += [Route(path, endpoint(ctx, _empty_list), methods=["GET"]) for path in _EMPTY_LISTS]
     out += [
-        Route("/apps/{app}/buildpack-installations", endpoint(ctx, _buildpacks), methods=["GET"]),
         Route("/apps/{app}/features/{feature}", endpoint(ctx, _missing("app_feature", "feature")), methods=["GET"]),  # type: ignore[arg-type]
         Route("/account/features/{feature}", endpoint(ctx, _missing("account_feature", "feature")), methods=["GET"]),  # type: ignore[arg-type]
         Route("/teams/{team}", endpoint(ctx, _missing("team", "team")), methods=["GET"]),  # type: ignore[arg-type]

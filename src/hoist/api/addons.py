@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from hoist.addons import plans
 from hoist.api.addon_services import FREE, plan_id, service_id
-from hoist.api.context import Ctx, endpoint, json_body, listing
+from hoist.api.context import Ctx, endpoint, json_body, listing, release_headers
 from hoist.api.errors import ApiError, invalid
 from hoist.platform.addon_refs import not_found
 from hoist.platform.addons import AddonManager
@@ -77,8 +77,9 @@ async def list_addons(request: Request, ctx: Ctx, user: User) -> Response:
 async def create_addon(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     body = await json_body(request)
-    addon = await manager(ctx).create(app, user, plan_text(body))
-    return JSONResponse(addon_json(app, addon), status_code=201)
+    addon, made = await manager(ctx).create(app, user, plan_text(body))
+    headers = release_headers(ctx, app, *made) if made else {}
+    return JSONResponse(addon_json(app, addon), status_code=201, headers=headers)
 
 
 async def get_app_addon(request: Request, ctx: Ctx, user: User) -> Response:
@@ -89,8 +90,8 @@ async def get_app_addon(request: Request, ctx: Ctx, user: User) -> Response:
 async def delete_addon(request: Request, ctx: Ctx, user: User) -> Response:
     app = ctx.app(user, request.path_params["app"])
     m = manager(ctx)
-    gone = await m.destroy(app, m.resolve(app, request.path_params["addon"]), user)
-    return JSONResponse(addon_json(app, gone))
+    gone, made = await m.destroy(app, m.resolve(app, request.path_params["addon"]), user)
+    return JSONResponse(addon_json(app, gone), headers=release_headers(ctx, app, *made) if made else {})
 
 
 def owned_addon(ctx: Ctx, user: User, ref: str) -> tuple[App, Addon]:

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 from hoist.api import absent, apps, builds, ca, config_vars, domains, dynos, formation, git_http, log_sessions, releases
 from hoist.api import accounts, collaborators, openapi
 from hoist.api import addon_services, addons, dataclips, pg, scheduler
-from hoist.api import app_setups, sleep, sources, transfers
+from hoist.api import app_setups, buildpacks, sleep, sources, transfers
 from hoist.api import pg_data, platform_info
 from hoist.api import drains, pipelines
 from hoist.api.context import Ctx
@@ -50,6 +50,7 @@ def create_api(ctx: Ctx, faces: Sequence[BaseRoute] = ()) -> Starlette:
     routes.extend(sources.routes(ctx))
     routes.extend(app_setups.routes(ctx))
     routes.extend(transfers.routes(ctx))
+    routes.extend(buildpacks.routes(ctx))
     routes.extend(platform_info.routes(ctx))
     routes.extend(pg_data.routes(ctx))
     routes.extend(pipelines.routes(ctx))

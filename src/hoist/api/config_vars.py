@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hoist.api.context import Ctx, endpoint, json_body
+from hoist.api.context import Ctx, endpoint, json_body, release_headers
 from hoist.api.errors import invalid
 from hoist.state import config as config_t
 from hoist.state.users import User
@@ -31,10 +31,7 @@ async def patch_config(request: Request, ctx: Ctx, user: User) -> Response:
         else:
             raise invalid(f"The value of {key} must be a string (or null to remove it).", "config_vars")
     config, release, result = await ctx.platform.set_config(app, changes, user)
-    headers = {"Hoist-Release": f"v{release.version}", "Hoist-Release-Status": release.status}
-    if not result.ok:
-        headers["Hoist-Release-Message"] = result.message.encode("ascii", "replace").decode()
-    return JSONResponse(config, headers=headers)
+    return JSONResponse(config, headers=release_headers(ctx, app, release, result))
 
 
 def routes(ctx: Ctx) -> list[Route]:

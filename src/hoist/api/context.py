@@ -17,6 +17,7 @@ from hoist.api.auth import token_from_header
 from hoist.api.errors import ApiError, bad_request
 from hoist.api.ranges import RangeError, format_next_range, page, parse_range
 from hoist.asgi.body import BodyError, read_json
+from hoist.dynos.commands import DeployResult
 from hoist.dynos.oneoff import OneOffs
 from hoist.git.receiver import PushTokens
 from hoist.logs.sessions import LogSessions
@@ -28,6 +29,7 @@ from hoist.platform.setups import AppSetups
 from hoist.state import disk
 from hoist.state import users as users_t
 from hoist.state.apps import App
+from hoist.state.releases import Release
 from hoist.state.users import User
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9+=/-]{20,200}$")
@@ -136,3 +138,15 @@ def listing(request: Request, items: list[Any], fields: list[str], key: Callable
     return JSONResponse([render(it) for it in selected], status_code=status, headers=headers)
 
 
+
+
+def release_headers(ctx: Ctx, app: App, rel: Release, result: DeployResult) -> dict[str, str]:
+    """How the release a request made went, for the hoist CLI (the heroku CLI reads the release's status).
+
+    Hoist-Release-Message: it failed (the old release serves); Hoist-Release-Warning: it is live, but its
+    web dyno crashed at boot. The full report is the release's output (`releases:output`)."""
+    headers = {"Hoist-Release": f"v{rel.version}", "Hoist-Release-Status": rel.status}
+    if result.failure or not result.ok:
+        text = ctx.platform.releases.summary(app, rel, result).encode("ascii", "replace").decode()
+        headers["Hoist-Release-Message" if not result.ok else "Hoist-Release-Warning"] = text
+    return headers

@@ -10,6 +10,7 @@ from hoist.api.context import Ctx, endpoint, json_body
 from hoist.api.errors import invalid, not_found
 from hoist.api.oneoff_input import parse_run_request
 from hoist.dynos.oneoff import OneOff
+from hoist.state import config as config_t
 from hoist.state.apps import App
 from hoist.state.users import User
 
@@ -37,7 +38,13 @@ async def create_dyno(request: Request, ctx: Ctx, user: User) -> Response:
     d = await ctx.oneoffs.create(app.name, run, req.command, extra_env=req.env, attach=req.attach, tty=req.tty,
                                  rows=req.rows, cols=req.cols, exit_status=req.exit_status,
                                  time_to_live=req.time_to_live, user=user.email)
-    return JSONResponse(oneoff(app, d), status_code=201)
+    # A config change whose release did not start is in the app's config, not in the release that runs.
+    config = config_t.get_config(ctx.platform.db, app.id)
+    stale = sorted(k for k in set(config) | set(run.config) if config.get(k) != run.config.get(k))
+    headers = {"Hoist-Run-Warning": f"{d.name} runs v{run.version}, the current release, whose config differs from the "
+               f"app's in {', '.join(stale)}: the release with that change did not start (see `hoist releases` and "
+               "`hoist releases:output`)"} if stale else {}
+    return JSONResponse(oneoff(app, d), status_code=201, headers=headers)
 
 
 async def get_dyno(request: Request, ctx: Ctx, user: User) -> Response:

@@ -22,7 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from hoist.api.addons import addon_json, manager
-from hoist.api.context import Ctx, endpoint, json_body
+from hoist.api.context import Ctx, endpoint, json_body, release_headers
 from hoist.api.errors import ApiError, invalid
 from hoist.platform.pgbackups import Backups
 from hoist.state import backups as backups_t
@@ -69,8 +69,8 @@ async def info(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def rotate(request: Request, ctx: Ctx, user: User) -> Response:
     app, addon = _scope(request, ctx, user)
-    await manager(ctx).rotate(app, addon, user)
-    return JSONResponse(addon_json(app, addon))
+    made = await manager(ctx).rotate(app, addon, user)
+    return JSONResponse(addon_json(app, addon), headers=release_headers(ctx, app, *made))
 
 
 async def reset(request: Request, ctx: Ctx, user: User) -> Response:
@@ -81,8 +81,8 @@ async def reset(request: Request, ctx: Ctx, user: User) -> Response:
 
 async def promote(request: Request, ctx: Ctx, user: User) -> Response:
     app, addon = _scope(request, ctx, user)
-    await manager(ctx).promote(app, addon, user)
-    return JSONResponse(addon_json(app, manager(ctx).resolve(app, addon.id)))
+    made = await manager(ctx).promote(app, addon, user)
+    return JSONResponse(addon_json(app, manager(ctx).resolve(app, addon.id)), headers=release_headers(ctx, app, *made))
 
 
 async def capture(request: Request, ctx: Ctx, user: User) -> Response:

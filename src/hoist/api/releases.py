@@ -6,7 +6,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from hoist.api import serialize
-from hoist.api.context import Ctx, endpoint, json_body, listing
+from hoist.api.context import Ctx, endpoint, json_body, listing, release_headers
 from hoist.api.errors import invalid, not_found
 from hoist.state import apps as apps_t
 from hoist.state import releases as releases_t
@@ -47,7 +47,7 @@ async def rollback(request: Request, ctx: Ctx, user: User) -> Response:
     if target is None:
         raise not_found("release", f"Couldn't find release {target_id}; run `hoist releases` to list them.")
     rel, result = await ctx.platform.rollback(app, target, user)
-    headers = {} if result.ok else {"Hoist-Release-Message": result.message.encode("ascii", "replace").decode()}
+    headers = release_headers(ctx, app, rel, result)
     return JSONResponse(serialize.release(ctx.platform, app, rel, _current_version(ctx, app.id)),
                         status_code=201, headers=headers)
 

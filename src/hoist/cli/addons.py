@@ -9,6 +9,7 @@ import click
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header, keyvals, table
 
 
@@ -43,8 +44,12 @@ def addons_create(c: CliContext, plan: str) -> None:
     cloudamqp, amqp or scheduler (`hoist addons:services` lists them)."""
     app = c.app()
     click.echo(f"Creating {plan} on {app}... ", nl=False)
-    addon = c.client().post(f"/apps/{app}/addons", {"plan": plan})
-    click.echo("done")
+    client = c.client()
+    resp = client.request("POST", f"/apps/{app}/addons", json={"plan": plan})
+    addon = resp.json()
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
     if addon["config_vars"]:
         click.echo(f"Created {addon['name']} as {', '.join(addon['config_vars'])}")
     else:
@@ -83,8 +88,12 @@ def addons_destroy(c: CliContext, addon: str, confirm: str | None) -> None:
     if confirm != app:
         raise HoistError(f"this destroys {addon} and its data on {app}. Run again with --confirm {app}")
     click.echo(f"Destroying {addon} on {app}... ", nl=False)
-    gone = c.client().delete(f"/apps/{app}/addons/{addon}")
-    click.echo("done")
+    client = c.client()
+    resp = client.request("DELETE", f"/apps/{app}/addons/{addon}")
+    gone = resp.json()
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
     if gone["addon_service"]["name"] == "heroku-postgresql":
         click.echo(f"A final backup was kept: see `hoist pg:backups -a {app}`.")
 

@@ -22,6 +22,10 @@ def _add_remote(git_url: str, remote: str) -> bool:
     return True
 
 
+def _has_remote(remote: str) -> bool:
+    return subprocess.run(["git", "remote", "get-url", remote], capture_output=True).returncode == 0
+
+
 @click.command("apps")
 @pass_ctx
 def apps_list(c: CliContext) -> None:
@@ -40,13 +44,19 @@ def apps_list(c: CliContext) -> None:
 @click.option("--no-remote", is_flag=True, help="do not add a git remote")
 @pass_ctx
 def apps_create(c: CliContext, name: str | None, remote: str, no_remote: bool) -> None:
-    """Create an app (a random name when NAME is omitted) and add the git remote `hoist`."""
+    """Create an app (a random name when NAME is omitted) and add the git remote `hoist` (and `heroku`, as the
+    heroku CLI does, when the repository has none: tutorials say `git push heroku master`)."""
     click.echo(f"Creating {name or 'app'}... ", nl=False)
     app = c.client().post("/apps", {"name": name} if name else {})
     click.echo(f"done, {app['name']}")
     click.echo(f"{app['web_url']} | {app['git_url']}")
-    if not no_remote and _add_remote(app["git_url"], remote):
+    if no_remote:
+        return
+    heroku_free = remote != "heroku" and not _has_remote("heroku")
+    if _add_remote(app["git_url"], remote):
         click.echo(f"Git remote {remote} added")
+        if heroku_free and _add_remote(app["git_url"], "heroku"):
+            click.echo("Git remote heroku added")
 
 
 @click.command("apps:info")

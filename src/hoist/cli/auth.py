@@ -11,6 +11,7 @@ import click
 
 from hoist.cli.client import Client
 from hoist.cli.context import CliContext, netrc_token
+from hoist.cli.discover import local_servers
 from hoist.cli.errors import HoistError
 from hoist.cli.options import pass_ctx
 from hoist.paths import Paths
@@ -76,17 +77,50 @@ def password_login(api_url: str, email: str, password: str) -> str:
     return str(resp.json()["access_token"]["token"])
 
 
+def local_admin_token(api_url: str) -> Path | None:
+    """The admin token of the hoist server at `api_url` when it runs on this machine and this user can read it."""
+    parts = urlsplit(api_url)
+    if parts.hostname not in ("localhost", "127.0.0.1"):
+        return None
+    homes = [s.home for s in local_servers() if s.port == (parts.port or 80)] + [Settings.load().home]
+    for home in homes:
+        token = Paths(home).admin_token
+        if token.exists() and os.access(token, os.R_OK):
+            return token
+    return None
+
+
+def reach(api_url: str) -> None:
+    """Fail fast, before asking for anything, when no hoist server answers at `api_url`."""
+    import httpx
+
+    try:
+        httpx.get(api_url.rstrip("/") + "/", timeout=5)
+        return
+    except httpx.HTTPError:
+        pass
+    if os.environ.get("HOIST_API_URL") or os.environ.get("HOIST_PORT"):
+        raise HoistError(f"no hoist server answers at {api_url}; check HOIST_API_URL (or HOIST_PORT), or start "
+                         "the server with `hoist server`")
+    running = ", ".join(f"{s.url} (home {s.home})" for s in local_servers())
+    found = f"hoist servers run here at {running}: pick one with" if running else \
+        "no hoist server runs on this machine that this user can see: start one with `hoist server`, or set"
+    raise HoistError(f"no hoist server answers at {api_url}; {found} HOIST_API_URL=http://localhost:PORT (or "
+                     "HOIST_PORT=PORT), and HOIST_HOME=its home to log in with its admin token")
+
+
 @click.command("login")
 @click.option("--token", help="an API token (default: ask, or use this machine's admin token if readable)")
 @click.option("--email", help="log in with this email and a password (asked for)")
 @pass_ctx
 def login(c: CliContext, token: str | None, email: str | None) -> None:
     """Log in to a hoist server: stores a token in ~/.netrc for the API host."""
+    reach(c.api_url)
     if email and not token:
         token = password_login(c.api_url, email, click.prompt("Password", hide_input=True, err=True))
     if not token:
-        local = Paths(Settings.load().home).admin_token
-        if local.exists() and os.access(local, os.R_OK) and urlsplit(c.api_url).hostname in ("localhost", "127.0.0.1"):
+        local = local_admin_token(c.api_url)
+        if local is not None:
             token = local.read_text().strip()
             click.echo(f"Using the admin token of the local hoist server ({local}).")
         else:

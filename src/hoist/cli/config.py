@@ -8,14 +8,9 @@ import click
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header
 from hoist.cli.parsing import ArgError, parse_config_pairs
-
-
-def _report_release(resp_headers: dict[str, str]) -> None:
-    message = resp_headers.get("hoist-release-message")
-    if message:
-        raise HoistError(f"{resp_headers.get('hoist-release', 'the new release')} failed: {message}")
 
 
 @click.command("config")
@@ -62,9 +57,11 @@ def config_set(c: CliContext, pairs: tuple[str, ...]) -> None:
         raise HoistError(str(exc)) from None
     app = c.app()
     click.echo(f"Setting {', '.join(changes)} and restarting {app}... ", nl=False)
-    resp = c.client().patch(f"/apps/{app}/config-vars", changes)
-    _report_release({k.lower(): v for k, v in resp.headers.items()})
-    click.echo(f"done, {resp.headers.get('hoist-release', '')}")
+    client = c.client()
+    resp = client.patch(f"/apps/{app}/config-vars", changes)
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo(f"done, {resp.headers.get('hoist-release', '')}")
     for k in changes:
         click.echo(f"{k}: {resp.json().get(k, '')}")
 
@@ -77,9 +74,11 @@ def config_unset(c: CliContext, keys: tuple[str, ...]) -> None:
     """Remove config vars; makes a new release."""
     app = c.app()
     click.echo(f"Unsetting {', '.join(keys)} and restarting {app}... ", nl=False)
-    resp = c.client().patch(f"/apps/{app}/config-vars", {k: None for k in keys})
-    _report_release({k.lower(): v for k, v in resp.headers.items()})
-    click.echo(f"done, {resp.headers.get('hoist-release', '')}")
+    client = c.client()
+    resp = client.patch(f"/apps/{app}/config-vars", {k: None for k in keys})
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo(f"done, {resp.headers.get('hoist-release', '')}")
 
 
 COMMANDS = [config_show, config_get, config_set, config_unset]

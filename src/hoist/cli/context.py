@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hoist.cli.client import Client
+from hoist.cli.discover import local_servers
 from hoist.cli.errors import HoistError
 from hoist.settings import Settings
 
@@ -18,7 +19,15 @@ _GIT_URL_RE = re.compile(r"/([a-z][a-z0-9-]{1,28}[a-z0-9])\.git/?$")
 
 
 def default_api_url() -> str:
-    return os.environ.get("HOIST_API_URL") or f"http://localhost:{Settings.load().port}"
+    """HOIST_API_URL; else HOIST_PORT on this machine; else the one hoist server running here; else port 5000."""
+    if os.environ.get("HOIST_API_URL"):
+        return os.environ["HOIST_API_URL"]
+    settings = Settings.load()
+    if os.environ.get("HOIST_PORT"):
+        return f"http://localhost:{settings.port}"
+    servers = local_servers()
+    mine = [s for s in servers if s.home == settings.home] or servers
+    return mine[0].url if len(mine) == 1 else f"http://localhost:{settings.port}"
 
 
 def netrc_token(api_url: str, path: Path | None = None) -> str | None:

@@ -12,7 +12,7 @@ from hoist.cli.options import app_option, pass_ctx
 @click.option("-n", "--num", default=100, show_default=True, help="how many recent lines")
 @click.option("-t", "--tail", is_flag=True, help="keep streaming new lines")
 @click.option("-d", "--dyno", help="only this dyno or type (web.1, web, router)")
-@click.option("-s", "--source", help="only this source (app, hoist, router)")
+@click.option("-s", "--source", help="only this source (app, heroku, router)")
 @pass_ctx
 def logs(c: CliContext, num: int, tail: bool, dyno: str | None, source: str | None) -> None:
     """Show the app's logs: build, release, app and router lines."""

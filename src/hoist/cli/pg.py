@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -15,8 +16,11 @@ from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.urls import parse_url
 from hoist.cli.client import Client
 from hoist.cli.context import CliContext
+from hoist.addons.postgres.cluster import HOST
 from hoist.cli.errors import HoistError
+from hoist.cli.localpg import ensure_running, url_for
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header, keyvals
 
 DEFAULT_DB = "DATABASE_URL"
@@ -92,8 +96,11 @@ def _confirmed_action(c: CliContext, database: str, confirm: str | None, warning
     if confirm != app:
         raise HoistError(warning.format(db=database, app=app) + f" Run again with --confirm {app}")
     click.echo(f"{doing} {database} on {app}... ", nl=False)
-    c.client().post(f"/apps/{app}/addons/{database}/pg/{action}")
-    click.echo("done")
+    client = c.client()
+    resp = client.request("POST", f"/apps/{app}/addons/{database}/pg/{action}", json={})
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
 
 
 @click.command("pg:credentials:rotate")
@@ -126,8 +133,12 @@ def pg_promote(c: CliContext, database: str) -> None:
     """Make DATABASE the app's DATABASE_URL (a new release)."""
     app = c.app()
     click.echo(f"Promoting {database} to DATABASE_URL on {app}... ", nl=False)
-    addon = c.client().post(f"/apps/{app}/addons/{database}/pg/promote")
-    click.echo("done")
+    client = c.client()
+    resp = client.request("POST", f"/apps/{app}/addons/{database}/pg/promote", json={})
+    addon = resp.json()
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo("done")
     click.echo(f"{addon['name']} is now {', '.join(addon['config_vars'])}")
 
 
@@ -142,39 +153,62 @@ def _copy(src: str, dst: str) -> None:
         raise HoistError(str(exc)) from None
 
 
+def _check_target(src: str, dst: str) -> None:
+    """Refuse before anything is created: an older server, or an existing database that is not empty."""
+    try:
+        pgb.check_target(src, dst)
+    except PostgresError as exc:
+        raise HoistError(str(exc)) from None
+
+
 @click.command("pg:pull")
 @app_option
 @click.argument("source")
-@click.argument("target_url")
+@click.argument("target")
 @pass_ctx
-def pg_pull(c: CliContext, source: str, target_url: str) -> None:
-    """Copy the app's database SOURCE (e.g. DATABASE_URL) into the database at TARGET_URL.
+def pg_pull(c: CliContext, source: str, target: str) -> None:
+    """Copy the app's database SOURCE (e.g. DATABASE_URL) into TARGET.
 
-    TARGET_URL is postgres://USER:PASSWORD@HOST:PORT/NAME; NAME is created if it does not exist, and
-    must be empty if it does."""
-    target = _target(target_url)
+    TARGET is a database name (`mylocaldb`: made in the local PostgreSQL 18 hoist runs for you, see
+    `hoist pg:local`), a URL postgres://USER:PASSWORD@HOST:PORT/NAME (NAME is created if it does not
+    exist, and must be empty if it does), or a file ending in .dump (a pg_dump file for pg_restore)."""
     src = database_url(c.client(), c.app(), source)
-    click.echo(f"Pulling {source} into {target}... ", nl=False)
+    if target.endswith(".dump"):
+        click.echo(f"Pulling {source} into {target}... ", nl=False)
+        try:
+            size = pgb.capture(src, Path(target).absolute())
+        except PostgresError as exc:
+            raise HoistError(str(exc)) from None
+        click.echo(f"done, {human_size(size)}; load it with pg_restore --no-owner -d DATABASE {target}")
+        return
+    local = "://" not in target
+    url = url_for(ensure_running(), target) if local else target
+    name = _target(url)
+    where = f" (the local PostgreSQL, {HOST}:{parse_url(url).port})" if local else ""
+    click.echo(f"Pulling {source} into {name}{where}... ", nl=False)
+    _check_target(src, url)
     try:
-        created = pgb.ensure_database(target_url)
+        created = pgb.ensure_database(url)
     except PostgresError as exc:
         raise HoistError(str(exc)) from None
-    if created:
-        click.echo(f"(created {target}) ", nl=False)
     try:
-        _copy(src, target_url)
+        _copy(src, url)
     except HoistError:
         if created:
-            pgb.drop_created_database(target_url)
+            pgb.drop_created_database(url)
         raise
-    click.echo("done")
+    click.echo(f"(created {name}) done" if created else "done")
+    if local:
+        click.echo(f"Connect with `hoist pg:local:psql {name}` (or psql -h {HOST} -p {parse_url(url).port} "
+                   f"-U postgres {name}).")
 
 
 def _target(url: str) -> str:
     """The database name in pg:pull's target (pg:push's source) URL; a bare name gets an example URL."""
     if "://" not in url:
-        raise HoistError(f"{url!r} is not a PostgreSQL URL: pg:pull and pg:push take the local database as a URL, e.g. "
-                         f"postgres://USER:PASSWORD@localhost:5432/{url or 'mylocaldb'}")
+        raise HoistError(f"{url!r} is not a PostgreSQL URL: pg:push takes the local database as a URL, e.g. "
+                         f"postgres://USER:PASSWORD@localhost:5432/{url or 'mylocaldb'} (`hoist pg:local` runs a "
+                         "local PostgreSQL 18 and says its URL)")
     try:
         return parse_url(url).database
     except PostgresError as exc:

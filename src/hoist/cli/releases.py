@@ -10,6 +10,7 @@ from hoist.cli.client import Client
 from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
+from hoist.cli.outcome import check_release
 from hoist.cli.output import header, keyvals, table
 
 
@@ -25,7 +26,8 @@ def releases(c: CliContext, num: int) -> None:
     header(f"{app} Releases")
     rows = []
     for r in rels:
-        flag = " (current)" if r["current"] else (" (failed)" if r["status"] == "failed" else "")
+        # A release that did not boot says so in its description ("... (not deployed: web.1 exited ...)").
+        flag = " (current)" if r["current"] else (" (release command failed)" if r["status"] == "failed" else "")
         rows.append((f"v{r['version']}", r["description"] + flag, r["user"]["email"] or "", r["created_at"]))
     table(["Version", "Description", "User", "Created"], rows)
 
@@ -89,11 +91,10 @@ def rollback(c: CliContext, release: str | None) -> None:
     target = release.lstrip("v")
     click.echo(f"Rolling back {app} to v{target}... ", nl=False)
     resp = client.request("POST", f"/apps/{app}/releases", json={"release": target})
-    message = resp.headers.get("hoist-release-message")
     r = resp.json()
-    if message:
-        raise HoistError(f"v{r['version']} failed: {message}")
-    click.echo(f"done, v{r['version']}")
+    check_release(client, app, resp.headers)
+    if "hoist-release-warning" not in resp.headers:
+        click.echo(f"done, v{r['version']}")
 
 
 COMMANDS = [releases, releases_info, releases_output, rollback]

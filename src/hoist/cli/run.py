@@ -45,10 +45,13 @@ def run(c: CliContext, env_pairs: tuple[str, ...], no_tty: bool, args: tuple[str
         env.setdefault("TERM", os.environ.get("TERM") or "xterm")
         if size:
             env["LINES"], env["COLUMNS"] = str(size[0]), str(size[1])
-    dyno = client.post(f"/apps/{app}/dynos", {
+    resp = client.request("POST", f"/apps/{app}/dynos", json={
         "command": command_line(args), "attach": True, "env": env, "type": "run",
         "force_no_tty": not use_tty, "hoist_exit_status": True,
     })
+    dyno = resp.json()
+    if resp.headers.get("hoist-run-warning"):
+        click.echo(f" !    {resp.headers['hoist-run-warning']}", err=True)
     ca_pem = client.request("GET", "/hoist/ca.pem").text
     sock = connect(dyno["attach_url"], ca_pem)
     stdin_fd, stdout_fd = sys.stdin.fileno(), sys.stdout.fileno()
@@ -82,8 +85,11 @@ def run_detached(c: CliContext, env_pairs: tuple[str, ...], args: tuple[str, ...
     """Run a command in a one-off dyno in the background; its output goes to the app's logs."""
     app = c.app()
     cmd = command_line(args)
-    dyno = c.client().post(f"/apps/{app}/dynos", {"command": cmd, "attach": False, "env": _env(env_pairs),
-                                                   "type": "run"})
+    resp = c.client().request("POST", f"/apps/{app}/dynos", json={"command": cmd, "attach": False,
+                                                                   "env": _env(env_pairs), "type": "run"})
+    dyno = resp.json()
+    if resp.headers.get("hoist-run-warning"):
+        click.echo(f" !    {resp.headers['hoist-run-warning']}", err=True)
     click.echo(f"Running {cmd} on {app}... up, {dyno['name']}")
     click.echo(f"Run `hoist logs -a {app} --dyno {dyno['name']}` to view the output.")
 

@@ -1,6 +1,6 @@
 """The router's log lines, one per app request, in Heroku's words (pure): the router writes
 them to its stdout as `APP<TAB>message`, the server files each message in the app's log
-(`hoist[router]: at=info ...`), and readers (the dashboard's metrics) parse them back.
+(`heroku[router]: at=info ...`), and readers (the dashboard's metrics) parse them back.
 
     notes\tat=info method=GET path="/" host=notes.localhost request_id=abc fwd="127.0.0.1"
     dyno=web.1 connect=0ms service=12ms status=200 bytes=512 protocol=http

@@ -13,6 +13,7 @@ from collections.abc import Container
 from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.runtime import AppRuntime, Dyno
 from hoist.dynos.scheduler import Survivor
+from hoist.logs.line import PLATFORM
 
 
 class Offers:
@@ -52,7 +53,7 @@ class Offers:
         self.by_app.clear()
         for s in rest:
             if s.app in known:
-                life.logs.emit(s.app, "hoist", s.name, "Stopping a process left running by the previous hoist: "
+                life.logs.emit(s.app, PLATFORM, s.name, "Stopping a process left running by the previous hoist: "
                                                        "the app's current release and formation do not include it")
             life.end_group(s.proc, s.port, s.id)
         return len(rest)

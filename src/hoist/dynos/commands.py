@@ -21,8 +21,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DeployResult:
+    """How a deploy went. `ok`: the release is current. `failure` says what failed, if anything: "release"
+    (the release phase), "boot" (a new web dyno exited or never bound $PORT). A release made while nothing
+    served is current even when its web dyno crashed at boot (`ok` and `failure == "boot"`), as on Heroku."""
     ok: bool
     message: str
+    failure: str = ""
+    dyno: str = ""  # the dyno that failed: web.1, release.1
+    exit_status: str = ""  # how it exited, as the logs show it: `3`, `137 (killed by signal 9)`; "" for R10
+    lines: tuple[str, ...] = ()  # its last lines of output
+    command: str = ""  # what it ran
 
 
 class Command(Generic[T]):

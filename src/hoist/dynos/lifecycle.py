@@ -8,6 +8,7 @@ wake-up, like the arbiter's SIGCHLD)."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 import signal
 import uuid
 from typing import Any, Callable, Coroutine
@@ -20,7 +21,7 @@ from hoist.dynos.readiness import is_ready
 from hoist.dynos.runtime import Dyno, DynoState
 from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.dynos.spawn import spawn
-from hoist.logs.line import now_iso
+from hoist.logs.line import PLATFORM, now_iso
 from hoist.logs.store import LogStore
 from hoist.procs import STABLE_AFTER, free_port
 
@@ -52,7 +53,7 @@ class Lifecycle:
 
     def set_state(self, d: Dyno, state: DynoState) -> None:
         if d.state is not state:
-            self.logs.emit(d.app, "hoist", d.name, f"State changed from {d.state} to {state}")
+            self.logs.emit(d.app, PLATFORM, d.name, f"State changed from {d.state} to {state}")
             d.state = state
             d.state_since = now_iso()
 
@@ -62,8 +63,9 @@ class Lifecycle:
         d.id = str(uuid.uuid4())
         if d.port and self.ports is not None:
             await self.ports.guard(d.app, d.port, d.id)  # before the dyno can listen on it
-        self.logs.emit(d.app, "hoist", d.name, f"Starting process with command `{d.command}`")
-        limiter, lost = self.sink(lambda: d.app, d.name)  # read per line: a rename changes d.app
+        self.logs.emit(d.app, PLATFORM, d.name, f"Starting process with command `{d.command}`")
+        d.tail.clear()  # this process's lines: why it failed to boot, if it does
+        limiter, lost = self.sink(lambda: d.app, d.name, d.tail)  # read per line: a rename changes d.app
         d.memory_mb = None
         d.oom_kills = 0
         proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port,
@@ -76,14 +78,20 @@ class Lifecycle:
         else:
             self.set_state(d, DynoState.UP)
 
-    def sink(self, app: str | Callable[[], str], name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+    def sink(self, app: str | Callable[[], str], name: str, tail: deque[str] | None = None
+             ) -> tuple[Callable[[str], None], Callable[[int], None]]:
         """Where a dyno's output goes: its lines to the log at the log rate (L10 beyond), and a count of lines
         dropped before they got here (by its shim). `app` may be a callable: the app's name when the line
-        comes (a rename changes it under a running dyno)."""
+        comes (a rename changes it under a running dyno). `tail` keeps the last lines (why a boot failed)."""
         emit = self.logs.emit
         where: Callable[[], str] = app if callable(app) else (lambda: app)
-        limiter = LineLimiter(lambda line: emit(where(), "app", name, line),
-                              lambda msg: emit(where(), "hoist", name, msg), rate=self.log_rate, burst=2 * self.log_rate)
+
+        def app_line(line: str) -> None:
+            if tail is not None:
+                tail.append(line)
+            emit(where(), "app", name, line)
+        limiter = LineLimiter(app_line, lambda msg: emit(where(), PLATFORM, name, msg), rate=self.log_rate,
+                              burst=2 * self.log_rate)
         return limiter, limiter.lost
 
     def _watch_exit(self, proc: DynoProcess) -> None:
@@ -94,7 +102,7 @@ class Lifecycle:
     def adopted(self, d: Dyno, now: float) -> None:
         """A dyno a previous hoist started, taken over as it runs (it serves on: UP at once)."""
         assert d.proc is not None
-        self.logs.emit(d.app, "hoist", d.name, "Process adopted by the restarted hoist; it kept running")
+        self.logs.emit(d.app, PLATFORM, d.name, "Process adopted by the restarted hoist; it kept running")
         d.state = DynoState.UP
         d.started_mono = now - STABLE_AFTER  # it has been running: a crash now is not a crash loop
         self._watch_exit(d.proc)
@@ -109,7 +117,7 @@ class Lifecycle:
 
     def crashed(self, d: Dyno, proc: DynoProcess, rc: int, crashes: int, next_start: float) -> None:
         """The dyno's process exited on its own: CRASHED until `next_start`; what it forked goes too."""
-        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
+        self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {exit_status(rc)}")
         self.note_leftovers(d, proc)
         self.set_state(d, DynoState.CRASHED)
         d.crashes = crashes
@@ -122,7 +130,7 @@ class Lifecycle:
         """The dyno's main process exited: say so if it left processes behind (they are stopped with it)."""
         left = leftovers(proc)
         if left:
-            self.logs.emit(d.app, "hoist", d.name, f"It left {left} process(es) running in the dyno: they are stopped "
+            self.logs.emit(d.app, PLATFORM, d.name, f"It left {left} process(es) running in the dyno: they are stopped "
                                                    "too. Did the command daemonize? A dyno's command must stay in the "
                                                    "foreground (gunicorn without --daemon)")
 
@@ -157,21 +165,21 @@ class Lifecycle:
         if delay:
             await asyncio.sleep(delay)  # e.g. the router reloads before an old release's dynos stop listening
         if proc.returncode is None:
-            self.logs.emit(d.app, "hoist", d.name, "Stopping all processes with SIGTERM")
+            self.logs.emit(d.app, PLATFORM, d.name, "Stopping all processes with SIGTERM")
             proc.signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
             except asyncio.TimeoutError:
-                self.logs.emit(d.app, "hoist", d.name,
+                self.logs.emit(d.app, PLATFORM, d.name,
                                f"Error R12 (Exit timeout) -> At least one process failed to exit within "
                                f"{grace:g} seconds of SIGTERM")
-                self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
+                self.logs.emit(d.app, PLATFORM, d.name, "Stopping remaining processes with SIGKILL")
         # Kill what is left of the dyno: daemons it started outlive its main process.
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
         await proc.closed()
         self._release_port(port, key)
-        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_status(rc)}")
+        self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {exit_status(rc)}")
         self.post(Stopped(d, proc))
 
     def _release_port(self, port: int | None, key: str) -> None:

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 from hoist.dynos.runtime import Dyno
 from hoist.dynos.scheduler import DynoProcess
 from hoist.logs.store import LogStore
+from hoist.logs.line import PLATFORM
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MB = 1024 * 1024
@@ -96,10 +97,10 @@ def judge(d: Dyno, rss: int, quota_mb: float, kill_factor: float, now: float, lo
     code = "R15" if killed else verdict(mb, quota_mb, kill_factor)
     if code == "R15":
         used = f"{quota_mb * kill_factor:g}M (its limit) reached" if killed else f"{mb:.0f}M used"
-        logs.emit(d.app, "hoist", d.name, f"Error R15 (Memory quota vastly exceeded) -> {used} of "
+        logs.emit(d.app, PLATFORM, d.name, f"Error R15 (Memory quota vastly exceeded) -> {used} of "
                                           f"{quota_mb:g}M quota; restarting the dyno")
         return True
     if code == "R14" and now - d.r14_at >= R14_EVERY:
         d.r14_at = now
-        logs.emit(d.app, "hoist", d.name, f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {quota_mb:g}M quota")
+        logs.emit(d.app, PLATFORM, d.name, f"Error R14 (Memory quota exceeded) -> {mb:.0f}M used of {quota_mb:g}M quota")
     return False

@@ -11,6 +11,7 @@ from hoist.contracts.release import RunRelease
 from hoist.dynos.scheduler import Scheduler
 from hoist.dynos.spawn import spawn
 from hoist.logs.store import LogStore
+from hoist.logs.line import PLATFORM
 
 
 def exit_status(rc: int) -> str:
@@ -23,7 +24,7 @@ async def run_once(
     out: Callable[[str], None], timeout: float = 3600.0,
 ) -> int:
     """Run `command` as dyno `name`; return its exit status (killed after `timeout`)."""
-    logs.emit(app, "hoist", name, f"Starting process with command `{command}`")
+    logs.emit(app, PLATFORM, name, f"Starting process with command `{command}`")
 
     def line(text: str) -> None:
         logs.emit(app, "app", name, text)
@@ -35,6 +36,6 @@ async def run_once(
     except asyncio.TimeoutError:
         proc.signal(signal.SIGKILL)
         rc = await proc.wait()
-        logs.emit(app, "hoist", name, f"Process ran longer than {timeout:g} s and was killed")
-    logs.emit(app, "hoist", name, f"Process exited with status {exit_status(rc)}")
+        logs.emit(app, PLATFORM, name, f"Process ran longer than {timeout:g} s and was killed")
+    logs.emit(app, PLATFORM, name, f"Process exited with status {exit_status(rc)}")
     return rc

@@ -21,7 +21,7 @@ from hoist.contracts.release import RunRelease
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.dynos.spawn import release_spec, spawn
-from hoist.logs.line import now_iso
+from hoist.logs.line import PLATFORM, now_iso
 from hoist.logs.store import LogStore
 
 LINGER = 1.0  # seconds to wait for the client's end of input before closing (see bridge.linger)
@@ -178,18 +178,18 @@ class OneOffs:
         try:
             return await asyncio.wait_for(asyncio.shield(proc.wait()), d.time_limit)
         except asyncio.TimeoutError:
-            self.logs.emit(d.app, "hoist", d.name, f"Stopping: the one-off dyno ran past its time limit "
+            self.logs.emit(d.app, PLATFORM, d.name, f"Stopping: the one-off dyno ran past its time limit "
                                                    f"of {d.time_limit:g} seconds")
             return await self._terminate(d, proc, "Stopping process with SIGTERM")
 
     async def _terminate(self, d: OneOff, proc: DynoProcess, message: str, sig: int = signal.SIGTERM) -> int:
         if proc.returncode is None:
-            self.logs.emit(d.app, "hoist", d.name, message)
+            self.logs.emit(d.app, PLATFORM, d.name, message)
             proc.signal(sig)
             try:
                 return await asyncio.wait_for(asyncio.shield(proc.wait()), self.stop_grace)
             except asyncio.TimeoutError:
-                self.logs.emit(d.app, "hoist", d.name, "Stopping remaining processes with SIGKILL")
+                self.logs.emit(d.app, PLATFORM, d.name, "Stopping remaining processes with SIGKILL")
         proc.signal(signal.SIGKILL)  # and whatever it left in its process group
         return await proc.wait()
 
@@ -200,7 +200,7 @@ class OneOffs:
         try:
             proc = asyncio.run_coroutine_threadsafe(self._start_attached(d), loop).result(60)
         except Exception as exc:
-            self.logs.emit(d.app, "hoist", d.name, f"Could not start the process: {exc}")
+            self.logs.emit(d.app, PLATFORM, d.name, f"Could not start the process: {exc}")
             loop.call_soon_threadsafe(self._forget, d)
             return
         gone = threading.Event()
@@ -229,7 +229,7 @@ class OneOffs:
         send_final(sock, b"")
 
     def _done(self, d: OneOff, rc: int) -> None:
-        self.logs.emit(d.app, "hoist", d.name, f"Process exited with status {exit_code(rc)}")
+        self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {exit_code(rc)}")
         self._set_state(d, "complete")
         self._forget(d)
         if d.on_exit is not None:
@@ -242,6 +242,6 @@ class OneOffs:
 
     def _set_state(self, d: OneOff, state: str) -> None:
         if d.state != state:
-            self.logs.emit(d.app, "hoist", d.name, f"State changed from {d.state} to {state}")
+            self.logs.emit(d.app, PLATFORM, d.name, f"State changed from {d.state} to {state}")
             d.state = state
             d.updated_at = now_iso()

@@ -9,6 +9,7 @@ from hoist.procs import STABLE_AFTER, restart_delay
 from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.runtime import AppRuntime, Dyno, DynoState
 from hoist.logs.store import LogStore
+from hoist.logs.line import PLATFORM
 
 
 class Reconciler:
@@ -58,7 +59,7 @@ class Reconciler:
             if now >= d.next_start:
                 await self.life.start(d)
         elif d.state is DynoState.STARTING and d.type == "web" and now - d.started_mono > self.boot_timeout:
-            self.logs.emit(d.app, "hoist", d.name,
+            self.logs.emit(d.app, PLATFORM, d.name,
                            f"Error R10 (Boot timeout) -> Web process failed to bind to $PORT within "
                            f"{self.boot_timeout:g} seconds of launch")
             if d.proc is not None:
@@ -71,5 +72,5 @@ class Reconciler:
             return  # only an app that is fully up (not booting, not crashing) idles
         rt.asleep = True
         for d in webs:
-            self.logs.emit(d.app, "hoist", d.name, f"Idling after {self.sleep_after:g} s without requests")
+            self.logs.emit(d.app, PLATFORM, d.name, f"Idling after {self.sleep_after:g} s without requests")
             self.life.stop(d, DynoState.IDLE)

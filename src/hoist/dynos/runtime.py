@@ -6,12 +6,15 @@ app's set of dynos; everything else reads them. An app's desired state
 and read by the loop on every pass."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hoist.contracts.release import RunRelease
 from hoist.dynos.scheduler import DynoProcess
 from hoist.logs.line import now_iso
+
+TAIL_LINES = 200  # a dyno's last lines of output, kept to say why it failed to boot (two gunicorn workers' tracebacks fit)
 
 
 class DynoState(StrEnum):
@@ -48,6 +51,7 @@ class Dyno:
     memory_mb: float | None = None  # memory of the whole dyno (its cgroup, else its process group), sampled
     oom_kills: int = 0  # processes the kernel killed in the dyno at its memory limit, as last sampled
     r14_at: float = -1e9  # when R14 was last logged (it repeats while over quota)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))  # its process's last lines
 
     @property
     def name(self) -> str:

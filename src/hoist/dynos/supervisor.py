@@ -33,9 +33,10 @@ from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.memory import judge, sample
 from hoist.dynos.once import exit_status, run_once
 from hoist.dynos.reconcile import Reconciler
-from hoist.dynos.runtime import AppRuntime, DynoState
+from hoist.dynos.runtime import TAIL_LINES, AppRuntime, DynoState
 from hoist.dynos.scheduler import DynoProcess, Scheduler
 from hoist.logs.store import LogStore
+from hoist.logs.line import PLATFORM
 
 __all__ = ["DeployResult", "Supervisor"]
 
@@ -184,10 +185,16 @@ class Supervisor:
         """Runs in the caller's task: a long migration holds up no dyno of any app."""
         command = release.process_types["release"]
         out(f"-----> Running release command: {command}")
-        rc = await run_once(self.scheduler, self.logs, app, release, "release.1", command, out)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+
+        def line(text: str) -> None:
+            tail.append(text.removeprefix(" " * 7))
+            out(text)
+        rc = await run_once(self.scheduler, self.logs, app, release, "release.1", command, line)
         if rc != 0:
             return DeployResult(False, f"the release command `{command}` exited with status {exit_status(rc)}; "
-                                       "the previous release keeps serving")
+                                       "the previous release keeps serving", failure="release", dyno="release.1",
+                                exit_status=exit_status(rc), lines=tuple(tail), command=command)
         return DeployResult(True, "release command succeeded")
 
     async def restart(self, app: str, target: str | None = None) -> int:
@@ -349,7 +356,7 @@ class Supervisor:
             return 0
         chosen = [d for d in rt.dynos.values() if target is None or d.name == target or d.type == target]
         for d in chosen:
-            self.logs.emit(app, "hoist", d.name, "Restarting")
+            self.logs.emit(app, PLATFORM, d.name, "Restarting")
             del rt.dynos[d.name]  # this pass's reconcile starts its successor
             self.life.stop(d)
         self._publish()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hoist.logs.drain_format import overflow_message
 from hoist.logs.drain_transport import DeliveryError, Transport
-from hoist.logs.line import LogLine, now_iso
+from hoist.logs.line import PLATFORM, LogLine, now_iso
 
 BATCH = 500
 FIRST_BACKOFF = 0.5
@@ -97,7 +97,7 @@ class DrainSender:
             if self._dropped and len(self._buf) < self.buffer_max:
                 # There is room again: the gap gets its L10 line, after every line older than the dropped ones.
                 message = overflow_message(self._dropped, self._dropped_since)
-                self._buf.append(LogLine(now_iso(), "hoist", "logplex", message))
+                self._buf.append(LogLine(now_iso(), PLATFORM, "logplex", message))
                 self._notices.append(message)
                 self._dropped = 0
             return batch

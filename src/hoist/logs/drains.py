@@ -12,7 +12,7 @@ from collections.abc import Callable
 from hoist.logs.drain import DrainSender, DrainStatus
 from hoist.logs.drain_transport import transport_for
 from hoist.logs.drain_url import DrainUrl
-from hoist.logs.line import LogLine
+from hoist.logs.line import PLATFORM, LogLine
 
 DRAIN_DYNO = "logplex"  # the dyno name of a drain's own lines (Heroku's heroku[logplex])
 
@@ -41,7 +41,7 @@ class Drains:
         def notice(message: str) -> None:
             current = self._app_of.get(drain_id)
             if current is not None:  # a removed drain's last words go nowhere
-                self._emit(current, "hoist", DRAIN_DYNO, f"{message} (drain {target.masked})")
+                self._emit(current, PLATFORM, DRAIN_DYNO, f"{message} (drain {target.masked})")
 
         sender = DrainSender(f"{app} {target.masked}", transport_for(target, token, self.ca_file),
                              buffer_max=self.buffer_max, notice=notice, max_backoff=self.max_backoff)

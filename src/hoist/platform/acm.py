@@ -12,6 +12,7 @@ from hoist.state import apps as apps_t
 from hoist.state import domains as domains_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeError, AcmeIssuer, next_check, renewal_due
+from hoist.logs.line import PLATFORM
 
 
 class AcmeStatus:
@@ -76,11 +77,11 @@ class AcmeManager:
                     continue  # removed while the order ran
                 self.certs.install(app, chain.decode(), key.decode(), source="acm")
                 failures.pop(host, None)
-                self.logs.emit(app_name, "hoist", "acm", f"certificate issued for {host}")
+                self.logs.emit(app_name, PLATFORM, "acm", f"certificate issued for {host}")
             except (AcmeError, PlatformError) as exc:
                 failed = True
                 failures[host] = str(getattr(exc, "message", exc))
-                self.logs.emit(app_name, "hoist", "acm", f"certificate for {host} failed: {failures[host]}")
+                self.logs.emit(app_name, PLATFORM, "acm", f"certificate for {host} failed: {failures[host]}")
         return next_check(expiries if not todo else [], now, failed=failed)
 
     async def run(self) -> None:

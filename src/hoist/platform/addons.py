@@ -19,9 +19,13 @@ from hoist.platform.schedules import Schedules
 from hoist.state import addons as addons_t
 from hoist.state import backups as backups_t
 from hoist.state import config as config_t
+from hoist.dynos.commands import DeployResult
 from hoist.state.addons import Addon
 from hoist.state.apps import App
+from hoist.state.releases import Release
 from hoist.state.users import User
+
+Outcome = tuple[Release, DeployResult]  # the release a change of config vars made, and how it went
 
 
 class AddonManager:
@@ -62,7 +66,8 @@ class AddonManager:
     def provider(self, addon: Addon) -> Provider:
         return self.providers[plans.kind(addon.service)]
 
-    async def create(self, app: App, user: User, plan_text: str) -> Addon:
+    async def create(self, app: App, user: User, plan_text: str) -> tuple[Addon, Outcome | None]:
+        """Provision and attach (a release, unless the service sets no vars); the add-on and that release."""
         try:
             plan = plans.parse_plan(plan_text)
             service = plans.service(plan.service)
@@ -92,14 +97,16 @@ class AddonManager:
             addons_t.update_addon(self.db, addon.id, state="provisioned", provider=provided.provider)
             attached = plans.attachment_name(vars_[0]) if vars_ else service.name.upper()
             self.platform.logs.emit(app.name, "app", "api", f"Attach {attached} ({name}) by user {user.email}")
+            outcome = None
             if vars_:  # a service without config vars (the scheduler) makes no release
-                await self.platform.set_config(app, {v: provided.url for v in vars_}, user,
-                                               description=f"Attach {attached} ({name})")
+                _, rel, result = await self.platform.set_config(app, {v: provided.url for v in vars_}, user,
+                                                                description=f"Attach {attached} ({name})")
+                outcome = rel, result
         got = addons_t.get_addon(self.db, addon.id)
         assert got is not None
-        return got
+        return got, outcome
 
-    async def destroy(self, app: App, addon: Addon, user: User) -> Addon:
+    async def destroy(self, app: App, addon: Addon, user: User) -> tuple[Addon, Outcome | None]:
         """Final backup (Postgres), drop database and role or stop Redis, then unset the vars (a release)."""
         async with self.lock(app.id):
             if addon.service == plans.POSTGRES:
@@ -113,10 +120,13 @@ class AddonManager:
             config = config_t.get_config(self.db, app.id)
             changes: dict[str, str | None] = {v: None for v in addon.config_vars if v in config}
             addons_t.delete_addon(self.db, addon.id)
+            outcome = None
             if changes:
                 names = ", ".join(plans.attachments(changes))
-                await self.platform.set_config(app, changes, user, description=f"Detach {names} ({addon.name})")
-        return Addon(**{**addon.__dict__, "state": "deprovisioned"})
+                _, rel, result = await self.platform.set_config(app, changes, user,
+                                                                description=f"Detach {names} ({addon.name})")
+                outcome = rel, result
+        return Addon(**{**addon.__dict__, "state": "deprovisioned"}), outcome
 
     async def _deprovision(self, addon: Addon) -> None:
         if addon.service == plans.POSTGRES:
@@ -136,15 +146,16 @@ class AddonManager:
 
     # ----- Postgres operations -----
 
-    async def rotate(self, app: App, addon: Addon, user: User) -> None:
+    async def rotate(self, app: App, addon: Addon, user: User) -> Outcome:
         """New password, old sessions ended, vars updated (a release)."""
         need_postgres(addon)
         try:
             url = await self.pg.rotate(addon)
         except AddonError as exc:
             raise failed(exc) from None
-        await self.platform.set_config(app, {v: url for v in addon.config_vars}, user,
-                                       description=f"Rotate credentials of {addon.name}")
+        _, rel, result = await self.platform.set_config(app, {v: url for v in addon.config_vars}, user,
+                                                        description=f"Rotate credentials of {addon.name}")
+        return rel, result
 
     async def reset(self, app: App, addon: Addon, user: User) -> None:
         """Drop everything in the database (pg:reset); the app keeps its credentials and config."""
@@ -156,7 +167,7 @@ class AddonManager:
         self.platform.logs.emit(app.name, "app", "api", f"Reset {addon.name} by user {user.email}")
         self.platform.audit(app, user, "addon.reset", addon.name)
 
-    async def promote(self, app: App, addon: Addon, user: User) -> None:
+    async def promote(self, app: App, addon: Addon, user: User) -> Outcome:
         """Make `addon` the app's DATABASE_URL; the previous primary keeps (or gets) a colour var."""
         need_postgres(addon)
         if "DATABASE_URL" in addon.config_vars:
@@ -175,7 +186,9 @@ class AddonManager:
                         changes[var] = config.get("DATABASE_URL")
                     addons_t.update_addon(self.db, other.id, config_vars=rest)
             addons_t.update_addon(self.db, addon.id, config_vars=[*addon.config_vars, "DATABASE_URL"])
-            await self.platform.set_config(app, changes, user, description=f"Promote {addon.name} to DATABASE")
+            _, rel, result = await self.platform.set_config(app, changes, user,
+                                                            description=f"Promote {addon.name} to DATABASE")
+        return rel, result
 
     async def info(self, app: App, addon: Addon) -> dict[str, Any]:
         need_postgres(addon)

@@ -19,9 +19,14 @@ def app_hosts(settings: Settings, db: Database, app: str) -> list[str]:
     return hosts + domains_t.hostnames_of(db, app)
 
 
+def _port(port: int) -> str:
+    """`:PORT` in a URL, or nothing for HTTP's own port 80 (hoist run by root with HOIST_PORT=80)."""
+    return "" if port == 80 else f":{port}"
+
+
 def web_url(settings: Settings, app: str) -> str:
-    return f"http://{default_host(settings, app)}:{settings.port}/"
+    return f"http://{default_host(settings, app)}{_port(settings.port)}/"
 
 
 def git_url(settings: Settings, app: str) -> str:
-    return f"http://localhost:{settings.port}/{app}.git"
+    return f"http://localhost{_port(settings.port)}/{app}.git"

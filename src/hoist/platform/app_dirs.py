@@ -31,7 +31,7 @@ def create(paths: Paths, name: str, app_id: str) -> Path:
     link = paths.app_link(name)
     if link.is_dir() and not link.is_symlink() and not real.exists():
         os.rename(link, real)
-    real.mkdir(exist_ok=True)
+    real.mkdir(mode=0o700, exist_ok=True)  # no o+x until an add-on server's user is given it (isolation)
     _link(paths, name, app_id)
     return real
 

@@ -37,6 +37,7 @@ from hoist.state.apps import App
 from hoist.state.db import Database
 from hoist.state.releases import Release
 from hoist.state.users import User
+from hoist.logs.line import PLATFORM
 
 
 class Platform:
@@ -88,7 +89,7 @@ class Platform:
     def router_request(self, app: str, message: str) -> None:
         """The router served a request for `app`: its line goes to the app's log, and the app is not idle."""
         if app in self.supervisor.apps:
-            self.logs.emit(app, "hoist", "router", message)
+            self.logs.emit(app, PLATFORM, "router", message)
             self.supervisor.note_request(app)
 
     # ----- access -----

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from hoist.logs.drain import DrainStatus
 from hoist.logs.drain_url import InvalidDrainUrl, parse_drain_url
 from hoist.logs.drains import Drains
+from hoist.logs.line import PLATFORM
 from hoist.logs.store import LogStore
 from hoist.platform.access import audit
 from hoist.platform.errors import PlatformError
@@ -70,7 +71,7 @@ class DrainManager:
         drain = drains_t.create_drain(self.db, app.id, target.url)
         self.drains.start(app.name, drain.id, target, drain.token)
         audit(self.db, app, user, "drain-add", target.masked)
-        self.logs.emit(app.name, "hoist", "api", f"Log drain {target.masked} added by user {user.email}")
+        self.logs.emit(app.name, PLATFORM, "api", f"Log drain {target.masked} added by user {user.email}")
         return self._view(app, drain)
 
     def find(self, app: App, key: str) -> Drain:
@@ -86,7 +87,7 @@ class DrainManager:
         drains_t.delete_drain(self.db, drain.id)
         self.drains.stop(app.name, drain.id)
         audit(self.db, app, user, "drain-remove", view.masked_url)
-        self.logs.emit(app.name, "hoist", "api", f"Log drain {view.masked_url} removed by user {user.email}")
+        self.logs.emit(app.name, PLATFORM, "api", f"Log drain {view.masked_url} removed by user {user.email}")
         return view
 
     def rename(self, old: str, new: str) -> None:

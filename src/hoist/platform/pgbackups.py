@@ -20,6 +20,7 @@ from hoist.state import backups as backups_t
 from hoist.state.addons import Addon
 from hoist.state.apps import App
 from hoist.state.backups import Backup, Schedule
+from hoist.logs.line import PLATFORM
 
 CHECK_INTERVAL_S = 30.0
 
@@ -53,7 +54,7 @@ class Backups:
             backups_t.finish_backup(self.db, backup.id, "failed", message=str(exc))
         else:
             backups_t.finish_backup(self.db, backup.id, "completed", size=size)
-            self.platform.logs.emit(app.name, "hoist", "pg", f"Backup {backup.name} of {addon.name} "
+            self.platform.logs.emit(app.name, PLATFORM, "pg", f"Backup {backup.name} of {addon.name} "
                                             f"completed ({size} bytes, {source})")
         got = backups_t.get_backup(self.db, app.id, backup.id)
         assert got is not None
@@ -71,7 +72,7 @@ class Backups:
             await asyncio.to_thread(pgb.restore, Path(backup.path), url)
         except AddonError as exc:
             raise PlatformError("addon_error", str(exc), 503, "backup") from None
-        self.platform.logs.emit(app.name, "hoist", "pg", f"Restored {backup.name} into {target.name}")
+        self.platform.logs.emit(app.name, PLATFORM, "pg", f"Restored {backup.name} into {target.name}")
 
     def schedule(self, addon: Addon, at: str, keep: int) -> Schedule:
         need_postgres(addon)

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import AsyncIterator, Callable, Mapping, TextIO
 
 from hoist.addons.plans import PlanError, parse_plan
+from hoist.contracts import appjson
 from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult, result_line
+from hoist.platform.boot_report import ERR
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
@@ -171,8 +173,10 @@ class Pushes:
                 # First the cleanup, which must happen even on a full disk; then the bookkeeping.
                 if push is not None:
                     shutil.rmtree(push.slug_dir, ignore_errors=True)
-                builds_t.finish_build(p.db, build.id, "failed")
-                p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
+                built = builds_t.get_build(p.db, app.id, build.id)
+                if built is None or built.status != "succeeded":  # a release that failed says so itself
+                    builds_t.finish_build(p.db, build.id, "failed")
+                    p.logs.emit(app.name, "app", "api", f"Build failed -- check your build output: {build.id}")
             with contextlib.suppress(OSError):
                 logf.close()
             self._running.discard(build.id)
@@ -190,6 +194,11 @@ class Pushes:
             emit(f"{ERROR}{exc}")
             emit(f"{ERROR}{push.rejected}: nothing was built. The running release is unchanged.")
             return False
+        # app.json's env before the build, which sees the config vars (an opt-in such as
+        # HOIST_ALLOW_EOL_PYTHON declared there counts from the first push); the build reports a bad file.
+        early = _peek_app_json(push.slug_dir)
+        if early is not None and not self._apply_app_json_env(push, early, emit):
+            return False
 
         result = await run_builder(p.settings, p.paths, p.isolation, app.name, push.slug_dir,
                                    config_t.get_config(p.db, app.id), app.build_metadata, emit)
@@ -206,17 +215,25 @@ class Pushes:
         slug = self._record_slug(push, result)
         self._apply_first_deploy_defaults(app, result.process_types, app_json)
         emit(f"-----> Build succeeded in {time.monotonic() - started:.1f}s")
+        p.logs.emit(app.name, "app", "api", "Build succeeded")
 
         emit("-----> Launching...")
         rel, deployed = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
                                         description=_description(push.commit), user=push.user, out=emit)
         builds_t.finish_build(p.db, push.build_id, "succeeded", release_id=rel.id)
+        report = p.releases.report(app, rel, deployed, lines_shown=deployed.failure == "release")
         if not deployed.ok:
-            emit(f"{ERROR}Release v{rel.version} failed: {deployed.message}")
-            emit(f"{ERROR}{push.rejected}. The previous release keeps serving; see `hoist logs`.")
+            # The push ends with what failed, what to do, the dyno's last lines and how it exited.
+            first = report[0].removeprefix(ERR)
+            emit(f"{ERR}{push.rejected}: {first[:1].lower()}{first[1:]}")
+            for line in report[1:]:
+                emit(line)
             return False
         emit(f"       Released v{rel.version}")
         emit(f"       {p.web_url(app.name)} deployed to hoist in {time.monotonic() - started:.1f}s")
+        if deployed.failure:  # live, as on Heroku, but its web dyno crashed at boot
+            for line in report:
+                emit(line)
 
         if first_deploy and app_json.postdeploy:
             await self._postdeploy(app, rel, app_json.postdeploy, emit, outcome)
@@ -252,7 +269,7 @@ class Pushes:
                 continue
             emit(f"-----> Provisioning {plan} (from app.json)")
             try:
-                addon = await manager.create(app, user, plan)
+                addon, _ = await manager.create(app, user, plan)
             except PlatformError as exc:
                 emit(f"{ERROR}Could not provision {plan}: {exc.message}")
                 emit(f"{ERROR}{push.rejected}. The running release is unchanged.")
@@ -316,3 +333,12 @@ def _open_log(path: Path) -> TextIO:
     """A build's log, appended to: hoist's alone (0600 in a 0700 directory), as the app's other logs."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a", encoding="utf-8")
+
+
+def _peek_app_json(source: Path) -> AppJson | None:
+    """The pushed app.json, if there is one and it parses (the build says what is wrong with a bad one)."""
+    path = source / "app.json"
+    try:
+        return appjson.parse(path.read_text(errors="replace")) if path.is_file() else None
+    except (OSError, appjson.AppJsonError):
+        return None

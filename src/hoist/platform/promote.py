@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hoist.dynos.isolation import Isolation
+from hoist.logs.line import PLATFORM
 from hoist.paths import Paths
 from hoist.platform.access import Access
 from hoist.platform.errors import PlatformError
@@ -108,7 +109,7 @@ class Promotions:
         try:
             began = time.monotonic()
             new_slug = await asyncio.to_thread(self._copy_slug, source, slug, target)
-            self.releases.logs.emit(target.name, "hoist", "api", f"Promoting {source.name} v{release.version}: "
+            self.releases.logs.emit(target.name, PLATFORM, "api", f"Promoting {source.name} v{release.version}: "
                                     f"slug copied in {time.monotonic() - began:.2f}s")
             # New process types get Heroku's default scale (web=1, others 0, or app.json's), as on a push.
             defaults = {t: (1 if t == "web" else 0) for t in slug.process_types if t != "release"}

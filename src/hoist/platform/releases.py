@@ -11,6 +11,8 @@ from hoist.dynos.supervisor import DeployResult, Supervisor
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.platform.access import audit
+from hoist.platform.boot_hints import hints, module_versions
+from hoist.platform.boot_report import one_line, report, short_reason
 from hoist.platform.errors import PlatformError
 from hoist.platform.configcheck import check_change
 from hoist.platform.publish import RoutePublisher
@@ -23,6 +25,7 @@ from hoist.state.apps import App
 from hoist.state.db import Database, utcnow
 from hoist.state.releases import Release
 from hoist.state.users import User
+from hoist.logs.line import PLATFORM
 
 
 class Releases:
@@ -64,7 +67,8 @@ class Releases:
         self, app: App, *, slug_id: str | None, config: Mapping[str, str], description: str, user: User,
         out: Callable[[str], None] = lambda s: None,
     ) -> tuple[Release, DeployResult]:
-        """Create release vN and make it current; if it cannot start, mark it failed and keep the old one."""
+        """Create release vN and make it current. One that does not start while the app serves is not deployed
+        (the old one keeps serving): `failed` if its release phase failed, `expired` if it did not boot."""
         async with self.supervisor.lock(app.name):
             app = apps_t.get_app(self.db, app.id) or app  # renamed while this waited: the new name
             rel = releases_t.create_release(self.db, app.id, slug_id=slug_id, config=config,
@@ -73,23 +77,47 @@ class Releases:
             if run is None:
                 result = DeployResult(True, "no slug yet: nothing to start")
             else:
-                self.logs.emit(app.name, "hoist", "api", f"Release v{rel.version} starting")
+                self.logs.emit(app.name, PLATFORM, "api", f"Release v{rel.version} starting")
                 with release_output(self.paths.release_log(app.name, rel.id), run, out) as tee:
                     result = await self.supervisor.deploy(app.name, run, formation_t.quantities(self.db, app.id),
                                                           tee)
-            status = "succeeded" if result.ok else "failed"
-            releases_t.set_release_status(self.db, rel.id, status)
-            self.audit(app, user, "release", f"v{rel.version} {status}: {description}")
+            status = "succeeded" if result.ok else "failed" if result.failure == "release" else "expired"
+            why = f"{description} (not deployed: {short_reason(result)})" if status == "expired" else None
+            releases_t.set_release_status(self.db, rel.id, status, why)
+            self.audit(app, user, "release", f"v{rel.version} {status}: {why or description}")
             if result.ok:
                 apps_t.update_app(self.db, app.id, released_at=utcnow())
                 self.logs.emit(app.name, "app", "api", f"Release v{rel.version} created by user {user.email}")
             else:
                 self.logs.emit(app.name, "app", "api",
                                f"Release v{rel.version} failed: {result.message}")
+            if result.failure:
+                self._keep_report(app, rel, result)
         self.routes.publish(self.supervisor.web_backends())
         final = releases_t.get_release(self.db, app.id, rel.id)
         assert final is not None
         return final, result
+
+    def report(self, app: App, rel: Release, result: DeployResult, *, lines_shown: bool = False) -> list[str]:
+        """What failed in `rel`, what to do, and the failed dyno's last lines (boot_report.py)."""
+        run = self.run_release(app, rel)
+        found = hints(result.lines, rel.config, module_versions(run.env_dir if run else None))
+        previous = releases_t.current_release(self.db, app.id)
+        return report(rel.version, previous.version if previous else None, result, found, lines_shown=lines_shown)
+
+    def summary(self, app: App, rel: Release, result: DeployResult) -> str:
+        """The report in one line (an API header)."""
+        run = self.run_release(app, rel)
+        return one_line(result, hints(result.lines, rel.config, module_versions(run.env_dir if run else None)))
+
+    def _keep_report(self, app: App, rel: Release, result: DeployResult) -> None:
+        """After the release phase's own output (if any), for `releases:output`; a full disk loses only this."""
+        lines = self.report(app, rel, result, lines_shown=result.failure == "release")
+        try:
+            with self.paths.release_log(app.name, rel.id).open("a", encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in lines))
+        except OSError:
+            pass
 
     def _slug_of_current(self, app: App) -> str | None:
         cur = releases_t.latest_slug_release(self.db, app.id)

@@ -1,5 +1,5 @@
 """Slugs and releases. Both are immutable once written, except a release's
-status, which moves from pending to succeeded or failed exactly once."""
+status, which moves from pending to succeeded, failed or expired exactly once."""
 from __future__ import annotations
 
 import json
@@ -34,7 +34,7 @@ class Release:
     slug_id: str | None
     config: dict[str, str]
     description: str
-    status: str  # pending | succeeded | failed
+    status: str  # pending | succeeded | failed (its release phase failed) | expired (it did not boot)
     user_id: str | None
     created_at: str
     updated_at: str
@@ -100,9 +100,14 @@ def create_release(
     return rel
 
 
-def set_release_status(db: Database, release_id: str, status: str) -> None:
+def set_release_status(db: Database, release_id: str, status: str, description: str | None = None) -> None:
+    """Settle a release: its status, and (a release that did not go live) a description saying why."""
     with db.transaction() as c:
-        c.execute("UPDATE releases SET status = ?, updated_at = ? WHERE id = ?", (status, utcnow(), release_id))
+        if description is None:
+            c.execute("UPDATE releases SET status = ?, updated_at = ? WHERE id = ?", (status, utcnow(), release_id))
+        else:
+            c.execute("UPDATE releases SET status = ?, description = ?, updated_at = ? WHERE id = ?",
+                      (status, description, utcnow(), release_id))
 
 
 def get_release(db: Database, app_id: str, id_or_version: str | int) -> Release | None:

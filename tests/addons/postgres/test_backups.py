@@ -133,7 +133,10 @@ def test_copy_refuses_an_older_target_server_and_says_which_version_to_use() -> 
     backups.check_versions(18, 18, "postgres://u@h:5/d")
     backups.check_versions(15, 18, "postgres://u@h:5/d")
     with pytest.raises(PostgresError, match=r"^the target server h:5 runs PostgreSQL 15, older than the source's 18, "
-                                            r".*copy into a PostgreSQL 18 \(or newer\) server$"):
+                                            r".*copy into a PostgreSQL 18 \(or newer\) server: `hoist pg:pull "
+                                            r"DATABASE_URL mylocaldb` pulls into one hoist runs for you \(hoist "
+                                            r"pg:local\), and `hoist pg:pull DATABASE_URL mylocaldb.dump` writes a file "
+                                            r"for pg_restore$"):
         backups.check_versions(18, 15, "postgres://u:pw@h:5/d")
 
 
@@ -159,3 +162,20 @@ def test_a_full_disk_during_a_backup_leaves_earlier_backups_intact(make_db: Make
         assert (disk / "b001.dump").read_bytes() == before and len(before) == first
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_check_target_refuses_an_older_server_before_anything_is_created(
+        admin_url: str, make_db: MakeDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = make_db("newer_source")
+    target = with_database(admin_url, "not_made_yet")
+    backups.check_target(src.url, target)  # same version, missing database: fine
+    real = backups.server_major
+    monkeypatch.setattr(backups, "server_major", lambda url: 99 if url == src.url else real(url))
+    with pytest.raises(PostgresError, match=r"^the target server 127\.0\.0\.1:\d+ runs PostgreSQL \d+, older than "
+                                            r"the source's 99"):
+        backups.check_target(src.url, target)
+    with psycopg.connect(admin_url) as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'not_made_yet'").fetchone() is None
+    fill(src.url)
+    with pytest.raises(PostgresError, match=r"^the target database 'newer_source\w*' is not empty; pg:pull and "):
+        backups.check_target(admin_url, src.url)

@@ -15,7 +15,7 @@ from hoist.addons.postgres.errors import PostgresError
 from hoist.addons.postgres.schedule import next_run, prune
 from hoist.addons.postgres.urls import parse_url, redact
 
-__all__ = ["capture", "restore", "is_empty", "copy", "ensure_database", "drop_created_database", "check_versions", "next_run", "prune"]
+__all__ = ["capture", "restore", "is_empty", "check_target", "copy", "ensure_database", "drop_created_database", "check_versions", "next_run", "prune"]
 
 DUMP_ARGS = ["--format=custom", "--no-password"]
 RESTORE_ARGS = ["--clean", "--if-exists", "--no-owner", "--no-acl", "--single-transaction",
@@ -104,8 +104,28 @@ def check_versions(src_major: int, dst_major: int, dst_url: str) -> None:
         raise PostgresError(
             f"the target server {dst.host}:{dst.port} runs PostgreSQL {dst_major}, older than the source's "
             f"{src_major}, and a dump only loads into the same or a newer version; copy into a PostgreSQL "
-            f"{src_major} (or newer) server"
+            f"{src_major} (or newer) server: `hoist pg:pull DATABASE_URL mylocaldb` pulls into one hoist runs for you "
+            "(hoist pg:local), and `hoist pg:pull DATABASE_URL mylocaldb.dump` writes a file for pg_restore"
         )
+
+
+def check_target(src_url: str, dst_url: str) -> None:
+    """Before pg:pull creates anything: refuse an older target server, or an existing target that is not empty."""
+    info = parse_url(dst_url)
+    try:
+        with connect(dst_url) as conn:
+            dst_major = int(conn.info.server_version) // 10000
+        exists = True
+    except PostgresError as exc:
+        if f'database "{info.database}" does not exist' not in str(exc):
+            raise
+        with connect(dst_url, database="postgres") as conn:
+            dst_major = int(conn.info.server_version) // 10000
+        exists = False
+    check_versions(server_major(src_url), dst_major, dst_url)
+    if exists and not is_empty(dst_url):
+        raise PostgresError(f"the target database {info.database!r} is not empty; pg:pull and pg:push only copy "
+                            "into an empty database. Drop its tables or create a new database, then try again.")
 
 
 def copy(src_url: str, dst_url: str) -> None:
