@@ -53,7 +53,7 @@ from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
 from hoist.keeper import Keeper
-from hoist.logs.drains import Drains
+from hoist.logs.drains import Drains, DrainSetupError
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -243,7 +243,10 @@ async def serve(settings: Settings) -> None:
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
-    drains = Drains(logs.emit, buffer_max=settings.drain_buffer, ca_file=settings.drain_ca_file or None)
+    try:
+        drains = Drains(logs.emit, buffer_max=settings.drain_buffer, ca_file=settings.drain_ca_file or None)
+    except DrainSetupError as exc:
+        raise ServerError(str(exc)) from None
     logs.listen(drains.feed)  # every line also goes to the app's log drains (each buffered, never blocking)
     if pipelines_t.fail_pending(db):
         say("marked the promotion(s) interrupted by the last shutdown as failed")

@@ -240,3 +240,12 @@ def test_a_receiver_that_never_reads_does_not_hold_up_a_stop() -> None:
         conn.close()
     finally:
         listener.close()
+
+
+def test_an_unreadable_ca_file_is_refused_at_start(tmp_path: Path) -> None:
+    from hoist.logs.drains import DrainSetupError
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    for path in (tmp_path / "missing.pem", tmp_path / "bad.pem"):
+        with pytest.raises(DrainSetupError) as err:
+            Drains(lambda *a: None, ca_file=str(path))
+        assert "HOIST_DRAIN_CA_FILE" in str(err.value) and "unset it" in str(err.value)

@@ -6,21 +6,32 @@ platform or `hoist logs`. Lines a drain itself reports (hoist[logplex]: its erro
 but not back into drains, so a failing drain cannot feed itself or the others."""
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 
 from hoist.logs.drain import DrainSender, DrainStatus
-from hoist.logs.drain_transport import transport_for
+from hoist.logs.drain_transport import tls_context, transport_for
 from hoist.logs.drain_url import DrainUrl
 from hoist.logs.line import PLATFORM, LogLine
 
-DRAIN_DYNO = "logplex"  # the dyno name of a drain's own lines (Heroku's heroku[logplex])
+DRAIN_DYNO = "logplex"
+
+
+class DrainSetupError(Exception):
+    """The drains cannot start as configured (HOIST_DRAIN_CA_FILE); the message says what to fix."""  # the dyno name of a drain's own lines (Heroku's heroku[logplex])
 
 
 class Drains:
     def __init__(self, emit: Callable[[str, str, str, str], object], *, buffer_max: int = 10_000,
                  ca_file: str | None = None, max_backoff: float = 2.0) -> None:
         self._emit = emit  # the log store's emit(app, source, dyno, message)
+        if ca_file:
+            try:
+                tls_context(ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise DrainSetupError(f"HOIST_DRAIN_CA_FILE={ca_file} is not a readable PEM file of CA "
+                                      f"certificates ({exc}); fix the path or unset it") from None
         self.buffer_max = buffer_max
         self.ca_file = ca_file
         self.max_backoff = max_backoff
