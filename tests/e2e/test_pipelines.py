@@ -129,6 +129,9 @@ def test_promoting_from_an_app_with_no_release(server: HoistServer, repo: Path) 
         "app": "pl-outside", "pipeline": "empty", "stage": "qa"}).json()["message"]
     again = server.cli("pipelines:add", "shop", "-a", "pl-empty", "--stage", "staging", check=False)
     assert again.returncode != 0 and "already in pipeline empty" in again.stderr
+    third = server.cli("pipelines:create", "third", "-a", "pl-empty", "--stage", "staging", check=False)
+    assert third.returncode != 0 and "already in pipeline empty" in third.stderr
+    assert server.api("GET", "/pipelines/third").status_code == 404  # not left behind, empty
     server.cli("pipelines:remove", "-a", "pl-empty-prod")
     assert server.api("GET", "/apps/pl-empty-prod/pipeline-couplings").status_code == 404
     server.cli("pipelines:destroy", "empty")

@@ -56,7 +56,11 @@ def pipelines_create(c: CliContext, name: str, stage: str | None) -> None:
     stage = _stage(stage, app)
     client = c.client()
     pipeline = client.post("/pipelines", {"name": name})
-    client.post("/pipeline-couplings", {"app": app, "pipeline": pipeline["id"], "stage": stage})
+    try:
+        client.post("/pipeline-couplings", {"app": app, "pipeline": pipeline["id"], "stage": stage})
+    except HoistError:
+        client.delete(f"/pipelines/{pipeline['id']}")  # no empty pipeline left behind
+        raise
     click.echo(f"Created pipeline {pipeline['name']} with {app} at {stage}")
 
 
