@@ -53,6 +53,7 @@ from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
 from hoist.keeper import Keeper
+from hoist.logs.drains import Drains, DrainSetupError
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -78,6 +79,7 @@ from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
 from hoist.state import connections as connections_t
 from hoist.state import test_runs as test_runs_t
+from hoist.state import pipelines as pipelines_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
@@ -246,6 +248,13 @@ async def serve(settings: Settings) -> None:
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
+    try:
+        drains = Drains(logs.emit, buffer_max=settings.drain_buffer, ca_file=settings.drain_ca_file or None)
+    except DrainSetupError as exc:
+        raise ServerError(str(exc)) from None
+    logs.listen(drains.feed)  # every line also goes to the app's log drains (each buffered, never blocking)
+    if pipelines_t.fail_pending(db):
+        say("marked the promotion(s) interrupted by the last shutdown as failed")
 
     # ----- where dynos run: per-app users (as root), cgroups, guarded listeners, the scheduler -----
     isolation = await setup_isolation(settings, paths, db)
@@ -269,7 +278,8 @@ async def serve(settings: Settings) -> None:
     acme_status = AcmeStatus()
     secret = load_secret(paths.wake_secret)
     platform = Platform(settings, paths, db, logs, supervisor, routes=routes, releases=releases, addons=addons,
-                        isolation=isolation, acme=acme_status, wake_secret=secret)
+                        isolation=isolation, acme=acme_status, wake_secret=secret, drains=drains)
+    platform.drains.start_all()  # the stored drains, before the apps' first lines
 
     # ----- the faces: the API and the dashboard on one private socket -----
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
@@ -336,6 +346,7 @@ async def serve(settings: Settings) -> None:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
     finally:
+        await platform.promotions.shutdown()
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
         polling.cancel()
@@ -369,6 +380,7 @@ async def serve(settings: Settings) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         paths.server_info.unlink(missing_ok=True)
         paths.internal_api.unlink(missing_ok=True)
+        await asyncio.to_thread(drains.close, 2.0)  # each drain sends what it holds, for up to 2 s
         logs.close()
         db.close()
         lock.close()

@@ -56,6 +56,8 @@ class Settings:
     firewall: str = _setting("auto", "HOIST_FIREWALL", "guard web dyno ports with nftables (only the app and hoist connect; not the network): auto (when root and nft works), on (required), off")
     rabbitmq_bin: str = _setting("/usr/lib/rabbitmq/bin", "HOIST_RABBITMQ_BIN", "where Debian's rabbitmq-server package keeps rabbitmq-server and rabbitmqctl (the node of the rabbitmq-bigwig, cloudamqp and amqp add-ons)")
     scheduler_tick: float = _setting(600.0, "HOIST_SCHEDULER_TICK", "seconds between runs of a `scheduler:add --every 10m` job (Heroku Scheduler's shortest interval: at :00, :10, ... UTC); lower it to try jobs out quickly")
+    drain_buffer: int = _setting(10000, "HOIST_DRAIN_BUFFER", "log lines each log drain holds while its receiver is slow or down; beyond it lines are dropped and counted (L10)")
+    drain_ca_file: str = _setting("", "HOIST_DRAIN_CA_FILE", "a PEM file of CA certificates trusted for syslog+tls:// and https:// drains, besides the system's (a private receiver's CA)")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
     source_max_mb: int = _setting(512, "HOIST_SOURCE_MAX_MB", "largest source tarball accepted at a `POST /sources` put_url or fetched for a build, in MiB")
     source_unpacked_mb: int = _setting(1024, "HOIST_SOURCE_UNPACKED_MB", "largest size a source tarball may unpack to, in MiB (counted while it unpacks: a decompression bomb stops there)")

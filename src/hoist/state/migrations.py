@@ -250,7 +250,6 @@ MIGRATIONS.append(
 )
 MIGRATIONS.append(
     # 9: Heroku CI's test runs (issue 14) and deploys from a connected repository.
-    # (Another branch, issue 14's pipelines and drains, may add a 9th at the same time: renumber at merge.)
     [
         """CREATE TABLE ci_settings (
             app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
@@ -306,5 +305,54 @@ MIGRATIONS.append(
             PRIMARY KEY (app_id, commit_sha)
         )""",
         "CREATE INDEX test_runs_app ON test_runs(app_id, number)",
+    ]
+)
+MIGRATIONS.append(
+    # 10: pipelines (apps coupled at a stage; promotions copy a slug downstream) and log drains (the URL is
+    # a secret, kept like a config var)
+    [
+        """CREATE TABLE pipelines (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            owner_id TEXT NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE pipeline_couplings (
+            id TEXT PRIMARY KEY,
+            pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            app_id TEXT NOT NULL UNIQUE REFERENCES apps(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE pipeline_promotions (
+            id TEXT PRIMARY KEY,
+            pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            source_app_id TEXT NOT NULL,
+            source_release_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE promotion_targets (
+            id TEXT PRIMARY KEY,
+            promotion_id TEXT NOT NULL REFERENCES pipeline_promotions(id) ON DELETE CASCADE,
+            app_id TEXT NOT NULL,
+            release_id TEXT,
+            status TEXT NOT NULL,
+            error_message TEXT
+        )""",
+        """CREATE TABLE log_drains (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (app_id, url)
+        )""",
+        "CREATE INDEX pipeline_couplings_pipeline ON pipeline_couplings(pipeline_id)",
+        "CREATE INDEX promotion_targets_promotion ON promotion_targets(promotion_id)",
     ]
 )
