@@ -271,3 +271,17 @@ def test_a_private_repository_through_a_token_that_is_never_shown(server: HoistS
         assert any(a.startswith("Basic ") for a in http.seen_auth)
     finally:
         http.stop()
+
+
+def test_only_the_admin_connects_a_repository_on_a_private_network(server: HoistServer, daemon: GitDaemon) -> None:
+    """A user's connected repository must not make hoist's fetch a way to reach hosts inside (loopback here)."""
+    out = server.cli("users:add", "carol@example.com").stdout
+    password = re.search(r"Password \(shown once.*\): (\S+)", out).group(1)  # type: ignore[union-attr]
+    r = httpx.post(server.url + "/oauth/authorizations", auth=("carol@example.com", password), json={"description": "t"})
+    carol = r.json()["access_token"]["token"]
+    assert server.api("POST", "/apps", token=carol, json={"name": "carols"}).status_code == 201
+    r = server.api("PUT", "/apps/carols/repo-connection", token=carol,
+                   json={"repo_url": daemon.url("notes.git"), "branch": "main"})
+    assert r.status_code == 422 and "only the admin may connect a repository on a private network" in r.text, r.text
+    assert "127.0.0.1" in r.json()["message"]
+    assert server.api("GET", "/apps/carols/repo-connection", token=carol).status_code == 404  # nothing stored

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import os
 import re
+import urllib.parse
 import shlex
 import tempfile
 from collections.abc import AsyncIterator
@@ -38,6 +39,15 @@ def check_url(url: str) -> str:
         return url
     raise RemoteError(f"{url!r} is not a repository URL hoist can fetch: use https://host/owner/repo.git, "
                       "git://host/repo.git, ssh://git@host/owner/repo.git or git@host:owner/repo.git")
+
+
+def host_of(url: str) -> tuple[str, int]:
+    """The host and port a checked repository URL connects to (scp-like `user@host:path` is ssh). Pure."""
+    if _SCP_LIKE.match(url):
+        return url.split("@", 1)[1].split(":", 1)[0], 22
+    parts = urllib.parse.urlsplit(url)
+    default = {"https": 443, "http": 80, "git": 9418, "ssh": 22}[parts.scheme]
+    return parts.hostname or "", parts.port or default
 
 
 def check_branch(branch: str) -> str:

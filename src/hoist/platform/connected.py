@@ -19,7 +19,9 @@ from typing import Any
 
 from hoist.contracts.build import read_result_line
 from hoist.git import webhook
-from hoist.git.remote import Credential, Mirror, RemoteError, check_branch, check_url
+from hoist.git.remote import Credential, Mirror, RemoteError, check_branch, check_url, host_of
+from hoist.platform.fetch import checked_address
+from hoist.platform.tarball import SourceError
 from hoist.platform.errors import PlatformError
 from hoist.platform.pipeline import Pushes
 from hoist.state import apps as apps_t
@@ -73,6 +75,10 @@ class Connections:
             raise _invalid("credential: give {\"kind\": \"token\" | \"deploy-key\", \"value\": ...} or none")
         if credential_kind == "deploy-key" and "PRIVATE KEY" not in credential:
             raise _invalid("the deploy key is not an SSH private key (it starts with -----BEGIN ... PRIVATE KEY)")
+        try:
+            self._check_reach(url, user)
+        except RemoteError as exc:
+            raise _invalid(str(exc)) from None
         interval = self.default_poll if poll_interval is None else poll_interval
         if not 5 <= interval <= 86400:
             raise _invalid(f"poll interval {interval:g} s: give between 5 and 86400 seconds")
@@ -83,6 +89,21 @@ class Connections:
         self._polled[app.id] = time.monotonic()
         self._spawn(self.sync(app.id))
         return conn
+
+    @staticmethod
+    def _check_reach(url: str, user: User | None) -> None:
+        """Only the admin may connect a repository on a private network (a local Gitea, this machine): for
+        anyone else hoist's fetch must not become a way to reach hosts and ports inside."""
+        if user is not None and user.is_admin:
+            return
+        host, port = host_of(url)
+        try:
+            checked_address(host, port)
+        except SourceError as exc:
+            why = str(exc).replace("; check the source_blob URL", "").replace("hoist fetches sources only from "
+                                                                               "public addresses", "")
+            raise RemoteError(f"{why.rstrip('; ')}: only the admin may connect a repository on a private network "
+                              "(a local git server, for example)") from None
 
     def disconnect(self, app: App, user: User) -> Connection:
         conn = self.get(app)
@@ -148,6 +169,8 @@ class Connections:
                 return
             mirror = self.mirror(app, conn)
             try:
+                owner = users_t.get_user(self.db, conn.user_id) if conn.user_id else None
+                await asyncio.to_thread(self._check_reach, conn.url, owner)  # names can change what they point at
                 head = await mirror.fetch()
             except RemoteError as exc:
                 message = f"{exc}. The running release is unchanged; hoist tries again every {conn.poll_interval:g} s."
