@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import remove_app_users
@@ -194,3 +195,16 @@ def test_the_heroku_cli_adds_lists_and_removes_drains(server: HoistServer, app: 
     assert "drain_id=" in heroku("drains", "--extended", "-a", app).stdout
     assert f"Successfully removed drain {masked}" in heroku("drains:remove", url, "-a", app).stdout
     assert masked not in heroku("drains", "-a", app).stdout
+
+
+def test_only_the_admin_drains_to_a_private_network(server: HoistServer) -> None:
+    """Another user's drain must not make hoist connect to hosts and ports inside (loopback here)."""
+    out = server.cli("users:add", "dora@example.com").stdout
+    password = re.search(r"Password \(shown once.*\): (\S+)", out).group(1)  # type: ignore[union-attr]
+    r = httpx.post(server.url + "/oauth/authorizations", auth=("dora@example.com", password), json={"description": "t"})
+    dora = r.json()["access_token"]["token"]
+    assert server.api("POST", "/apps", token=dora, json={"name": "doras"}).status_code == 201
+    for url in (f"syslog+tls://127.0.0.1:{free_port()}", "https://localhost/drain", "syslog://10.1.2.3:514"):
+        r = server.api("POST", "/apps/doras/log-drains", token=dora, json={"url": url})
+        assert r.status_code == 422 and "only the admin may add a drain on a private network" in r.text, r.text
+    assert server.api("GET", "/apps/doras/log-drains", token=dora).json() == []

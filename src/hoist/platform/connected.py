@@ -20,8 +20,7 @@ from typing import Any
 from hoist.contracts.build import read_result_line
 from hoist.git import webhook
 from hoist.git.remote import Credential, Mirror, RemoteError, check_branch, check_url, host_of
-from hoist.platform.fetch import checked_address
-from hoist.platform.tarball import SourceError
+from hoist.platform.fetch import inside
 from hoist.platform.errors import PlatformError
 from hoist.platform.pipeline import Pushes
 from hoist.state import apps as apps_t
@@ -94,16 +93,10 @@ class Connections:
     def _check_reach(url: str, user: User | None) -> None:
         """Only the admin may connect a repository on a private network (a local Gitea, this machine): for
         anyone else hoist's fetch must not become a way to reach hosts and ports inside."""
-        if user is not None and user.is_admin:
-            return
-        host, port = host_of(url)
-        try:
-            checked_address(host, port)
-        except SourceError as exc:
-            why = str(exc).replace("; check the source_blob URL", "").replace("hoist fetches sources only from "
-                                                                               "public addresses", "")
-            raise RemoteError(f"{why.rstrip('; ')}: only the admin may connect a repository on a private network "
-                              "(a local git server, for example)") from None
+        why = None if user is not None and user.is_admin else inside(*host_of(url))
+        if why:
+            raise RemoteError(f"The repository's host {why}: only the admin may connect a repository on a private "
+                              "network (a local git server, for example)")
 
     def disconnect(self, app: App, user: User) -> Connection:
         conn = self.get(app)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hoist.logs.drain import DrainStatus
 from hoist.logs.drain_url import InvalidDrainUrl, parse_drain_url
+from hoist.platform.fetch import inside
 from hoist.logs.drains import Drains
 from hoist.logs.line import PLATFORM
 from hoist.logs.store import LogStore
@@ -61,6 +62,10 @@ class DrainManager:
             target = parse_drain_url(url)
         except InvalidDrainUrl as exc:
             raise PlatformError("invalid_params", str(exc), 422, "log_drain") from None
+        why = None if user.is_admin else inside(target.host, target.port)
+        if why:  # hoist's connections must not reach inside for other users (a local rsyslog: the admin's call)
+            raise PlatformError("invalid_params", f"The drain's host {why}: only the admin may add a drain on a "
+                                "private network (a local syslog server, for example)", 422, "log_drain")
         existing = drains_t.list_drains(self.db, app.id)
         if any(d.url == target.url for d in existing):
             raise PlatformError("invalid_params", f"{app.name} already drains to {target.masked}. "
