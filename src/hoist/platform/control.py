@@ -13,6 +13,7 @@ from hoist.contracts.release import RunRelease
 from hoist.dynos.isolation import Isolation
 from hoist.dynos.runtime import Dyno
 from hoist.dynos.supervisor import DeployResult, Supervisor
+from hoist.logs.drains import Drains
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.platform import addresses
@@ -24,8 +25,11 @@ from hoist.platform.capability import UrlSigner
 from hoist.platform.certs import Certs
 from hoist.platform.dataclips import Dataclips
 from hoist.platform.domains import Domains
+from hoist.platform.drains import DrainManager
 from hoist.platform.formation import Formation
 from hoist.platform.metrics import MetricsRecorder
+from hoist.platform.pipelines import Pipelines
+from hoist.platform.promote import Promotions
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
 from hoist.platform.sources import Sources
@@ -42,7 +46,7 @@ from hoist.logs.line import PLATFORM
 class Platform:
     def __init__(self, settings: Settings, paths: Paths, db: Database, logs: LogStore, supervisor: Supervisor, *,
                  routes: RoutePublisher, releases: Releases, addons: AddonManager, isolation: Isolation | None,
-                 acme: AcmeStatus, wake_secret: str) -> None:
+                 acme: AcmeStatus, wake_secret: str, drains: Drains) -> None:
         self.settings = settings
         self.paths = paths
         self.db = db
@@ -65,6 +69,9 @@ class Platform:
         self.dataclips = Dataclips(settings, db, addons)
         self.users = Users(db)
         self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
+        self.pipelines = Pipelines(db, logs, self.access)
+        self.promotions = Promotions(db, paths, isolation, self.access, self.pipelines, releases)
+        self.drains = DrainManager(db, logs, drains)
 
     # ----- addresses -----
 
@@ -130,6 +137,7 @@ class Platform:
 
     async def destroy_app(self, app: App) -> list[str]:
         """Destroy the app; returns what could not be cleaned up (each says what to do)."""
+        self.drains.forget_app(app)
         return await self.apps.destroy(app)
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:
