@@ -213,9 +213,15 @@ def test_users_are_the_admins_only(browser: Any, server: HoistServer) -> None:
 
 
 def test_the_cli_resets_a_password_as_the_dashboard_does(browser: Any, server: HoistServer) -> None:
+    open_session = login(browser, server, FRIEND, FRIEND_PASSWORD)
     out = server.cli("users:password-reset", FRIEND).stdout
     fresh = re.search(rf"New password for {re.escape(FRIEND)} \(shown once\): (\S+)", out)
     assert fresh, out
+    try:  # the session they had open ends, as with the dashboard's own reset
+        open_session.goto(f"{server.url}/dashboard/")
+        assert open_session.url.startswith(f"{server.url}/dashboard/login"), open_session.url
+    finally:
+        open_session.context.close()
     assert not _can_log_in(browser, server, FRIEND, FRIEND_PASSWORD)
     assert _can_log_in(browser, server, FRIEND, fresh.group(1))
     missing = server.api("POST", "/users/nobody@example.com/password-reset")

@@ -40,8 +40,7 @@ class AdminPages:
         return f"Removed {gone.email}.", PREFIX + BACK
 
     async def reset(self, request: Request, session: Session, user: User, form: dict[str, str]) -> tuple[str, str]:
-        target, secret = await self.users.reset_password(user, form.get("email", ""))
-        self.d.gate.store.end_user(target.id)
+        target, secret = await self.users.reset_password(user, form.get("email", ""))  # their sessions end
         return f"New password for {target.email} (shown only now): {secret}", PREFIX + BACK
 
 

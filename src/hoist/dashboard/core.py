@@ -55,6 +55,7 @@ class Dashboard:
         self.platform = platform
         self.log_sessions = log_sessions
         self.gate = Gate(platform.db, logins, store or SessionStore())
+        platform.users.signed_out.append(self.gate.store.end_user)  # a reset from the API or CLI ends them too
         self.on_destroy = on_destroy
         self.build_running = build_running
 

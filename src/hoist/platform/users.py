@@ -5,6 +5,7 @@ act through this class."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from hoist.accounts.passwords import generate_password, hash_password
 from hoist.platform.errors import PlatformError
@@ -39,6 +40,13 @@ def valid_password(value: object) -> str:
 class Users:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Told a user's id when their password changes or they are removed: the faces end their sessions
+        # (the dashboard's live in its memory), whichever face made the change.
+        self.signed_out: list[Callable[[str], object]] = []
+
+    def _sign_out(self, user_id: str) -> None:
+        for listener in self.signed_out:
+            listener(user_id)
 
     def list(self, actor: User) -> list[User]:
         require_admin(actor)
@@ -70,6 +78,7 @@ class Users:
         if owned:
             raise _invalid(f"{target.email} owns {', '.join(owned)}; destroy those apps first.")
         users_t.delete_user(self.db, target.id)
+        self._sign_out(target.id)
         return target
 
     async def reset_password(self, actor: User, ref: str) -> tuple[User, str]:
@@ -78,4 +87,5 @@ class Users:
         target = self.find(ref)
         secret = generate_password()
         users_t.set_password_hash(self.db, target.id, await asyncio.to_thread(hash_password, secret))
+        self._sign_out(target.id)
         return target, secret
