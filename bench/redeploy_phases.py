@@ -130,22 +130,26 @@ def main() -> None:
                 remove_app_users(repo.parent)
             shutil.rmtree(work, ignore_errors=True)
     labels = list(results)
-    print(f"code-only redeploy by phase, Flask + gunicorn, {args.rounds} rounds, median seconds "
-          f"(containment {'on' if os.geteuid() == 0 else 'off: not root'})")
+    print(f"code-only redeploy by phase, Flask + gunicorn, {args.rounds} rounds, seconds "
+          f"(containment {'on' if os.geteuid() == 0 else 'off: not root'}); means add up to the total's mean")
     for n, label in enumerate(labels):
         print(f"  [{n}] {label}")
-    print(f"{'phase':56}" + "".join(f"{f'[{n}]':>9}" for n in range(len(labels))))
-    for title, rows in (("on the push's path", PATH), ("beside it", BESIDE)):
-        print(f"-- {title}")
-        for row_label, _, _ in rows:
-            print(f"{row_label[:56]:56}" + "".join(_median(results[label], row_label) for label in labels))
+    print(f"{'phase':52}" + "".join(f"{f'[{n}] median':>12}{f'[{n}] mean':>10}" for n in range(len(labels))))
     total = "total: push to the new code served"
-    print(f"{total:56}" + "".join(_median(results[label], total) for label in labels))
+    for title, rows in (("on the push's path", PATH), ("beside it", BESIDE), ("", [(total, "", "")])):
+        if title:
+            print(f"-- {title}")
+        for row_label, _, _ in rows:
+            print(f"{row_label[:52]:52}" + "".join(_stats(results[label], row_label) for label in labels))
+    for n, label in enumerate(labels):
+        print(f"[{n}] totals by round: " + " ".join(f"{r[total]:.2f}" for r in results[label]))
 
 
-def _median(rounds: list[dict[str, float]], key: str) -> str:
+def _stats(rounds: list[dict[str, float]], key: str) -> str:
     values = [r[key] for r in rounds if key in r]
-    return f"{statistics.median(values):9.3f}" if values else f"{'-':>9}"
+    if not values:
+        return f"{'-':>12}{'-':>10}"
+    return f"{statistics.median(values):12.3f}{statistics.fmean(values):10.3f}"
 
 
 if __name__ == "__main__":
