@@ -283,6 +283,33 @@ def test_kill_9_under_load_to_three_apps_one_with_a_database(server: HoistServer
     assert adopted and adopted[0] >= 3, server.output  # these three apps' web dynos (and the other apps')
 
 
+def test_a_renamed_apps_dynos_keep_their_cgroup_and_are_adopted_under_the_new_name(
+        server: HoistServer, workdir: Path) -> None:
+    """A rename keeps the running dynos (issue 16); their cgroup is named by the app's uid, so they stay contained,
+    a kill -9 of hoist then adopts them for the new name, and a new app of the old name gets a cgroup of its own."""
+    deploy(server, workdir, "ren-a", {**TINY, "Procfile": "web: python -m http.server $PORT\n"})
+    cgroup = app_cgroup(server.home, "ren-a")
+    before = in_cgroups(server.home, "ren-a")
+    assert cgroup.name.startswith("uid.") and before
+    server.cli("apps:rename", "ren-b", "--app", "ren-a")
+    assert app_cgroup(server.home, "ren-b") == cgroup and in_cgroups(server.home, "ren-b") == before
+    with Load(server, "ren-b", interval=0.05) as load:
+        time.sleep(0.5)
+        server.stop(signal.SIGKILL)
+        server.start()
+        time.sleep(0.5)
+    assert load.failures == [] and load.ok > 10, load.failures[:5]
+    assert in_cgroups(server.home, "ren-b") == before  # the same processes: adopted, not restarted
+    assert "web.1: up" in server.cli("ps", "-a", "ren-b").stdout
+    deploy(server, workdir, "ren-a2", {**TINY, "Procfile": "web: python -m http.server $PORT\n"})
+    server.cli("apps:rename", "ren-a", "--app", "ren-a2")  # the old name, taken again by another app
+    assert app_cgroup(server.home, "ren-a") != cgroup
+    server.cli("apps:destroy", "ren-b", "--confirm", "ren-b")
+    wait(lambda: not cgroup.exists(), 20, "the renamed app's cgroup goes with it")
+    assert in_cgroups(server.home, "ren-a")  # the other app's dynos are untouched
+    server.cli("apps:destroy", "ren-a", "--confirm", "ren-a")
+
+
 def test_kill_9_with_a_running_cluster_then_a_checkpoint(server: HoistServer, workdir: Path) -> None:
     """lock_down_home() set HOIST_HOME/postgres to 0700 under a cluster that survived the kill: PANIC (why 5)."""
     url = server.api("GET", "/apps/rows/config-vars").json()["DATABASE_URL"]

@@ -8,7 +8,7 @@ Called only before the supervisor's loop runs (`offer` before the apps are loade
 `load`, `reject_rest` once every app is loaded), so nothing else changes dynos meanwhile."""
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 
 from hoist.dynos.lifecycle import Lifecycle
 from hoist.dynos.runtime import AppRuntime, Dyno
@@ -57,3 +57,12 @@ class Offers:
                                                        "the app's current release and formation do not include it")
             life.end_group(s.proc, s.port, s.id)
         return len(rest)
+
+
+def name_now(renamed: Mapping[str, str], app: str) -> str:
+    """The name an app adopted as `app` has now, after the renames since (old -> new)."""
+    seen = {app}
+    while app in renamed and renamed[app] not in seen:
+        app = renamed[app]
+        seen.add(app)
+    return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 from hoist.contracts.release import RunRelease
 from hoist.dynos.commands import Deploy, DeployResult, Wake
@@ -179,6 +179,9 @@ class Boots:
             self.logs.emit(d.app, PLATFORM, d.name, f"Process exited with status {status}")
             self.life.note_leftovers(d, proc)
             self.life.set_state(d, DynoState.CRASHED)
+            if rc == 0 and port:  # name what it left on $PORT first: stopping the dyno kills that too
+                self._answer_later(boot.cmd, [], self._daemonized(result, port, then_stop=boot.webs))
+                return
             stops = [t for t in (self.life.stop(x, grace=0.0) for x in boot.webs) if t is not None]
         else:
             self.life.crashed(d, proc, rc, 1, now + restart_delay(1))  # restarted with backoff, as any crash
@@ -189,14 +192,17 @@ class Boots:
         elif boot.protect:
             boot.cmd.answer_after(stops, result)
 
-    async def _daemonized(self, result: DeployResult, port: int) -> DeployResult:
-        """Exit status 0 at boot: find (and stop) the server it left running on its $PORT, and name the cause."""
+    async def _daemonized(self, result: DeployResult, port: int, then_stop: Sequence[Dyno] = ()) -> DeployResult:
+        """Exit status 0 at boot: find (and stop) the server it left running on its $PORT, and name the cause;
+        then stop `then_stop` (the release's new web dynos, refused) and wait until they are gone."""
         leftover = None
         for _ in range(int(DAEMON_WAIT / 0.1)):
             leftover = await asyncio.to_thread(stop_leftovers, port)
             if leftover:
                 break
             await asyncio.sleep(0.1)
+        stops = [t for t in (self.life.stop(x, grace=0.0) for x in then_stop) if t is not None]
+        await asyncio.gather(*stops, return_exceptions=True)
         return replace(result, message=explain(result.dyno, result.command, leftover))
 
     def _answer_later(self, cmd: Deploy, stops: list[asyncio.Task[None]], result: Awaitable[DeployResult]) -> None:

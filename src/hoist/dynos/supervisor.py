@@ -24,7 +24,7 @@ from typing import Callable, TypeVar
 
 from hoist.contracts.release import RunRelease
 from hoist.contracts.routes import Backends
-from hoist.dynos.adopt import Offers
+from hoist.dynos.adopt import Offers, name_now
 from hoist.dynos.boot import Boots
 from hoist.dynos.commands import (Command, Deploy, DeployResult, Event, Message, Ready, Remove, Restart, Sampled,
                                   Shutdown, Stop, Stopped, Wake)
@@ -97,16 +97,9 @@ class Supervisor:
         `load` adopts those its app wants, `reject_unclaimed` stops the rest. Lines kept for apps not
         `known` (destroyed meanwhile) are dropped."""
         def sink(app: str, name: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
-            return self.life.sink(lambda: self._name_now(app), name) if app in known else (lambda line: None,
-                                                                                          lambda n: None)
+            quiet = (lambda line: None, lambda n: None)
+            return self.life.sink(lambda: name_now(self._renamed, app), name) if app in known else quiet
         self.offers.offer(await self.scheduler.recover(sink))
-
-    def _name_now(self, app: str) -> str:
-        seen = {app}
-        while app in self._renamed and self._renamed[app] not in seen:
-            app = self._renamed[app]
-            seen.add(app)
-        return app
 
     def reject_unclaimed(self) -> tuple[int, int]:
         """Every app is loaded: stop the survivors none adopted. (adopted, stopped)."""
