@@ -83,7 +83,7 @@ def discover_cached(uv: str, cache_dir: Path, install_dir: Path, memo: Path) -> 
     key = _discovery_key(uv, install_dir)
     try:
         data = json.loads(memo.read_text())
-        if data.get("key") == key and data["stamps"] == [_stamp(p) for p in data["installed"].values()]:
+        if data.get("key") == key and data["stamps"] == [file_stamp(p) for p in data["installed"].values()]:
             return set(data["known"]), dict(data["installed"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -92,7 +92,7 @@ def discover_cached(uv: str, cache_dir: Path, install_dir: Path, memo: Path) -> 
         try:
             tmp = memo.with_name(f".{memo.name}.{os.getpid()}")
             tmp.write_text(json.dumps({"key": key, "known": sorted(known), "installed": installed,
-                                       "stamps": [_stamp(p) for p in installed.values()]}))
+                                       "stamps": [file_stamp(p) for p in installed.values()]}))
             os.replace(tmp, memo)
         except OSError:
             pass
@@ -103,10 +103,11 @@ def _discovery_key(uv: str, install_dir: Path) -> list[str]:
     """What `uv python list` answers from, as stat stamps."""
     roots = [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv"), "/root/.pyenv"]
     dirs = [*search_path().split(os.pathsep), str(install_dir), *(str(Path(r) / "versions") for r in roots if r)]
-    return [_stamp(uv), os.environ.get("HOME", "/"), search_path(), *(_stamp(d) for d in dirs)]
+    return [file_stamp(uv), os.environ.get("HOME", "/"), search_path(), *(file_stamp(d) for d in dirs)]
 
 
-def _stamp(path: str) -> str:
+def file_stamp(path: str) -> str:
+    """Path, size, mtime and inode: what changes when the file (or a directory's entries) changes."""
     try:
         st = os.stat(path)
     except OSError:
