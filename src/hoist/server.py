@@ -53,6 +53,7 @@ from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.supervisor import Supervisor
 from hoist.git.receiver import PushTokens
 from hoist.keeper import Keeper
+from hoist.logs.drains import Drains, DrainSetupError
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
@@ -60,6 +61,7 @@ from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
+from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
 from hoist.platform.pipeline import Pushes
@@ -75,6 +77,9 @@ from hoist.settings import Settings
 from hoist.state import app_setups as app_setups_t
 from hoist.state import apps as apps_t
 from hoist.state import builds as builds_t
+from hoist.state import connections as connections_t
+from hoist.state import test_runs as test_runs_t
+from hoist.state import pipelines as pipelines_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
@@ -232,6 +237,8 @@ async def serve(settings: Settings) -> None:
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
     failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
+    test_runs_t.fail_running(db)
+    connections_t.forget_unfinished(db)  # a connected repository's interrupted deploy runs again
     if failed:
         say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
     adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
@@ -241,6 +248,13 @@ async def serve(settings: Settings) -> None:
     remove_orphan_slugs(db, paths)
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
+    try:
+        drains = Drains(logs.emit, buffer_max=settings.drain_buffer, ca_file=settings.drain_ca_file or None)
+    except DrainSetupError as exc:
+        raise ServerError(str(exc)) from None
+    logs.listen(drains.feed)  # every line also goes to the app's log drains (each buffered, never blocking)
+    if pipelines_t.fail_pending(db):
+        say("marked the promotion(s) interrupted by the last shutdown as failed")
 
     # ----- where dynos run: per-app users (as root), cgroups, guarded listeners, the scheduler -----
     isolation = await setup_isolation(settings, paths, db)
@@ -264,7 +278,8 @@ async def serve(settings: Settings) -> None:
     acme_status = AcmeStatus()
     secret = load_secret(paths.wake_secret)
     platform = Platform(settings, paths, db, logs, supervisor, routes=routes, releases=releases, addons=addons,
-                        isolation=isolation, acme=acme_status, wake_secret=secret)
+                        isolation=isolation, acme=acme_status, wake_secret=secret, drains=drains)
+    platform.drains.start_all()  # the stored drains, before the apps' first lines
 
     # ----- the faces: the API and the dashboard on one private socket -----
     rendezvous = Rendezvous(LocalCA(paths.tls), paths.tls / "rendezvous", port=settings.rendezvous_port)
@@ -274,9 +289,11 @@ async def serve(settings: Settings) -> None:
     logins = Logins(db, LoginThrottle())
     log_sessions = LogSessions(settings.log_lines)
     pushes = Pushes(platform)
+    connections = Connections(pushes, settings.repo_poll, say)  # deploys from connected repositories
     ctx = Ctx(platform=platform, pushes=pushes, setups=AppSetups(platform, pushes),
               renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
-              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit))
+              log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit),
+              connections=connections)
     api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
@@ -312,6 +329,7 @@ async def serve(settings: Settings) -> None:
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
+    polling = asyncio.create_task(connections.run())  # connected repositories: the webhook's fallback
     write_private(paths.server_info, json.dumps({"pid": os.getpid(), "port": settings.port,
                                                  "tls_port": settings.tls_port}))
     if adopted or rejected or router.child.adopted:
@@ -328,8 +346,12 @@ async def serve(settings: Settings) -> None:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
     finally:
+        await platform.promotions.shutdown()
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        await connections.shutdown()  # a deploy from a connected repository going now is stopped like a push
         if handover.is_set():
             say("handing over: the apps, the router and the add-on servers keep running; the next "
                 "`hoist server` adopts them")
@@ -358,6 +380,7 @@ async def serve(settings: Settings) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         paths.server_info.unlink(missing_ok=True)
         paths.internal_api.unlink(missing_ok=True)
+        await asyncio.to_thread(drains.close, 2.0)  # each drain sends what it holds, for up to 2 s
         logs.close()
         db.close()
         lock.close()

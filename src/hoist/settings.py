@@ -56,6 +56,8 @@ class Settings:
     firewall: str = _setting("auto", "HOIST_FIREWALL", "guard web dyno ports with nftables (only the app and hoist connect; not the network): auto (when root and nft works), on (required), off")
     rabbitmq_bin: str = _setting("/usr/lib/rabbitmq/bin", "HOIST_RABBITMQ_BIN", "where Debian's rabbitmq-server package keeps rabbitmq-server and rabbitmqctl (the node of the rabbitmq-bigwig, cloudamqp and amqp add-ons)")
     scheduler_tick: float = _setting(600.0, "HOIST_SCHEDULER_TICK", "seconds between runs of a `scheduler:add --every 10m` job (Heroku Scheduler's shortest interval: at :00, :10, ... UTC); lower it to try jobs out quickly")
+    drain_buffer: int = _setting(10000, "HOIST_DRAIN_BUFFER", "log lines each log drain holds while its receiver is slow or down; beyond it lines are dropped and counted (L10)")
+    drain_ca_file: str = _setting("", "HOIST_DRAIN_CA_FILE", "a PEM file of CA certificates trusted for syslog+tls:// and https:// drains, besides the system's (a private receiver's CA)")
     run_time_limit: float = _setting(86400.0, "HOIST_RUN_TIME_LIMIT", "seconds a one-off dyno may run before it is stopped")
     source_max_mb: int = _setting(512, "HOIST_SOURCE_MAX_MB", "largest source tarball accepted at a `POST /sources` put_url or fetched for a build, in MiB")
     source_unpacked_mb: int = _setting(1024, "HOIST_SOURCE_UNPACKED_MB", "largest size a source tarball may unpack to, in MiB (counted while it unpacks: a decompression bomb stops there)")
@@ -63,6 +65,9 @@ class Settings:
     source_url_ttl: float = _setting(3600.0, "HOIST_SOURCE_URL_TTL", "seconds the put_url and get_url of `POST /sources` stay valid")
     source_fetch: bool = _setting(False, "HOIST_SOURCE_FETCH", "let builds and app setups fetch source_blob URLs from outside hoist (http/https; never private, loopback or link-local addresses)")
     local_pg: str = _setting("", "HOIST_LOCAL_PG", "where `hoist pg:local` keeps the local PostgreSQL that pg:pull/pg:push and the heroku CLI use on your side (default: hoist-local-postgres beside HOIST_HOME)")
+    ci_time_limit: float = _setting(1800.0, "HOIST_CI_TIME_LIMIT", "seconds a CI test run may take before it fails (ci:enable --time-limit sets one app's)")
+    repo_poll: float = _setting(60.0, "HOIST_REPO_POLL", "seconds between fetches of a connected repository (the webhook's fallback)")
+    max_webhook_mb: int = _setting(25, "HOIST_MAX_WEBHOOK_MB", "largest webhook payload accepted, in MiB (GitHub sends at most 25 MB)")
 
     @property
     def local_pg_dir(self) -> Path:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -51,3 +52,33 @@ def test_errors_name_the_field_and_the_fix() -> None:
         parse('{"healthchecks": "/health"}')
     with pytest.raises(AppJsonError, match=r"^app.json is not valid JSON: line 1 column 2"):
         parse("{")
+
+
+def test_environments_test_is_parsed_and_round_trips() -> None:
+    from hoist.contracts.appjson import TestEnv
+    text = json.dumps({"environments": {"test": {
+        "scripts": {"test-setup": "python setup.py", "test": "pytest -q"},
+        "addons": ["heroku-postgresql", {"plan": "heroku-redis", "as": "CACHE"}],
+        "env": {"DEBUG": True, "LEVEL": 3, "NAME": {"value": "x"}}}}})
+    parsed = parse(text)
+    assert parsed.test_env == TestEnv(
+        scripts={"test-setup": "python setup.py", "test": "pytest -q"},
+        addons=(AddonSpec("heroku-postgresql"), AddonSpec("heroku-redis", "CACHE")),
+        env={"DEBUG": "true", "LEVEL": "3", "NAME": "x"})
+    assert parsed.test_env is not None and parsed.test_env.test == "pytest -q"
+    assert parsed.test_env.setup == "python setup.py"
+    assert from_json(parsed.to_json()) == parsed
+    assert parse("{}").test_env is None and "environments" not in parse("{}").to_json()
+
+
+@pytest.mark.parametrize("environments, words", [
+    ([], "`environments` must be an object"),
+    ({"test": "pytest"}, "`environments.test` must be an object"),
+    ({"test": {"env": []}}, "environments.test.env must be an object"),
+    ({"test": {"env": {"bad key": "x"}}}, "environments.test.env"),
+    ({"test": {"env": {"K": [1]}}}, "environments.test.env.K has no value"),
+    ({"test": {"scripts": {"test": ""}}}, "scripts.test has no command"),
+])
+def test_bad_environments_say_which_field(environments: object, words: str) -> None:
+    with pytest.raises(AppJsonError, match=re.escape(words)):
+        from_json({"environments": environments})

@@ -156,7 +156,8 @@ def test_crash_loop_shows_crashed_and_h10_then_recovers(server: HoistServer, wor
         wait(lambda: server.app_get("dyn").status_code == 503, 10, "H10")
         r = server.app_get("dyn")
         assert "Application error" in r.text and "H10" in r.text
-        wait(lambda: "web.1: crashed" in server.cli("ps", "-a", "dyn").stdout, 10, "crashed in ps")
+        wait(lambda: "web.1: crashed" in server.cli("ps", "-a", "dyn").stdout, 10,
+             lambda: server.cli("ps", "-a", "dyn").stdout + server.cli("logs", "-n", "40", "-a", "dyn").stdout)
         logs = server.cli("logs", "-n", "300", "-a", "dyn").stdout
         assert "heroku[web.1]: Process exited with status 137 (killed by signal 9)" in logs
         assert "heroku[web.1]: State changed from up to crashed" in logs

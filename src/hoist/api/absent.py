@@ -1,4 +1,4 @@
-"""Resources hoist does not have (teams, spaces, pipelines, features, ...),
+"""Resources hoist does not have (teams, spaces, features, ...),
 answered the way Heroku answers an account without them: empty lists or a
 404 `not_found`. Registered last, so a real implementation of any of these
 paths (another module) takes precedence."""
@@ -14,9 +14,9 @@ from hoist.state.users import User
 
 # Per-app lists that are simply empty for a hoist app.
 _EMPTY_APP_LISTS = ("addons", "addon-attachments", "collaborators", "features", "sni-endpoints", "domains",
-                    "webhooks", "review-apps", "log-drains", "ssl-endpoints", "permissions")
+                    "webhooks", "review-apps", "ssl-endpoints", "permissions")
 # Account-wide lists that are empty.
-_EMPTY_LISTS = ("/account/features", "/addon-attachments", "/teams", "/enterprise-accounts", "/spaces", "/pipelines", "/addons",
+_EMPTY_LISTS = ("/account/features", "/addon-attachments", "/teams", "/enterprise-accounts", "/spaces", "/addons",
                 "/account/keys", "/oauth/authorizations", "/account/invoices", "/team-invitations",
                 "/account/sms-number")
 
@@ -48,6 +48,5 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/teams/{team}", endpoint(ctx, _missing("team", "team")), methods=["GET"]),  # type: ignore[arg-type]
         Route("/teams/{team}/{rest:path}", endpoint(ctx, _missing("team", "team")), methods=["GET"]),  # type: ignore[arg-type]
         Route("/spaces/{space}", endpoint(ctx, _missing("space", "space")), methods=["GET"]),  # type: ignore[arg-type]
-        Route("/pipelines/{pipeline}", endpoint(ctx, _missing("pipeline", "pipeline")), methods=["GET"]),  # type: ignore[arg-type]
     ]
     return out

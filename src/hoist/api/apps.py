@@ -77,20 +77,14 @@ async def delete_app(request: Request, ctx: Ctx, user: User) -> Response:
     return JSONResponse(data, headers=headers)
 
 
-async def pipeline_couplings(request: Request, ctx: Ctx, user: User) -> Response:
-    ctx.app(user, request.path_params["app"])
-    return JSONResponse({"id": "not_found", "message": "Couldn't find that pipeline coupling: hoist has no pipelines.",
-                         "resource": "pipeline_coupling"}, status_code=404)
-
-
 def routes(ctx: Ctx) -> list[Route]:
     return [
         Route("/account", endpoint(ctx, account), methods=["GET"]),
+        Route("/users/~", endpoint(ctx, account), methods=["GET"]),
         Route("/apps", endpoint(ctx, list_apps), methods=["GET"]),
         Route("/users/~/apps", endpoint(ctx, list_apps), methods=["GET"]),
         Route("/apps", endpoint(ctx, create_app), methods=["POST"]),
         Route("/apps/{app}", endpoint(ctx, get_app), methods=["GET"]),
         Route("/apps/{app}", endpoint(ctx, update_app), methods=["PATCH"]),
         Route("/apps/{app}", endpoint(ctx, delete_app), methods=["DELETE"]),
-        Route("/apps/{app}/pipeline-couplings", endpoint(ctx, pipeline_couplings), methods=["GET"]),
     ]

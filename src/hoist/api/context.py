@@ -21,6 +21,7 @@ from hoist.dynos.commands import DeployResult
 from hoist.dynos.oneoff import OneOffs
 from hoist.git.receiver import PushTokens
 from hoist.logs.sessions import LogSessions
+from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.pipeline import Pushes
@@ -50,6 +51,7 @@ class Ctx:
     log_sessions: LogSessions  # shared with the dashboard's log pane
     push_tokens: PushTokens
     limiter: RateLimiter
+    connections: Connections  # deploys from connected repositories (and their webhook)
 
     def authenticate(self, request: Request) -> User:
         """The user of the request's token; revoked, expired and unknown tokens are all a 401."""

@@ -7,6 +7,8 @@ from hoist import __version__
 from hoist.cli import apps, auth, builds, config, domains, logs, ps, releases, run, server
 from hoist.cli import access, accounts
 from hoist.cli import addons, dataclips, pg, pgbackups, scheduler
+from hoist.cli import ci, connect
+from hoist.cli import drains, pipelines
 from hoist.cli import herokuenv, localpg
 from hoist.cli.context import CliContext, default_api_url
 from hoist.cli.errors import track_stdout
@@ -23,7 +25,10 @@ def cli(ctx: click.Context, api_url: str | None) -> None:
 
 
 for module in (apps, auth, config, logs, ps, releases, builds, run, server, domains, addons, pg, pgbackups, dataclips,
-               scheduler):
+               scheduler, pipelines, drains):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+for module in (ci, connect):
     for command in module.COMMANDS:
         cli.add_command(command)
 for module in (accounts, access, herokuenv, localpg):

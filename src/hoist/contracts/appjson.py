@@ -44,6 +44,22 @@ class AddonSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TestEnv:
+    """app.json's `environments.test` (Heroku CI): its scripts, throwaway add-ons and env, as written."""
+    scripts: Mapping[str, str] = field(default_factory=dict)  # test-setup, test
+    addons: tuple[AddonSpec, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def test(self) -> str | None:
+        return self.scripts.get("test")
+
+    @property
+    def setup(self) -> str | None:
+        return self.scripts.get("test-setup")
+
+
+@dataclass(frozen=True, slots=True)
 class AppJson:
     formation: Mapping[str, ProcessSpec] = field(default_factory=dict)
     env: Mapping[str, EnvSpec] = field(default_factory=dict)
@@ -53,6 +69,7 @@ class AppJson:
     name: str | None = None
     description: str | None = None
     stack: str | None = None
+    test_env: TestEnv | None = None  # environments.test
 
     @property
     def postdeploy(self) -> str | None:
@@ -78,6 +95,10 @@ class AppJson:
             "scripts": dict(self.scripts),
             "healthchecks": self.healthchecks,
         }
+        if self.test_env is not None:
+            t = self.test_env
+            data["environments"] = {"test": {"scripts": dict(t.scripts), "env": dict(t.env),
+                                             "addons": [_dump_addon(a) for a in t.addons]}}
         for key, value in (("name", self.name), ("description", self.description), ("stack", self.stack)):
             if value is not None:
                 data[key] = value
@@ -107,6 +128,7 @@ def from_json(data: Any) -> AppJson:
         addons=_addons(data.get("addons")),
         scripts=_scripts(data.get("scripts")),
         healthchecks=_healthchecks(data),
+        test_env=_test_env(data.get("environments")),
         **text,
     )
 
@@ -222,6 +244,36 @@ def _scripts(value: Any) -> dict[str, str]:
             raise _fail(f"scripts.{name} has no command", "give it a command string")
         out[str(name)] = command
     return out
+
+
+def _test_env(value: Any) -> TestEnv | None:
+    """environments.test: scripts (test-setup, test), addons, env (plain values: no generators here)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail("`environments` must be an object", 'write it as {"test": {"scripts": {"test": "pytest"}}}')
+    test = value.get("test")
+    if test is None:
+        return None
+    if not isinstance(test, dict):
+        raise _fail("`environments.test` must be an object", 'write it as {"scripts": {"test": "pytest"}}')
+    env = test.get("env")
+    env = {} if env is None else env
+    if not isinstance(env, dict):
+        raise _fail("environments.test.env must be an object", 'write it as {"DJANGO_DEBUG": "1"}')
+    out: dict[str, str] = {}
+    for key, raw in env.items():
+        try:
+            names.config_key(key)
+        except names.InvalidName as exc:
+            raise _fail(f"environments.test.env: {exc}", "rename the variable") from None
+        if isinstance(raw, dict):
+            raw = raw.get("value")
+        if not isinstance(raw, (str, int, float, bool)):
+            raise _fail(f"environments.test.env.{key} has no value", 'give it a string: {"KEY": "value"}')
+        out[key] = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    scripts = _scripts(test.get("scripts"))
+    return TestEnv(scripts=scripts, addons=_addons(test.get("addons")), env=out)
 
 
 def _healthchecks(data: dict[str, Any]) -> dict[str, Any] | None:

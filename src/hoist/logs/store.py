@@ -46,6 +46,11 @@ class LogStore:
         self._subs: dict[str, set[_Subscriber]] = {}
         self._files: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[str, LogLine], None]] = []
+
+    def listen(self, listener: Callable[[str, LogLine], None]) -> None:
+        """Call `listener(app, line)` for every line recorded from now on (the log drains); it must not block."""
+        self._listeners.append(listener)
 
     def _buffer(self, app: str) -> deque[LogLine]:
         buf = self._lines.get(app)
@@ -84,6 +89,8 @@ class LogStore:
                 sub.loop.call_soon_threadsafe(sub.push, line)
             except RuntimeError:
                 pass  # that loop is closed: the subscriber is gone
+        for listener in self._listeners:
+            listener(app, line)
         return line
 
     def _write(self, app: str, line: LogLine) -> None:

@@ -13,6 +13,7 @@ from hoist.contracts.release import RunRelease
 from hoist.dynos.isolation import Isolation
 from hoist.dynos.runtime import Dyno
 from hoist.dynos.supervisor import DeployResult, Supervisor
+from hoist.logs.drains import Drains
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
 from hoist.platform import addresses
@@ -23,7 +24,10 @@ from hoist.platform.apps import Apps
 from hoist.platform.capability import UrlSigner
 from hoist.platform.certs import Certs
 from hoist.platform.domains import Domains
+from hoist.platform.drains import DrainManager
 from hoist.platform.formation import Formation
+from hoist.platform.pipelines import Pipelines
+from hoist.platform.promote import Promotions
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
 from hoist.platform.sources import Sources
@@ -39,7 +43,7 @@ from hoist.logs.line import PLATFORM
 class Platform:
     def __init__(self, settings: Settings, paths: Paths, db: Database, logs: LogStore, supervisor: Supervisor, *,
                  routes: RoutePublisher, releases: Releases, addons: AddonManager, isolation: Isolation | None,
-                 acme: AcmeStatus, wake_secret: str) -> None:
+                 acme: AcmeStatus, wake_secret: str, drains: Drains) -> None:
         self.settings = settings
         self.paths = paths
         self.db = db
@@ -59,6 +63,9 @@ class Platform:
         self.domains = Domains(settings, db, self.publish_routes, acme)
         self.formation = Formation(db, logs, supervisor, releases)
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
+        self.pipelines = Pipelines(db, logs, self.access)
+        self.promotions = Promotions(db, paths, isolation, self.access, self.pipelines, releases)
+        self.drains = DrainManager(db, logs, drains)
 
     # ----- addresses -----
 
@@ -118,6 +125,7 @@ class Platform:
 
     async def destroy_app(self, app: App) -> list[str]:
         """Destroy the app; returns what could not be cleaned up (each says what to do)."""
+        self.drains.forget_app(app)
         return await self.apps.destroy(app)
 
     def set_maintenance(self, app: App, on: bool, user: User) -> None:

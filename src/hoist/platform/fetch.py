@@ -72,6 +72,18 @@ def checked_address(host: str, port: int, resolve: Resolve = system_resolve, all
     return addresses[0]
 
 
+def inside(host: str, port: int) -> str | None:
+    """Why a connection to host:port would reach inside (a private, loopback or link-local address, or a name
+    that does not resolve); None when every address it resolves to is public. For features only the admin may
+    point at a private network (connected repositories, log drains)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"{host!r} does not resolve ({exc.strerror})"
+    refused = sorted({str(a[4][0]) for a in addresses if not is_public(str(a[4][0]))})
+    return f"{host!r} resolves to {', '.join(refused)}, a private, loopback or link-local address" if refused else None
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """An HTTP connection to a checked address, speaking to the URL's host name."""
 

@@ -4,7 +4,9 @@ release it (Release; the supervisor starts its dynos and the route table follows
 output goes to the build's log file, and, for a push, to the pusher as it happens.
 
 One path for every source: only the receive step differs. Builds of one app run one at a time.
-A failed build or release leaves the running release untouched and removes the half-made slug."""
+A failed build or release leaves the running release untouched and removes the half-made slug. With
+CI on (or a connected repository's --wait-for-ci), the build's tests run before the release
+(platform/ci.py) and a failing run rejects the build."""
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +25,7 @@ from hoist.contracts.appjson import AppJson, resolve_env
 from hoist.contracts.build import BuildResult
 from hoist.contracts.pushresult import result_line
 from hoist.platform.boot_report import ERR
+from hoist.platform.ci import TestRuns
 from hoist.platform.control import Platform
 from hoist.platform.errors import PlatformError
 from hoist.platform.run_builder import run_builder
@@ -54,6 +57,8 @@ class Push:
     slug_id: str
     slug_dir: Path
     rejected: str  # how a failure is announced: "Push rejected" to a pusher, "Build failed" otherwise
+    wait_for_ci: bool = False  # run the tests even when the app's CI is off (a connected repository's choice)
+    source: str = "push"  # push | connected | build (what the test run records)
 
 
 @dataclass
@@ -86,6 +91,7 @@ def git_receive(body: AsyncIterator[bytes]) -> Receive:
 class Pushes:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.tests = TestRuns(platform)
         self._locks: dict[str, asyncio.Lock] = {}  # by app id: a name can change
         self._tasks: set[asyncio.Task[Outcome]] = set()
         self._running: set[str] = set()  # ids of builds whose output is still being written
@@ -102,8 +108,10 @@ class Pushes:
         return self.lock(app.id).locked() or any(b.status == "pending" for b in builds_t.list_builds(
             self.platform.db, app.id))
 
-    async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes]) -> AsyncIterator[str]:
-        """A git push: yield output lines (with newlines) and finally the result line for the hook."""
+    async def run(self, app: App, user: User, commit: str, body: AsyncIterator[bytes], *,
+                  wait_for_ci: bool = False, source: str = "push") -> AsyncIterator[str]:
+        """A git push (or a connected repository's commit): yield output lines (with newlines) and finally
+        the result line for the hook."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         build = builds_t.create_build(self.platform.db, app.id, user.id, commit)
         self._running.add(build.id)
@@ -111,7 +119,7 @@ class Pushes:
         async def work() -> bool:
             try:
                 outcome = await self._push(app, user, build, commit, git_receive(body), queue.put_nowait,
-                                           "Push rejected")
+                                           "Push rejected", wait_for_ci=wait_for_ci, source=source)
                 return outcome.ok
             finally:
                 queue.put_nowait(None)
@@ -136,13 +144,13 @@ class Pushes:
             if self.lock(app.id).locked():
                 f.write("-----> Waiting for another build of this app to finish...\n")
         task = asyncio.create_task(self._push(app, user, build, version or "", receive, lambda line: None,
-                                              "Build failed"))
+                                              "Build failed", source="build"))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return build, task
 
     async def _push(self, app: App, user: User, build: Build, commit: str, receive: Receive, out: Emit,
-                    rejected: str) -> Outcome:
+                    rejected: str, *, wait_for_ci: bool = False, source: str = "push") -> Outcome:
         """Deploy under the app's build lock, with the build's log file and its cleanup on failure."""
         p = self.platform
         outcome = Outcome()
@@ -164,7 +172,8 @@ class Pushes:
                 app = apps_t.get_app(p.db, app.id) or app
                 p.logs.emit(app.name, "app", "api", f"Build started by user {user.email}")
                 slug_id = str(uuid.uuid4())
-                push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id), rejected)
+                push = Push(app, user, commit, build.id, slug_id, p.paths.slug(app.name, slug_id), rejected,
+                            wait_for_ci, source)
                 outcome.ok = await self._deploy(push, receive, emit, outcome)
         except Exception as exc:  # whoever started the build must hear about any failure
             emit(f"{ERROR}hoist failed while deploying: {exc!r}. The running release is unchanged.")
@@ -207,6 +216,8 @@ class Pushes:
             emit(f"{ERROR}{push.rejected}: the build failed. The running release is unchanged.")
             return False
         app_json = result.app_json or AppJson()
+        if (push.wait_for_ci or self.tests.enabled(app)) and not await self._test(push, result, app_json, emit):
+            return False
         if not self._apply_app_json_env(push, app_json, emit):
             return False
         first_deploy = releases_t.latest_slug_release(p.db, app.id) is None
@@ -240,6 +251,16 @@ class Pushes:
 
         if first_deploy and app_json.postdeploy:
             await self._postdeploy(app, rel, app_json.postdeploy, emit, outcome)
+        return True
+
+    async def _test(self, push: Push, result: BuildResult, app_json: AppJson, emit: Emit) -> bool:
+        """CI: the build's tests, in a test dyno; their verdict decides whether it is released."""
+        run = await self.tests.run(push.app, push.user, app_json.test_env, dict(result.process_types), push.slug_dir,
+                                   Path(result.env_dir) if result.env_dir else None, push.commit, push.source, emit)
+        if run.status != "succeeded":
+            emit(f"{ERROR}{push.rejected}: test run #{run.number} {run.status}. The running release is unchanged.")
+            emit(f"{ERROR}See its output: hoist ci:info {run.number} -a {push.app.name}")
+            return False
         return True
 
     def _record_slug(self, push: Push, result: BuildResult) -> Slug:

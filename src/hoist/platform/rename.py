@@ -81,6 +81,7 @@ class Renames:
             app_dirs.rename(p.paths, old, name, app.id)
             p.supervisor.rename(old, name)
             p.logs.rename(old, name)
+            p.drains.rename(old, name)
             self.oneoffs.rename(old, name)
             p.publish_routes()
             p.audit(current, actor, "rename", f"from {old} to {name}")

@@ -248,3 +248,111 @@ MIGRATIONS.append(
         "CREATE INDEX app_setups_app ON app_setups(app_id)",
     ]
 )
+MIGRATIONS.append(
+    # 9: Heroku CI's test runs (issue 14) and deploys from a connected repository.
+    [
+        """CREATE TABLE ci_settings (
+            app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+            enabled INTEGER NOT NULL DEFAULT 0,
+            time_limit REAL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE test_runs (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            commit_sha TEXT,
+            source TEXT NOT NULL,
+            status TEXT NOT NULL,
+            exit_code INTEGER,
+            message TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT '',
+            user_id TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            UNIQUE (app_id, number)
+        )""",
+        """CREATE TABLE repo_connections (
+            app_id TEXT PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            branch TEXT NOT NULL,
+            wait_for_ci INTEGER NOT NULL DEFAULT 0,
+            webhook_secret TEXT NOT NULL,
+            credential_kind TEXT NOT NULL DEFAULT '',
+            credential TEXT NOT NULL DEFAULT '',
+            user_id TEXT NOT NULL,
+            poll_interval REAL NOT NULL,
+            last_seen TEXT,
+            last_deployed TEXT,
+            last_status TEXT NOT NULL DEFAULT '',
+            last_error TEXT NOT NULL DEFAULT '',
+            checked_at TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE repo_deliveries (
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            delivery_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (app_id, delivery_id)
+        )""",
+        """CREATE TABLE repo_deploys (
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            commit_sha TEXT NOT NULL,
+            status TEXT NOT NULL,
+            build_id TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (app_id, commit_sha)
+        )""",
+        "CREATE INDEX test_runs_app ON test_runs(app_id, number)",
+    ]
+)
+MIGRATIONS.append(
+    # 10: pipelines (apps coupled at a stage; promotions copy a slug downstream) and log drains (the URL is
+    # a secret, kept like a config var)
+    [
+        """CREATE TABLE pipelines (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            owner_id TEXT NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE pipeline_couplings (
+            id TEXT PRIMARY KEY,
+            pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            app_id TEXT NOT NULL UNIQUE REFERENCES apps(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE pipeline_promotions (
+            id TEXT PRIMARY KEY,
+            pipeline_id TEXT NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            source_app_id TEXT NOT NULL,
+            source_release_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE promotion_targets (
+            id TEXT PRIMARY KEY,
+            promotion_id TEXT NOT NULL REFERENCES pipeline_promotions(id) ON DELETE CASCADE,
+            app_id TEXT NOT NULL,
+            release_id TEXT,
+            status TEXT NOT NULL,
+            error_message TEXT
+        )""",
+        """CREATE TABLE log_drains (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (app_id, url)
+        )""",
+        "CREATE INDEX pipeline_couplings_pipeline ON pipeline_couplings(pipeline_id)",
+        "CREATE INDEX promotion_targets_promotion ON promotion_targets(promotion_id)",
+    ]
+)
