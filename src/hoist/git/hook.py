@@ -68,8 +68,11 @@ def connect(internal_url: str, timeout: float) -> socket.socket:
         sock.settimeout(timeout)
         sock.connect(internal_url[5:])
         return sock
-    host, _, port = internal_url.removeprefix("http://").split("/", 1)[0].rpartition(":")
-    return socket.create_connection((host or "127.0.0.1", int(port or 80)), timeout)
+    netloc = internal_url.removeprefix("http://").split("/", 1)[0]
+    host, colon, port = netloc.rpartition(":")
+    if not colon or not port.isdigit():
+        host, port = netloc, "80"
+    return socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout)
 
 
 def read_head(f: io.BufferedReader) -> tuple[int, dict[str, str]]:
