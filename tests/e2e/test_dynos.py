@@ -156,7 +156,9 @@ def test_crash_loop_shows_crashed_and_h10_then_recovers(server: HoistServer, wor
         wait(lambda: server.app_get("dyn").status_code == 503, 10, "H10")
         r = server.app_get("dyn")
         assert "Application error" in r.text and "H10" in r.text
-        wait(lambda: "web.1: crashed" in server.cli("ps", "-a", "dyn").stdout, 10,
+        # Crashed lasts the restart backoff, between boot attempts that take seconds on a busy machine:
+        # polled through the API (what `ps` reads), which answers faster than a CLI run.
+        wait(lambda: server.api("GET", "/apps/dyn/dynos/web.1").json()["state"] == "crashed", 30,
              lambda: server.cli("ps", "-a", "dyn").stdout + server.cli("logs", "-n", "40", "-a", "dyn").stdout)
         logs = server.cli("logs", "-n", "300", "-a", "dyn").stdout
         assert "heroku[web.1]: Process exited with status 137 (killed by signal 9)" in logs
