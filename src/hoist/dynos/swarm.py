@@ -132,9 +132,12 @@ def service_name(app: str, ptype: str, release: str) -> str:
 
 
 class SwarmScheduler:
-    """`cluster` is the manager; `registry` (HOST:PORT) where slug images are pushed; `local` runs one-offs."""
+    """`cluster` is the manager; `registry` (HOST:PORT) where slug images are pushed; `local` runs one-offs.
+    Every service is labelled with this hoist's `owner` key (of its run dir): what it removes at start and
+    stop is its own, never another hoist's on the same swarm."""
 
     def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler) -> None:
+        self.owner = hashlib.sha256(str(local.run_dir.resolve()).encode()).hexdigest()[:12]
         self.cluster = cluster
         self.registry = registry
         self.local = local
@@ -236,7 +239,7 @@ class SwarmScheduler:
             args = ["service", "create", "--detach", "--name", svc.name, "--replicas", str(replicas),
                     "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
                     "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", "10s",
-                    "--label", f"{LABEL}=1", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
+                    "--label", f"{LABEL}={self.owner}", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
                     "--label", f"hoist.release={spec.release}", "--workdir", str(spec.cwd)]
             if "PORT" in spec.env:
                 args += ["--publish", f"mode=host,target={CONTAINER_PORT}"]
@@ -264,7 +267,8 @@ class SwarmScheduler:
                 elif not svc.dynos:
                     await self.cluster.remove(svc.name)
                     svc.created = False
-                    self.services.pop(svc.name, None)
+                    if not svc.dynos and self.services.get(svc.name) is svc:
+                        del self.services[svc.name]
                 else:
                     await self.cluster.scale(svc.name, max(svc.dynos))
         except SwarmError as exc:
@@ -284,9 +288,11 @@ class SwarmScheduler:
         return await self.local.recover(sink)
 
     async def _remove_all(self, app: str | None = None) -> None:
-        label = f"hoist.app={app}" if app else f"{LABEL}=1"
         with contextlib.suppress(SwarmError):
-            await self.cluster.remove(*await self.cluster.services(label))
+            mine = set(await self.cluster.services(f"{LABEL}={self.owner}"))
+            if app is not None:
+                mine &= set(await self.cluster.services(f"hoist.app={app}"))
+            await self.cluster.remove(*sorted(mine))
         for name, svc in list(self.services.items()):
             if app is None or svc.app == app:
                 for d in list(svc.dynos.values()):
