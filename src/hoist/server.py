@@ -294,7 +294,8 @@ async def serve(settings: Settings) -> None:
               renames=Renames(platform, pushes, oneoffs), oneoffs=oneoffs, logins=logins,
               log_sessions=log_sessions, push_tokens=PushTokens(), limiter=RateLimiter(settings.rate_limit),
               connections=connections)
-    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions))
+    api = create_api(ctx, dashboard.routes(platform, logins, log_sessions, on_destroy=oneoffs.remove_app,
+                                            build_running=pushes.running))
     config = uvicorn.Config(api, lifespan="off", log_level="warning", access_log=False,
                             timeout_keep_alive=75, h11_max_incomplete_event_size=65536)
     api_server = _ApiServer(config)
@@ -326,6 +327,7 @@ async def serve(settings: Settings) -> None:
                                   settings.acme_email, settings.acme_ca_bundle or None), acme_status)
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
+    recording = asyncio.create_task(platform.metrics.run())  # the dashboard's metrics history
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
     scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
@@ -346,6 +348,8 @@ async def serve(settings: Settings) -> None:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
     finally:
+        recording.cancel()  # its last write keeps the metrics of the minute hoist stops in
+        await asyncio.gather(recording, return_exceptions=True)
         await platform.promotions.shutdown()
         scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
         await asyncio.gather(scheduling, return_exceptions=True)

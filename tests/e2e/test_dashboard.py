@@ -10,14 +10,19 @@ from typing import Any, Iterator
 import pytest
 from playwright import sync_api as playwright_api
 
+from tests.e2e.browser import shoot, shots_dir
 from tests.e2e.harness import HoistServer, example_files, make_repo
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 EMAIL, PASSWORD = "bob@example.com", "correct-horse-battery"
-SCREENSHOT = Path("/tmp/hoist-dashboard-app.png")
 WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    return shots_dir("dashboard")
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +58,14 @@ def page(browser: Any, deployed: HoistServer) -> Iterator[Any]:
     context.close()
 
 
-def test_a_logged_out_request_redirects_to_login(page: Any, deployed: HoistServer) -> None:
+def test_a_logged_out_request_redirects_to_login(page: Any, deployed: HoistServer, shots: Path) -> None:
     page.goto(f"{deployed.url}/dashboard/apps/hello")
     assert "/dashboard/login?next=/dashboard/apps/hello" in page.url
     page.fill("input[name=email]", EMAIL)
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
     assert "Wrong email or password" in page.inner_text(".error")
+    shoot(page, shots, "login")
 
 
 def test_login_shows_only_the_users_apps(page: Any, deployed: HoistServer) -> None:
@@ -111,7 +117,7 @@ def test_restart_a_dyno_with_a_click(page: Any, deployed: HoistServer) -> None:
     assert f"app[api]: Restart web.1 by user {EMAIL}" in logs
 
 
-def test_set_a_config_var_with_the_form(page: Any, deployed: HoistServer) -> None:
+def test_set_a_config_var_with_the_form(page: Any, deployed: HoistServer, shots: Path) -> None:
     page.fill("#config input[name=key]", "GREETING")
     page.fill("#config input[name=value]", "Howdy <b>")
     page.click("#config button:text('Set')")
@@ -127,7 +133,7 @@ def test_set_a_config_var_with_the_form(page: Any, deployed: HoistServer) -> Non
     # Memory is sampled every few seconds; the dynos and metrics fragments refresh with it.
     page.wait_for_selector("#dynos tr[data-dyno='web.1'] td:has-text(' MB')")
     page.wait_for_selector("#metrics svg rect.mem")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    shoot(page, shots, "overview")
 
 
 def test_roll_back_with_a_click(page: Any, deployed: HoistServer) -> None:

@@ -2,7 +2,6 @@
 the login endpoint: POST with Basic email:password, as `heroku login -i`)."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from datetime import datetime, timedelta, timezone
@@ -14,72 +13,41 @@ from starlette.routing import Route
 
 from hoist.asgi.client_ip import client_ip
 from hoist.accounts.login import LoginRefused
-from hoist.accounts.passwords import generate_password, hash_password
 from hoist.api import serialize
 from hoist.api.context import Ctx, endpoint, json_body
+from hoist.platform.users import require_admin
 from hoist.api.errors import ApiError, invalid, not_found
-from hoist.state import apps as apps_t
 from hoist.state import users as users_t
 from hoist.state.users import Token, User
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 
 
-def _require_admin(user: User) -> None:
-    if not user.is_admin:
-        raise ApiError(403, "forbidden", "Only the admin can manage users; ask them to run `hoist users:add`.")
-
-
-def valid_email(value: object) -> str:
-    if not isinstance(value, str) or len(value) > 254 or value.count("@") != 1 or any(
-            c.isspace() or ord(c) < 32 for c in value) or value.startswith("@") or value.endswith("@"):
-        raise invalid("email must be an address like ada@example.com.", "user")
-    return value.strip().lower()
-
-
-# ----- users -----
+# ----- users (platform/users.py) -----
 
 async def list_users(request: Request, ctx: Ctx, user: User) -> Response:
-    _require_admin(user)
-    return JSONResponse([serialize.user(u) | {"admin": u.is_admin} for u in users_t.list_users(ctx.platform.db)])
+    return JSONResponse([serialize.user(u) | {"admin": u.is_admin} for u in ctx.platform.users.list(user)])
 
 
 async def create_user(request: Request, ctx: Ctx, user: User) -> Response:
-    _require_admin(user)
+    require_admin(user)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise invalid("Send a JSON object such as {\"email\": \"ada@example.com\"}.", "user")
-    email = valid_email(body.get("email"))
-    password = body.get("password")
-    if password is not None and (not isinstance(password, str) or not 8 <= len(password) <= 1024):
-        raise invalid("password must be 8 to 1024 characters (or omit it to get a generated one).", "user")
-    db = ctx.platform.db
-    if users_t.find_user_by_email(db, email) is not None:
-        raise invalid(f"A user {email} exists already.", "user")
-    generated = password is None
-    password = password or generate_password()
-    digest = await asyncio.to_thread(hash_password, password)
-    new = users_t.create_user(db, email, password_hash=digest)
+    new, generated = await ctx.platform.users.add(user, body.get("email"), body.get("password"))
     data = serialize.user(new) | {"admin": False}
-    if generated:
-        data["password"] = password  # shown once; stored only as an argon2 hash
+    if generated is not None:
+        data["password"] = generated  # shown once; stored only as an argon2 hash
     return JSONResponse(data, status_code=201)
 
 
 async def delete_user(request: Request, ctx: Ctx, user: User) -> Response:
-    _require_admin(user)
-    db = ctx.platform.db
-    ref = request.path_params["user"]
-    target = users_t.find_user_by_email(db, ref.lower()) or users_t.get_user(db, ref)
-    if target is None:
-        raise not_found("user", f"There is no user {ref!r}; see `hoist users`.")
-    if target.is_admin:
-        raise invalid("The admin user cannot be removed.", "user")
-    owned = [a.name for a in apps_t.list_apps(db, target.id)]
-    if owned:
-        raise invalid(f"{target.email} owns {', '.join(owned)}; destroy those apps first.", "user")
-    users_t.delete_user(db, target.id)
-    return JSONResponse(serialize.user(target))
+    return JSONResponse(serialize.user(ctx.platform.users.remove(user, request.path_params["user"])))
+
+
+async def reset_password(request: Request, ctx: Ctx, user: User) -> Response:
+    target, secret = await ctx.platform.users.reset_password(user, request.path_params["user"])
+    return JSONResponse(serialize.user(target) | {"admin": target.is_admin, "password": secret})  # shown once
 
 
 # ----- authorizations -----
@@ -175,6 +143,7 @@ def routes(ctx: Ctx) -> list[Route]:
         Route("/users", endpoint(ctx, list_users), methods=["GET"]),
         Route("/users", endpoint(ctx, create_user), methods=["POST"]),
         Route("/users/{user}", endpoint(ctx, delete_user), methods=["DELETE"]),
+        Route("/users/{user}/password-reset", endpoint(ctx, reset_password), methods=["POST"]),
         Route("/oauth/authorizations", endpoint(ctx, list_authorizations), methods=["GET"]),
         Route("/oauth/authorizations", endpoint(ctx, create_authorization, auth=False), methods=["POST"]),
         Route("/oauth/authorizations/{id}", endpoint(ctx, get_authorization), methods=["GET"]),

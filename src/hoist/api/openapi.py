@@ -103,6 +103,8 @@ SPEC: dict[str, Any] = {
         "/users": {"get": _op("Users (admin)"), "post": _op("Add a user (admin)", body=_obj(email=_STR,
                                                                                               password=_STR))},
         "/users/{user}": {"delete": _op("Remove a user (admin)", ("user",))},
+        "/users/{user}/password-reset": {"post": _op("Reset a user's password to a generated one (admin)",
+                                                     ("user",))},
     },
 }
 

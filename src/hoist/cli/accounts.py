@@ -1,4 +1,4 @@
-"""users, users:add, users:remove (admin); authorizations, authorizations:create, authorizations:revoke."""
+"""users, users:add, users:remove, users:password-reset (admin); authorizations, authorizations:create, authorizations:revoke."""
 from __future__ import annotations
 
 import click
@@ -42,6 +42,15 @@ def users_remove(c: CliContext, email: str) -> None:
     click.echo(f"Removed {email}.")
 
 
+@click.command("users:password-reset")
+@click.argument("email")
+@pass_ctx
+def users_password_reset(c: CliContext, email: str) -> None:
+    """Give a user a new generated password (admin only); prints it once. Their old one stops working."""
+    user = c.client().post(f"/users/{email}/password-reset", {})
+    click.echo(f"New password for {user['email']} (shown once): {user['password']}")
+
+
 @click.command("authorizations")
 @pass_ctx
 def authorizations(c: CliContext) -> None:
@@ -78,4 +87,5 @@ def authorizations_revoke(c: CliContext, id: str) -> None:
     click.echo(f"Revoked {id}.")
 
 
-COMMANDS = [users_list, users_add, users_remove, authorizations, authorizations_create, authorizations_revoke]
+COMMANDS = [users_list, users_add, users_remove, users_password_reset, authorizations, authorizations_create,
+            authorizations_revoke]

@@ -23,14 +23,17 @@ from hoist.platform.addons import AddonManager
 from hoist.platform.apps import Apps
 from hoist.platform.capability import UrlSigner
 from hoist.platform.certs import Certs
+from hoist.platform.dataclips import Dataclips
 from hoist.platform.domains import Domains
 from hoist.platform.drains import DrainManager
 from hoist.platform.formation import Formation
+from hoist.platform.metrics import MetricsRecorder
 from hoist.platform.pipelines import Pipelines
 from hoist.platform.promote import Promotions
 from hoist.platform.publish import RoutePublisher
 from hoist.platform.releases import Releases
 from hoist.platform.sources import Sources
+from hoist.platform.users import Users
 from hoist.settings import Settings
 from hoist.state import collaborators as collaborators_t
 from hoist.state.apps import App
@@ -63,6 +66,9 @@ class Platform:
         self.domains = Domains(settings, db, self.publish_routes, acme)
         self.formation = Formation(db, logs, supervisor, releases)
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
+        self.dataclips = Dataclips(settings, db, addons)
+        self.users = Users(db)
+        self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
         self.pipelines = Pipelines(db, logs, self.access)
         self.promotions = Promotions(db, paths, isolation, self.access, self.pipelines, releases)
         self.drains = DrainManager(db, logs, drains)
@@ -91,6 +97,12 @@ class Platform:
         if app in self.supervisor.apps:
             self.logs.emit(app, PLATFORM, "router", message)
             self.supervisor.note_request(app)
+            self.metrics.request(app, message)
+
+    def _dyno_snapshot(self) -> dict[str, list[tuple[str, str, float | None]]]:
+        """Each app's running dynos (name, process id, memory MB) for the metrics recorder."""
+        return {name: [(d.name, d.id, d.memory_mb) for d in rt.dynos.values() if d.proc is not None]
+                for name, rt in list(self.supervisor.apps.items())}
 
     # ----- access -----
 

@@ -356,3 +356,28 @@ MIGRATIONS.append(
         "CREATE INDEX promotion_targets_promotion ON promotion_targets(promotion_id)",
     ]
 )
+MIGRATIONS.append(
+    # 11: metrics over time (the dashboard's charts): one row per app, span length (step, in seconds:
+    # 60 kept a day, 600 kept a week) and span start (unix seconds), fed by router lines and dyno samples
+    [
+        """CREATE TABLE metric_points (
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            s2xx INTEGER NOT NULL DEFAULT 0,
+            s3xx INTEGER NOT NULL DEFAULT 0,
+            s4xx INTEGER NOT NULL DEFAULT 0,
+            s5xx INTEGER NOT NULL DEFAULT 0,
+            h_errors INTEGER NOT NULL DEFAULT 0,
+            timed INTEGER NOT NULL DEFAULT 0,
+            p50 REAL,
+            p95 REAL,
+            p99 REAL,
+            restarts INTEGER NOT NULL DEFAULT 0,
+            memory TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (app_id, step, at)
+        )""",
+        "CREATE INDEX metric_points_age ON metric_points(step, at)",
+    ]
+)

@@ -85,3 +85,36 @@ document.addEventListener("DOMContentLoaded", () => {
   if (pane) startLogs(pane);
   if (document.querySelector("[data-refresh]")) setInterval(refreshParts, 3000);
 });
+
+// Copy a dataclip URL or formula: the clipboard when the browser allows it, else the text is selected.
+document.addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-copy]");
+  if (!btn) return;
+  const input = document.getElementById(btn.dataset.copy);
+  input.select();
+  try {
+    await navigator.clipboard.writeText(input.value);
+    btn.textContent = "Copied";
+  } catch (err) {
+    btn.textContent = "Selected: press Ctrl+C";
+  }
+  setTimeout(() => { btn.textContent = "Copy"; }, 2000);
+});
+
+// A running build's log: server-sent events until the build ends (then its status).
+document.addEventListener("DOMContentLoaded", () => {
+  const pane = document.getElementById("build-log");
+  if (!pane || !pane.dataset.stream) return;
+  const status = document.getElementById("build-status");
+  const events = new EventSource(pane.dataset.stream);
+  events.onmessage = (ev) => {
+    pane.appendChild(document.createTextNode(ev.data + "\n"));  // text, never markup
+    pane.scrollTop = pane.scrollHeight;
+  };
+  events.addEventListener("end", (ev) => {
+    events.close();
+    const [state, ...took] = ev.data.split(" ");
+    status.textContent = took.length ? `${state} in ${took.join(" ")}` : state;
+  });
+  events.onerror = () => { events.close(); status.textContent += " (stream interrupted: reload the page)"; };
+});
