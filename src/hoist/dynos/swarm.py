@@ -89,16 +89,14 @@ class SwarmDyno:
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         target = self.target
+        if target is None:  # no running task in this slot now: the router sees the connection close
+            writer.close()
+            return
         try:
-            if target is None:
-                return  # no running task for this slot now: the router sees the connection close
             up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), 5)
         except (OSError, asyncio.TimeoutError):
             writer.close()
             return
-        finally:
-            if target is None:
-                writer.close()
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             try:
@@ -226,7 +224,8 @@ class SwarmScheduler:
                     await self.cluster.scale(svc.name, replicas)
         except SwarmError as exc:
             dyno.on_line(f"hoist: {dyno.spec.name} could not start on the swarm: {exc}")
-            svc.dynos.pop(dyno.slot, None) if svc.dynos.get(dyno.slot) is dyno else None
+            if svc.dynos.get(dyno.slot) is dyno:
+                del svc.dynos[dyno.slot]
             dyno.end(1)
 
     async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> None:

@@ -32,13 +32,12 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-DOCKER = "/usr/bin/docker"
+DOCKER = os.environ.get("HOIST_DOCKER") or "/usr/bin/docker"  # the engine's own client (20.10)
 PACKAGES = ("base-files", "libc6", "bash", "dash", "coreutils", "grep", "sed", "findutils", "procps",
             "ca-certificates", "tzdata", "netbase")
 EXTRA_PATHS = ("/etc/ssl/certs", "/etc/nsswitch.conf", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ld.so.cache",
