@@ -13,6 +13,7 @@ medians and their ratio.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -48,7 +49,7 @@ def compare(ref: str, rounds: int) -> None:
                                      extra_env={"PYTHONPATH": str(src)} if src is not None else {})
                 server.start(timeout=120)
                 server.cli("login")
-                name = f"{tag}-redeploy"
+                name = f"{tag}-redeploy-{os.getpid() % 100000}"  # app users are per machine: one name per run
                 files = example_files("hello")
                 files["app.py"] = files["app.py"].replace("from hoist", f"from hoist {name}-0")
                 repo = make_repo(work / tag / name, files, server.env())

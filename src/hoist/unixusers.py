@@ -104,6 +104,14 @@ def fresh_uid(floor: int = 0) -> int:
 def create(name: str, home: Path, floor: int = 0) -> Account:
     """A system user `name` and its group, both with a fresh id above `floor`; no login shell, no home created."""
     error = ""
+    if lookup(name) is None:
+        try:
+            grp.getgrnam(name)
+            # A group of this name with no user: left by a user removed without it. Its gid is not fresh, and
+            # `groupadd` would refuse the name, so `useradd --gid` would not find the new one.
+            subprocess.run(["groupdel", name], capture_output=True, text=True, timeout=60)
+        except KeyError:
+            pass
     for _ in range(5):  # another hoist may take the same uid at the same moment: then the next one
         uid = fresh_uid(floor)
         made = subprocess.run(["groupadd", "--system", "--gid", str(uid), name], capture_output=True, text=True,

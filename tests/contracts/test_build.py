@@ -6,8 +6,7 @@ import pytest
 
 from hoist.contracts.appjson import AppJson, ProcessSpec
 from hoist.contracts.build import (
-    BuildMetadata, BuildResult, dump_result, parse_result, read_metadata, read_result, read_result_line,
-    result_line, write_result,
+    BuildMetadata, BuildResult, dump_result, parse_result, read_metadata, read_result, write_result,
 )
 
 
@@ -37,8 +36,3 @@ def test_previous_metadata_is_read_leniently(tmp_path: Path) -> None:
     assert read_metadata(path) is None
     assert read_metadata(tmp_path / "missing.json") is None
 
-
-def test_the_hooks_result_line() -> None:
-    assert read_result_line(result_line(True).rstrip("\n")) is True
-    assert read_result_line(result_line(False).rstrip("\n")) is False
-    assert read_result_line("-----> Launching...") is None

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from hoist.dynos.pythons import others_can_reach, reachable_import_paths
+from hoist.dynos.pythons import compile_builder_code, others_can_reach, reachable_import_paths
 
 
 def test_unreachable_code_is_hard_linked_and_refreshed_when_it_changes() -> None:
@@ -40,3 +41,20 @@ def test_unreachable_code_is_hard_linked_and_refreshed_when_it_changes() -> None
         assert not copy.exists()  # the stale copy is gone
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_the_builders_code_is_compiled_ahead_once(tmp_path: Path) -> None:
+    tree = tmp_path / "site"
+    for name in ("__init__.py", "names.py", "builder/__init__.py", "builder/steps.py", "contracts/build.py",
+                 "dynos/other.py"):
+        (tree / "hoist" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / "hoist" / name).write_text("X = 1\n")
+    tag = sys.implementation.cache_tag
+    compile_builder_code(sys.executable, [str(tree), str(tmp_path / "no-hoist-here")])
+    for name in ("__init__", "names", "builder/__init__", "builder/steps", "contracts/build"):
+        folder, _, stem = f"hoist/{name}".rpartition("/")
+        assert (tree / folder / "__pycache__" / f"{stem}.{tag}.pyc").is_file(), name
+    assert not (tree / "hoist" / "dynos" / "__pycache__").exists()  # only what the builder imports
+    shutil.rmtree(tree / "hoist" / "builder" / "__pycache__")
+    compile_builder_code(sys.executable, [str(tree)])
+    assert not (tree / "hoist" / "builder" / "__pycache__").exists()  # once per path and process

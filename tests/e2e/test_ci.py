@@ -139,6 +139,24 @@ def test_rerun_tests_the_current_release_and_exit_status_is_the_verdict(server: 
     assert runs(server)[-1]["source"] == "rerun"
 
 
+def test_the_dashboards_activity_tab_lists_the_runs(server: HoistServer, repo: Path) -> None:
+    """Issue 15: CI runs in the dashboard, as the API has them."""
+    from tests.e2e.browser import launch, login, shoot, shots_dir
+    wanted = {int(str(r["number"])): str(r["status"]) for r in runs(server)}
+    assert {"failed", "succeeded"} <= set(wanted.values())
+    for browser in launch():
+        page = login(browser, server)
+        page.goto(f"{server.url}/dashboard/apps/{APP}/activity")
+        card = page.locator("#ci")
+        assert "on" in card.locator("p").first.inner_text()
+        shown = {int(row.get_attribute("data-run")): row.locator(".state").inner_text()
+                 for row in card.locator("tr[data-run]").all()}
+        assert shown == wanted, (shown, wanted)
+        assert "Not connected" in card.inner_text()
+        shoot(page, shots_dir("ci"), "activity-ci")
+        page.context.close()
+
+
 def test_with_ci_off_a_push_deploys_without_tests(server: HoistServer, repo: Path) -> None:
     server.cli("ci:disable", "-a", APP)
     before = len(runs(server))

@@ -96,6 +96,19 @@ def test_connect_deploys_the_head_and_shows_the_secret_once(server: HoistServer,
     assert (mirror / "HEAD").exists() and stat.S_IMODE(mirror.stat().st_mode) == 0o700
 
 
+def test_the_dashboard_shows_the_connected_repository(server: HoistServer, hooked: dict[str, Any]) -> None:
+    """Issue 15: the connected repository in the dashboard's Activity tab, its secrets not shown."""
+    from tests.e2e.browser import launch, login
+    wait(lambda: connection(server, "hooked")["last_deployed_commit"] == hooked["first"], "deployed")
+    for browser in launch():
+        page = login(browser, server)
+        page.goto(f"{server.url}/dashboard/apps/hooked/activity")
+        text = page.locator("#repo").inner_text()
+        assert "notes.git" in text and "main" in text and hooked["first"][:8] in text, text
+        assert hooked["secret"] not in page.content()
+        page.context.close()
+
+
 def test_a_bad_or_missing_signature_gets_401_and_deploys_nothing(server: HoistServer, hooked: dict[str, Any]) -> None:
     work = hooked["work"]
     commit_files(work, hello("v2"), server.env(), "v2")

@@ -82,3 +82,31 @@ def test_host_forms_route_and_other_apps_never_mix(start_router: Callable[..., R
             while len(body) < 1:
                 body += s.recv(10)
             assert head.startswith(b"HTTP/1.1 200") and body == (b"A" if i % 2 == 0 else b"B"), (i, body)
+
+
+def test_an_early_answer_from_a_backend_that_stops_reading_reaches_the_client(
+        start_router: Callable[..., RouterProc], raw_server: Callable[..., Any]) -> None:
+    """A backend refuses a large body with 413 after its head and closes without reading the rest: the
+    router's next write to it fails, and its answer, already in the socket, must still reach the client
+    (not a 503 H13)."""
+    def refuse(sock: socket.socket) -> None:
+        read_head(sock)
+        sock.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large")
+        sock.close()  # with the body unread: the kernel answers the router's next bytes with a reset
+    up = raw_server(refuse)
+    r = start_router(app_routes("notes", [up.addr]))
+    statuses = []
+    for _ in range(10):
+        with socket.create_connection(("127.0.0.1", r.port), timeout=10) as s:
+            s.sendall(b"POST /upload HTTP/1.1\r\nHost: notes.localhost\r\nContent-Length: 8000000\r\n\r\n")
+            try:
+                for _ in range(40):
+                    s.sendall(b"x" * 200_000)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            try:
+                answer = s.recv(65536)
+            except ConnectionResetError:
+                answer = b""
+            statuses.append(answer.split(b"\r\n", 1)[0])
+    assert statuses == [b"HTTP/1.1 413 Payload Too Large"] * 10, statuses

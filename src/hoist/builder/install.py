@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hoist.builder import conda, diagnose, failures, lockfiles
+# conda (yaml), lockfiles (tomllib) and the failure diagnosis are imported where they are needed: every
+# build, and a code-only one above all, starts faster without them (python -X importtime -m hoist.builder).
 from hoist.builder.detect import Manager
 from hoist.builder.errors import BuildError
 from hoist.builder.output import Runner
@@ -34,6 +34,8 @@ class Plan:
 def plan_install(source: Path, manager: Manager) -> Plan:
     """Read the manager's file(s) and work out what will be installed."""
     text = (source / manager.file).read_text(errors="replace")
+    if manager.name in ("pipenv", "poetry"):
+        from hoist.builder import lockfiles
     if manager.name == "pipenv":
         lock = lockfiles.parse_pipfile_lock(text)
         reqs = lockfiles.pipfile_lock_requirements(lock)
@@ -42,6 +44,8 @@ def plan_install(source: Path, manager: Manager) -> Plan:
         lock = lockfiles.parse_poetry_lock(text)
         pyproject: dict[str, object] = {}
         if (source / "pyproject.toml").is_file():
+            import tomllib
+
             try:
                 pyproject = tomllib.loads((source / "pyproject.toml").read_text())
             except tomllib.TOMLDecodeError as exc:
@@ -49,6 +53,8 @@ def plan_install(source: Path, manager: Manager) -> Plan:
         reqs = lockfiles.poetry_lock_requirements(lock, pyproject)
         return Plan(manager, "\n".join(reqs), reqs)
     if manager.name == "conda":
+        from hoist.builder import conda
+
         env = conda.parse_environment_yml(text)
         return Plan(manager, "\n".join(env.requirements), env.requirements, env.python, env.unmapped)
     return Plan(manager, text)
@@ -119,6 +125,8 @@ def install(runner: Runner, uv: str, plan: Plan, source: Path, target: Path, pyt
         install_setuptools(runner, uv, venv_python, python_version, source, env)
     res = runner.run(argv, cwd=source, env=env, hide=internal_path_line)
     if res.returncode != 0:
+        from hoist.builder import diagnose, failures
+
         first = failures.first_problem(res.lines, python_version)
         if first is None:
             raise diagnose.unparsed_error(plan.manager.file, res)
@@ -136,6 +144,8 @@ def install_setuptools(runner: Runner, uv: str, venv_python: str, python_version
     res = runner.run([uv, "pip", "install", "--python", venv_python, f"setuptools=={pin}"], cwd=source, env=env,
                      echo=False)
     if res.returncode != 0:
+        from hoist.builder import failures
+
         shown = "\n".join(ln.strip() for ln in failures.error_block(res.lines) or res.tail(10))
         raise BuildError(f"Could not install setuptools {pin}:\n{shown}\nCheck that the hoist server reaches "
                          "the package index (PyPI, or UV_INDEX_URL), then push again")

@@ -49,7 +49,8 @@ def choose_python(req: BuildRequest, manager: Manager, plan: Plan, runner: Runne
         previous_version=req.previous.python_version if req.previous else None,
     )
     install_dir = python_install_dir(req.uv_cache)
-    known, installed = interpreters.discover(req.uv, req.uv_cache, install_dir)
+    known, installed = interpreters.discover_cached(req.uv, req.uv_cache, install_dir,
+                                                    req.uv_cache.parent / "python-list.json")
     found = pyversion.resolve(request, known, installed, req.allow_eol)
     origin = _ORIGIN_TEXT[request.origin]
     if isinstance(found, Missing):

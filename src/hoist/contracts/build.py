@@ -3,8 +3,8 @@
 The builder runs as a subprocess (`python -m hoist.builder`) and writes its
 BuildResult as JSON to the --result file (`write_result`); the pipeline reads
 it back (`read_result`). The push's last line tells the pre-receive hook
-whether to let the push through (`result_line`, `read_result_line`).
-Standard library only: the hook imports this on every push."""
+whether to let the push through (`result_line`, `read_result_line`, in
+pushresult.py, which the hook imports alone). Standard library only."""
 from __future__ import annotations
 
 import json
@@ -15,20 +15,6 @@ from typing import Any, Mapping
 
 from hoist.contracts import appjson
 from hoist.contracts.appjson import AppJson
-
-RESULT_PREFIX = "\x00hoist-result:"  # starts the push's last line; no build output can contain NUL
-
-
-def result_line(ok: bool) -> str:
-    """The push's last line, read by the hook: the deploy's outcome."""
-    return f"{RESULT_PREFIX}{'ok' if ok else 'fail'}\n"
-
-
-def read_result_line(text: str) -> bool | None:
-    """The outcome carried by a line of the push's output; None for an ordinary output line."""
-    if not text.startswith(RESULT_PREFIX):
-        return None
-    return text[len(RESULT_PREFIX):] == "ok"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -22,14 +23,19 @@ from hoist.dashboard.views import duration
 from hoist.platform.control import Platform
 from hoist.state import activity as activity_t
 from hoist.state import builds as builds_t
+from hoist.state import connections as connections_t
+from hoist.state import test_runs as test_runs_t
 from hoist.state import users as users_t
 from hoist.state.apps import App
 from hoist.state.builds import Build
+from hoist.state.connections import Connection
+from hoist.state.test_runs import TestRun
 from hoist.state.users import User
 
 POLL = 0.25  # seconds between looks at a running build's log file
 MAX_STREAM = 30 * 60  # seconds a live build stream stays open at most
 SHOWN = 50  # builds and activity entries listed
+RUNS_SHOWN = 10  # CI test runs listed
 
 
 def _seconds(a: str, b: str) -> float | None:
@@ -48,6 +54,21 @@ def build_row(p: Platform, b: Build, running: bool) -> dict[str, Any]:
     return {"id": b.id, "status": "running" if running else b.status, "user": u.email if u else "",
             "commit": (b.source_version or "")[:8], "created_at": b.created_at,
             "duration": "" if running else duration(_seconds(b.created_at, b.updated_at))}
+
+
+def run_row(r: TestRun) -> dict[str, Any]:
+    """A CI test run as the Activity tab lists it (its output: `hoist ci:info N`)."""
+    return {"number": r.number, "status": r.status, "commit": (r.commit or "")[:8], "source": r.source,
+            "message": r.message, "created_at": r.created_at,
+            "duration": duration(_seconds(r.created_at, r.finished_at)) if r.finished_at else ""}
+
+
+def repo_row(c: Connection) -> dict[str, Any]:
+    """The connected repository, with any credentials in its URL masked (the token and key are never shown)."""
+    parts = urlsplit(c.url)
+    url = c.url if not parts.password else c.url.replace(f"{parts.username}:{parts.password}@", "****@", 1)
+    return {"url": url, "branch": c.branch, "wait_for_ci": c.wait_for_ci, "last_deployed": (c.last_deployed or "")[:8],
+            "last_error": c.last_error, "checked_at": c.checked_at or ""}
 
 
 def _build(p: Platform, app: App, build_id: str) -> Build:
@@ -80,8 +101,11 @@ class ActivityPages:
         recent = reversed(builds_t.list_builds(p.db, app.id)[-SHOWN:])
         builds = [build_row(p, b, self.running(b)) for b in recent]
         feed = list(reversed(activity_t.list_for_app(p.db, app.id)))[:SHOWN]
+        runs = [run_row(r) for r in reversed(test_runs_t.list_runs(p.db, app.id)[-RUNS_SHOWN:])]
+        conn = connections_t.get(p.db, app.id)
         return self.d.render_app("activity.html", request, session, user, app, "Activity", builds=builds,
-                                 feed=feed)
+                                 feed=feed, ci=test_runs_t.get_settings(p.db, app.id), runs=runs,
+                                 repo=repo_row(conn) if conn else None)
 
     async def build_page(self, request: Request, session: Session, user: User) -> Response:
         p = self.platform

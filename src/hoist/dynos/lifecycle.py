@@ -26,6 +26,7 @@ from hoist.logs.store import LogStore
 from hoist.procs import STABLE_AFTER, free_port
 
 READY_POLL = 0.05  # seconds between readiness probes of a starting web dyno
+READY_POLL_FIRST = (0.01, 2.0)  # ... but every 10 ms in its first 2 s: a quick boot is seen at once
 ORPHAN_GRACE = 5.0  # seconds the rest of a dead dyno's group gets between SIGTERM and SIGKILL
 
 
@@ -109,11 +110,13 @@ class Lifecycle:
 
     async def _probe(self, d: Dyno, proc: DynoProcess) -> None:
         """Until the web dyno answers HTTP (or its process ends): then tell the loop it is ready."""
+        fast, fast_for = READY_POLL_FIRST
+        started = self.clock()
         while d.proc is proc and d.state is DynoState.STARTING and proc.returncode is None:
             if d.port and await is_ready(d.port, d.release.health_path):
                 self.post(Ready(d, proc))
                 return
-            await asyncio.sleep(READY_POLL)
+            await asyncio.sleep(fast if self.clock() - started < fast_for else READY_POLL)
 
     def crashed(self, d: Dyno, proc: DynoProcess, rc: int, crashes: int, next_start: float) -> None:
         """The dyno's process exited on its own: CRASHED until `next_start`; what it forked goes too."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hoist.contracts.build import read_result_line
+from hoist.contracts.pushresult import read_result_line
 from hoist.git import webhook
 from hoist.git.remote import Credential, Mirror, RemoteError, check_branch, check_url, host_of
 from hoist.platform.fetch import inside

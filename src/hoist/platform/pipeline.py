@@ -22,7 +22,8 @@ from typing import AsyncIterator, Callable, Mapping, TextIO
 from hoist.addons.plans import PlanError, parse_plan
 from hoist.contracts import appjson
 from hoist.contracts.appjson import AppJson, resolve_env
-from hoist.contracts.build import BuildResult, result_line
+from hoist.contracts.build import BuildResult
+from hoist.contracts.pushresult import result_line
 from hoist.platform.boot_report import ERR
 from hoist.platform.ci import TestRuns
 from hoist.platform.control import Platform
@@ -232,7 +233,9 @@ class Pushes:
         rel, deployed = await p.release(app, slug_id=slug.id, config=config_t.get_config(p.db, app.id),
                                         description=_description(push.commit), user=push.user, out=emit)
         builds_t.finish_build(p.db, push.build_id, "succeeded", release_id=rel.id)
-        report = p.releases.report(app, rel, deployed, lines_shown=deployed.failure == "release")
+        # What failed and why (it reads the slug's installed versions): only when something did.
+        report = (p.releases.report(app, rel, deployed, lines_shown=deployed.failure == "release")
+                  if not deployed.ok or deployed.failure else [])
         if not deployed.ok:
             # The push ends with what failed, what to do, the dyno's last lines and how it exited.
             first = report[0].removeprefix(ERR)

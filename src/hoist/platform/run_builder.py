@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from hoist.contracts.build import BuildResult, read_result
 from hoist.dynos.isolation import Isolation
-from hoist.dynos.pythons import builder_argv, reachable_uv
+from hoist.dynos.pythons import builder_argv, builder_python, compile_builder_code, reachable_import_paths, reachable_uv
 from hoist.launch import module_argv
 from hoist.paths import Paths
 from hoist.procs import killpg
@@ -53,6 +53,10 @@ async def run_builder(settings: Settings, paths: Paths, iso: Isolation | None, a
         # Isolated builds get a uv cache of their own: a cache shared between app users
         # would let one app plant packages that another app's build installs.
         uv_cache = app_home / "cache" / "uv" if iso else paths.uv_cache
+        if iso:
+            # Once per server: the app's user cannot write the builder's bytecode itself.
+            await asyncio.to_thread(compile_builder_code, builder_python(paths.pythons),
+                                    reachable_import_paths(paths.pythons))
         build_args = ("--source", str(slug_dir), "--app-home", str(app_home), "--uv-cache", str(uv_cache),
                       "--result", str(result_file), "--timeout", str(settings.build_timeout))
         args = builder_argv(paths.pythons, BUILDER, *build_args) if iso else module_argv(BUILDER, *build_args)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -124,6 +126,13 @@ class Upstream(asyncio.Protocol):
         client.uncork()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and self.client is not None and self.transport is not None:
+            # A write failed (the backend answered early, e.g. 413, and closed without reading the rest of
+            # the body): its answer may still wait in the socket, unread. Read it before giving up on it.
+            for data in _unread(self.transport):
+                if self.client is None or self.closed:
+                    break
+                self.data_received(data)
         self.closed = True
         self.pool.discard(self)
         client, self.client = self.client, None
@@ -235,3 +244,24 @@ class Pool:
             for up in conns:
                 up.close()
         self.idle.clear()
+
+
+def _unread(transport: asyncio.BaseTransport, limit: int = 1 << 20) -> list[bytes]:
+    """What is left to read on a transport's socket (non-blocking, at most `limit` bytes): the socket is
+    still open while its protocol hears of the loss."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return []
+    out: list[bytes] = []
+    try:
+        with socket.socket(fileno=os.dup(sock.fileno())) as dup:
+            dup.setblocking(False)
+            while limit > 0:
+                data = dup.recv(min(limit, 65536))
+                if not data:
+                    break
+                out.append(data)
+                limit -= len(data)
+    except OSError:
+        pass  # nothing (more) to read, or the socket is gone
+    return out
