@@ -40,7 +40,7 @@ from hoist.api.app import create_api
 from hoist.api.context import Ctx
 from hoist.contain.kept import Place
 from hoist.dynos.firewall import FirewallError
-from hoist.dynos.host import build_host
+from hoist.dynos.host import HostError, build_host
 from hoist.dynos.isolation import Isolation, IsolationError, Limits, isolation_for
 from hoist.dynos.oneoff import OneOffs
 from hoist.dynos.pythons import (
@@ -260,7 +260,7 @@ async def serve(settings: Settings) -> None:
     isolation = await setup_isolation(settings, paths, db)
     try:
         host = build_host(settings, paths, isolation, [a.name for a in apps_t.list_apps(db)], say)
-    except FirewallError as exc:
+    except (FirewallError, HostError) as exc:
         raise ServerError(str(exc)) from None
 
     # ----- the platform over the stages, each piece complete when built -----

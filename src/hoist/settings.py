@@ -67,6 +67,8 @@ class Settings:
     local_pg: str = _setting("", "HOIST_LOCAL_PG", "where `hoist pg:local` keeps the local PostgreSQL that pg:pull/pg:push and the heroku CLI use on your side (default: hoist-local-postgres beside HOIST_HOME)")
     ci_time_limit: float = _setting(1800.0, "HOIST_CI_TIME_LIMIT", "seconds a CI test run may take before it fails (ci:enable --time-limit sets one app's)")
     repo_poll: float = _setting(60.0, "HOIST_REPO_POLL", "seconds between fetches of a connected repository (the webhook's fallback)")
+    scheduler: str = _setting("local", "HOIST_SCHEDULER", "where dynos run: local (processes on this machine) or swarm (services on the Docker Swarm that DOCKER_HOST manages; `scripts/local-swarm up 3` prints the settings)")
+    swarm_registry: str = _setting("", "HOIST_SWARM_REGISTRY", "HOST:PORT of the registry slug images are pushed to and every swarm node pulls from (logged in through DOCKER_CONFIG)")
     max_webhook_mb: int = _setting(25, "HOIST_MAX_WEBHOOK_MB", "largest webhook payload accepted, in MiB (GitHub sends at most 25 MB)")
 
     @property

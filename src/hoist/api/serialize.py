@@ -74,7 +74,8 @@ def dyno(a: App, d: Dyno) -> dict[str, Any]:
             "size": "standard-1X", "release": {"id": d.release.id, "version": d.release.version},
             "app": {"id": a.id, "name": a.name}, "attach_url": None,
             "created_at": d.state_since, "updated_at": d.state_since,
-            "memory_mb": None if d.memory_mb is None else round(d.memory_mb, 1)}
+            "memory_mb": None if d.memory_mb is None else round(d.memory_mb, 1),
+            "node": getattr(d.proc, "node", None)}  # hoist's own: the swarm node a dyno runs on (None: here)
 
 
 def build(p: Platform, a: App, b: Build, base: str | None = None) -> dict[str, Any]:

@@ -43,7 +43,8 @@ def ps(c: CliContext) -> None:
         for d in ds:
             mem = d.get("memory_mb")
             memory = f" {mem:.0f} MB" if isinstance(mem, (int, float)) else ""
-            click.echo(f"{d['name']}: {d['state']} {_since(d['updated_at'])} (v{d['release']['version']}){memory}")
+            node = f" on {d['node']}" if d.get("node") else ""  # a swarm node
+            click.echo(f"{d['name']}: {d['state']} {_since(d['updated_at'])} (v{d['release']['version']}){memory}{node}")
         click.echo()
 
 

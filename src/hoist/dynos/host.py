@@ -3,6 +3,7 @@ firewall over it, and the scheduler that records, contains and starts every dyno
 start which of them it has, and what to do when one is missing."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ from hoist.dynos.firewall import Firewall, start_firewall
 from hoist.dynos.isolation import Isolation
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.process import read_records
+from hoist.dynos.swarm import SwarmScheduler
+from hoist.dynos.swarm_cluster import Cluster, SwarmError
 from hoist.paths import Paths
 from hoist.settings import Settings
 
@@ -23,7 +26,7 @@ CPU_WEIGHT = 100  # every dyno the same share of CPU (cgroup v2's default weight
 class DynoHost:
     tree: Tree | None  # None: dynos are process groups, not contained
     firewall: Firewall | None
-    scheduler: LocalScheduler
+    scheduler: LocalScheduler | SwarmScheduler
     place: Place  # where the router and the TLS front live (records, shim sockets, cgroups)
 
 
@@ -63,6 +66,7 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
                say: Callable[[str], None]) -> DynoHost:
     """The tree, the firewall (guarding `apps` and the ports of the dynos recorded as running) and the
     scheduler. Raises FirewallError when HOIST_FIREWALL=on and the firewall cannot start."""
+    cluster = swarm_cluster(settings)
     tree = contain(paths, isolation, say)
     run_dir = paths.run_dir / "dynos"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -90,4 +94,30 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
                                unit_limits=limits, guard=guard, unguard=unguard, log_rate=settings.log_rate,
                                group=group, renamed=firewall.rename if firewall is not None else None)
     (paths.run_dir / "kept").mkdir(exist_ok=True)
-    return DynoHost(tree, firewall, scheduler, Place(paths.run_dir / "kept", tree))
+    chosen: LocalScheduler | SwarmScheduler = scheduler
+    if cluster is not None:
+        say(f"dynos run on the Docker Swarm at {os.environ.get('DOCKER_HOST', 'the default engine')}, images in "
+            f"{settings.swarm_registry}; one-off dynos run here")
+        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler)
+    return DynoHost(tree, firewall, chosen, Place(paths.run_dir / "kept", tree))
+
+
+class HostError(Exception):
+    """The chosen place for dynos cannot be used; the message says what to set."""
+
+
+def swarm_cluster(settings: Settings) -> Cluster | None:
+    """The swarm manager when HOIST_SCHEDULER=swarm (checked now: a clear error before anything starts)."""
+    if settings.scheduler == "local":
+        return None
+    if settings.scheduler != "swarm":
+        raise HostError(f"HOIST_SCHEDULER={settings.scheduler!r} is not a scheduler: use local (the default) or swarm")
+    if not settings.swarm_registry:
+        raise HostError("HOIST_SCHEDULER=swarm needs HOIST_SWARM_REGISTRY (HOST:PORT of the registry the nodes "
+                        "pull from) and DOCKER_HOST/DOCKER_CONFIG of a manager: `scripts/local-swarm up 3` prints them")
+    cluster = Cluster()
+    try:
+        cluster.check()
+    except SwarmError as exc:
+        raise HostError(str(exc)) from None
+    return cluster

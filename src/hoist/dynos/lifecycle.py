@@ -70,7 +70,7 @@ class Lifecycle:
         d.memory_mb = None
         d.oom_kills = 0
         proc = d.proc = await spawn(self.scheduler, d.app, d.release, d.name, d.command, limiter, port=d.port,
-                                    dyno_id=d.id, on_dropped=lost)
+                                    dyno_id=d.id, on_dropped=lost, formation=True)
         self._watch_exit(proc)
         d.started_mono = self.clock()
         if d.type == "web":

@@ -69,7 +69,8 @@ def measure(procs: Sequence[DynoProcess]) -> dict[int, tuple[int, int]]:
     for proc in procs:
         usage = proc.usage() if hasattr(proc, "usage") else None
         if usage is None:
-            plain.append(proc.pid)
+            if proc.pid > 0:  # else no process here (a swarm dyno): not measured
+                plain.append(proc.pid)
         else:
             out[proc.pid] = usage
     out.update({pgid: (rss, 0) for pgid, rss in group_rss(plain).items()})

@@ -17,6 +17,7 @@ class DynoSpec:
     env: dict[str, str] = field(repr=False)  # holds secrets: never logged
     release: str = ""  # the release's id: a restarted hoist adopts a dyno only into the release it runs
     id: str = ""  # the dyno's id (made up when empty)
+    formation: bool = False  # one of the formation's dynos (the supervisor's), not a one-off or a release phase
 
 
 class DynoProcess(Protocol):

@@ -1,0 +1,316 @@
+"""Dynos on a Docker Swarm (HOIST_SCHEDULER=swarm): the same seam as LocalScheduler, other machines.
+
+Each release's slug becomes an image (dynos/swarm_images: a base from this host's own files, the slug
+and its virtualenv as a layer at their own paths), pushed to hoist's registry once per slug (a rollback
+finds its tag and reuses it). Each process type of a release is one Swarm service; its replicas are the
+formation: dyno `web.3` is the service's task in slot 3, on whatever node swarm put it. The supervisor
+stays the one that decides: it asks for web.1..web.N, probes each, switches the routes once the new
+release's tasks answer and stops the old ones (the old release's service scales down to 0 and goes).
+
+A web dyno keeps its local port: a relay on 127.0.0.1:PORT forwards each connection to the task's node
+address and published port, as the task list says now (swarm replaces a task that dies; the relay
+follows). So readiness probes, the router and its semantics are the local ones, unchanged.
+One-offs (release phase, `run`, scheduler jobs) run on this machine through the local scheduler."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from hoist.dynos import swarm_images
+from hoist.dynos.local import LocalScheduler, SpawnError
+from hoist.dynos.scheduler import DynoSpec, Survivor
+from hoist.dynos.swarm_cluster import CONTAINER_PORT, Cluster, SwarmError, Task
+
+LABEL = "hoist.managed"
+POLL = 1.0  # seconds between reads of a service's task list
+_pids = itertools.count(1)
+
+
+class SwarmDyno:
+    """One formation dyno: a slot of its type's service. `node` is where its task runs now."""
+
+    def __init__(self, spec: DynoSpec, slot: int, on_line: Callable[[str], None]) -> None:
+        self.spec = spec
+        self.slot = slot
+        self.on_line = on_line
+        self.port = int(spec.env["PORT"]) if spec.env.get("PORT", "").isdigit() else None
+        self.node: str | None = None
+        self.target: tuple[str, int] | None = None
+        self.server: asyncio.base_events.Server | None = None
+        self.finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.wanted = True
+        self._pid = -next(_pids)  # no local process: a key for the memory sampler, never a real pid
+        self.stop: Callable[[SwarmDyno, int], None] = lambda d, s: None
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.finished.result() if self.finished.done() else None
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self.finished)
+
+    async def closed(self) -> None:
+        await self.wait()
+
+    def signal(self, signum: int) -> None:
+        if self.wanted:
+            self.wanted = False
+            self.stop(self, signum)
+
+    def usage(self) -> tuple[int, int] | None:
+        return None  # container stats live on each node's engine: not read yet (no R14/R15 on swarm)
+
+    def end(self, rc: int) -> None:
+        self.wanted = False
+        if self.server is not None:
+            self.server.close()
+        if not self.finished.done():
+            self.finished.set_result(rc)
+
+    def follow(self, task: Task | None) -> None:
+        self.node = task.node if task else None
+        self.target = (task.addr, task.port) if task and task.port and task.state == "running" else None
+
+    async def listen(self) -> None:
+        if self.port is not None:
+            self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target = self.target
+        if target is None:  # no running task in this slot now: the router sees the connection close
+            writer.close()
+            return
+        try:
+            up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), 5)
+        except (OSError, asyncio.TimeoutError):
+            writer.close()
+            return
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+                if dst.can_write_eof():
+                    dst.write_eof()
+            except (OSError, RuntimeError):
+                pass
+        try:
+            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        finally:
+            up_w.close()
+            writer.close()
+
+
+@dataclass
+class Service:
+    name: str
+    app: str
+    dynos: dict[int, SwarmDyno] = field(default_factory=dict)  # wanted slots
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    created: bool = False
+    poller: asyncio.Task[None] | None = None
+
+
+def service_name(app: str, ptype: str, release: str) -> str:
+    name = re.sub(r"[^a-zA-Z0-9-]", "-", f"hoist-{app}-{ptype}")[:52].rstrip("-")
+    return f"{name}-{release.replace('-', '')[:8]}"
+
+
+class SwarmScheduler:
+    """`cluster` is the manager; `registry` (HOST:PORT) where slug images are pushed; `local` runs one-offs.
+    Every service is labelled with this hoist's `owner` key (of its run dir): what it removes at start and
+    stop is its own, never another hoist's on the same swarm."""
+
+    def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler) -> None:
+        self.owner = hashlib.sha256(str(local.run_dir.resolve()).encode()).hexdigest()[:12]
+        self.cluster = cluster
+        self.registry = registry
+        self.local = local
+        self.services: dict[str, Service] = {}
+        self._images: dict[str, asyncio.Future[str]] = {}
+        self._bases: dict[tuple[str, ...], str] = {}
+
+    # ----- images -----
+
+    def _copies(self, spec: DynoSpec) -> tuple[list[tuple[Path, str]], list[Path]]:
+        """(host dir, same path in the image) for the slug and its virtualenv; the Pythons they need."""
+        copies = [(spec.cwd, str(spec.cwd))]
+        pythons: list[Path] = []
+        venv = Path(spec.env["VIRTUAL_ENV"]) if spec.env.get("VIRTUAL_ENV") else None
+        if venv is not None:
+            if not venv.is_relative_to(spec.cwd):
+                copies.append((venv, str(venv)))
+            exe = venv / "bin" / "python"
+            if exe.exists():
+                pythons.append(exe.resolve().parent.parent)
+        return copies, pythons
+
+    async def image(self, spec: DynoSpec) -> str:
+        """The slug's image in the registry: built and pushed the first time, found after (a rollback)."""
+        copies, pythons = self._copies(spec)
+        key = hashlib.sha256("\n".join(str(src) for src, _ in copies).encode()).hexdigest()[:16]
+        tag = f"{self.registry}/hoist/{re.sub(r'[^a-z0-9-]', '-', spec.app)}:{key}"
+        if tag not in self._images:
+            self._images[tag] = asyncio.ensure_future(self._build(tag, copies, pythons))
+        fut = self._images[tag]
+        try:
+            return await asyncio.shield(fut)
+        except Exception:
+            if self._images.get(tag) is fut:
+                del self._images[tag]  # the next start tries again
+            raise
+
+    async def _build(self, tag: str, copies: list[tuple[Path, str]], pythons: list[Path]) -> str:
+        key = tuple(str(p) for p in pythons)
+        try:
+            if key not in self._bases:
+                self._bases[key] = (await asyncio.to_thread(swarm_images.build_base, pythons))["tag"]
+            await asyncio.to_thread(swarm_images.build_app, self._bases[key], tag, copies)
+            await asyncio.to_thread(swarm_images.push, tag)
+        except (RuntimeError, OSError, swarm_images.subprocess.SubprocessError) as exc:
+            raise SwarmError(f"the slug image {tag} could not be built or pushed: {exc}") from None
+        return tag
+
+    # ----- services -----
+
+    async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None],
+                    on_dropped: Callable[[int], None] | None = None) -> Any:
+        ptype, _, number = spec.name.partition(".")
+        if not spec.formation or not number.isdigit():
+            return await self.local.spawn(spec, on_line, on_dropped)
+        name = service_name(spec.app, ptype, spec.release)
+        svc = self.services.setdefault(name, Service(name, spec.app))
+        dyno = SwarmDyno(spec, int(number), on_line)
+        dyno.stop = lambda d, signum: self._track(self._stop(svc, d, signum))
+        old = svc.dynos.get(dyno.slot)
+        if old is not None:
+            old.end(0)
+        svc.dynos[dyno.slot] = dyno
+        try:
+            await dyno.listen()
+        except OSError as exc:
+            svc.dynos.pop(dyno.slot, None)
+            raise SpawnError(f"{spec.name} of {spec.app}: its relay port {dyno.port} is taken: {exc}") from None
+        self._track(self._converge(svc, spec, dyno))
+        return dyno
+
+    def _track(self, coro: Any) -> None:
+        asyncio.ensure_future(coro)
+
+    async def _converge(self, svc: Service, spec: DynoSpec, dyno: SwarmDyno) -> None:
+        """Make the service exist with as many replicas as its highest wanted slot; end the dyno on failure."""
+        try:
+            async with svc.lock:
+                replicas = max(svc.dynos, default=0)
+                if not svc.created:
+                    image = await self.image(spec)
+                    await self._create(svc, spec, image, replicas)
+                    svc.created = True
+                    svc.poller = asyncio.ensure_future(self._poll(svc))
+                elif replicas:
+                    await self.cluster.scale(svc.name, replicas)
+        except SwarmError as exc:
+            dyno.on_line(f"hoist: {dyno.spec.name} could not start on the swarm: {exc}")
+            if svc.dynos.get(dyno.slot) is dyno:
+                del svc.dynos[dyno.slot]
+            dyno.end(1)
+
+    async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> None:
+        ptype = spec.name.partition(".")[0]
+        env = {**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}
+        with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
+            os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
+            f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
+            f.flush()
+            args = ["service", "create", "--detach", "--name", svc.name, "--replicas", str(replicas),
+                    "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
+                    "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", "10s",
+                    "--label", f"{LABEL}={self.owner}", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
+                    "--label", f"hoist.release={spec.release}", "--workdir", str(spec.cwd)]
+            if "PORT" in spec.env:
+                args += ["--publish", f"mode=host,target={CONTAINER_PORT}"]
+            await self.cluster.run(*args, image, "/bin/bash", "-c", spec.command, timeout=120)
+
+    async def _poll(self, svc: Service) -> None:
+        """Every POLL s while the service runs: each wanted dyno follows its slot's task (node, address)."""
+        while svc.dynos:
+            with contextlib.suppress(SwarmError):
+                tasks = {t.slot: t for t in await self.cluster.tasks(svc.name)}
+                for slot, dyno in list(svc.dynos.items()):
+                    dyno.follow(tasks.get(slot))
+            await asyncio.sleep(POLL)
+
+    async def _stop(self, svc: Service, dyno: SwarmDyno, signum: int) -> None:
+        """The dyno leaves its slot: the service shrinks to its highest wanted slot (a lower slot's task runs
+        on unrouted until the slots above it go), and is removed with its last dyno."""
+        if svc.dynos.get(dyno.slot) is dyno:
+            del svc.dynos[dyno.slot]
+        dyno.follow(None)
+        try:
+            async with svc.lock:
+                if not svc.created or svc.dynos.get(dyno.slot) is not None:
+                    pass
+                elif not svc.dynos:
+                    await self.cluster.remove(svc.name)
+                    svc.created = False
+                    if not svc.dynos and self.services.get(svc.name) is svc:
+                        del self.services[svc.name]
+                else:
+                    await self.cluster.scale(svc.name, max(svc.dynos))
+        except SwarmError as exc:
+            dyno.on_line(f"hoist: stopping {dyno.spec.name} on the swarm: {exc}")
+        dyno.end(-signum)
+
+    # ----- the rest of the seam -----
+
+    async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> Any:
+        return await self.local.spawn_attached(spec, tty=tty, rows=rows, cols=cols)
+
+    async def recover(self, sink: Callable[[str, str], tuple[Callable[[str], None], Callable[[int], None]]]
+                      ) -> list[Survivor]:
+        """Local one-offs are reconnected; services a previous hoist left are removed (the formation starts
+        them again: swarm dynos are not adopted yet)."""
+        await self._remove_all()
+        return await self.local.recover(sink)
+
+    async def _remove_all(self, app: str | None = None) -> None:
+        with contextlib.suppress(SwarmError):
+            mine = set(await self.cluster.services(f"{LABEL}={self.owner}"))
+            if app is not None:
+                mine &= set(await self.cluster.services(f"hoist.app={app}"))
+            await self.cluster.remove(*sorted(mine))
+        for name, svc in list(self.services.items()):
+            if app is None or svc.app == app:
+                for d in list(svc.dynos.values()):
+                    d.end(-9)
+                self.services.pop(name, None)
+
+    async def forget_app(self, app: str) -> None:
+        await self._remove_all(app)
+        await self.local.forget_app(app)
+
+    def rename(self, old: str, new: str) -> None:
+        self.local.rename(old, new)
+
+    async def detach(self) -> None:
+        await self.local.detach()
+
+    async def close(self) -> None:
+        await self._remove_all()
+        await self.local.close()
+
+    def cleanup_orphans(self) -> int:
+        return self.local.cleanup_orphans()

@@ -1,0 +1,140 @@
+"""HOIST_SCHEDULER=swarm end to end on a 3-node local swarm (scripts/local-swarm): a real hoist server,
+a real git push (the slug becomes an image pushed to the swarm's registry), `ps:scale web=4` spreads
+the web dynos over the nodes, `ps` names each dyno's node, and requests through hoist's router answer
+from tasks on more than one node; a code-only deploy switches to the new release with no failed
+request; a rollback reuses the old image. Root only; timings printed."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
+from tests.e2e.harness import HoistServer, Load, commit_files, example_files, make_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "local-swarm"
+DOCKER = "/usr/bin/docker"
+NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
+         "/usr/bin/htpasswd": "apache2-utils"}
+MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
+PREFIX = "hsch"
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
+    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
+]
+
+APP_PY = '''import os
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/")
+def index():
+    return f"CODE {os.environ.get('DYNO', '?')} on {os.environ.get('HOIST_NODE', 'here')}\\n"
+'''
+
+
+def local_swarm(*args: str, timeout: float = 180) -> str:
+    res = subprocess.run([sys.executable, str(SCRIPT), *args, "--prefix", PREFIX], capture_output=True, text=True,
+                         timeout=timeout)
+    assert res.returncode == 0, f"local-swarm {' '.join(args)}: {res.stderr[-2000:]}"
+    return res.stdout
+
+
+def files(code: str) -> dict[str, str]:
+    f = example_files("hello")
+    f["app.py"] = APP_PY.replace("CODE", code)
+    f["Procfile"] = "web: gunicorn app:app\n"
+    return f
+
+
+@pytest.fixture(scope="module")
+def swarm() -> Iterator[dict[str, str]]:
+    t0 = time.monotonic()
+    try:
+        out = local_swarm("up", "3")
+        print(f"\nlocal-swarm up 3: {time.monotonic() - t0:.1f}s")
+        yield dict(m.groups() for m in re.finditer(r"^export (\w+)=(.*)$", out, re.MULTILINE))
+    finally:
+        local_swarm("down")
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
+    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
+                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "90"})
+    srv.start()
+    srv.cli("login")
+    yield srv
+    if srv.proc and srv.proc.poll() is None:
+        srv.stop()
+    remove_app_users(workdir)
+
+
+def wait(cond, timeout: float, what) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what()}")
+        time.sleep(0.3)
+
+
+def test_push_scale_spread_route_deploy_rollback(server: HoistServer, workdir: Path, swarm: dict[str, str]) -> None:
+    repo = make_repo(workdir / "spread", files("v1"), server.env())
+    server.cli("apps:create", "spread", cwd=repo)
+    t0 = time.monotonic()
+    server.push(repo)
+    server.wait_for("spread", "v1 web.1 on", timeout=120)
+    print(f"push to serving on the swarm (cold image): {time.monotonic() - t0:.1f}s")
+
+    t0 = time.monotonic()
+    server.cli("ps:scale", "web=4", cwd=repo)
+
+    def ps() -> str:
+        return server.cli("ps", cwd=repo).stdout
+    wait(lambda: len(re.findall(r"web\.\d: up .* on hsch-n\d", ps())) == 4, 90, ps)
+    print(f"ps:scale web=4, all up: {time.monotonic() - t0:.1f}s")
+    nodes = set(re.findall(r"on (hsch-n\d)", ps()))
+    assert len(nodes) >= 2, f"4 web dynos on one node only: {ps()}"
+    services = subprocess.run([DOCKER, "service", "ls", "--format", "{{.Name}} {{.Replicas}}"],
+                              env={**os.environ, **swarm}, capture_output=True, text=True, check=True).stdout
+    assert re.search(r"hoist-spread-web-\w+ 4/4", services), services  # one service, replicas = formation
+
+    answered: set[str] = set()
+    for _ in range(40):
+        r = server.app_get("spread")
+        assert r.status_code == 200, r.text
+        answered.add(r.text.split(" on ")[1].strip())
+    assert len(answered) >= 2 and answered <= nodes, answered
+    print(f"40 requests through the router answered from {sorted(answered)}")
+
+    # A code-only deploy under load: the router switches once the new release's tasks answer.
+    commit_files(repo, files("v2"), server.env(), "v2")
+    t0 = time.monotonic()
+    with Load(server, "spread") as load:
+        server.push(repo)
+        server.wait_for("spread", "v2 web.", timeout=120)
+        time.sleep(1)
+    print(f"deploy v2 push to serving: {time.monotonic() - t0:.1f}s; {load.ok} requests ok, {len(load.failures)} failed")
+    assert load.ok > 0 and not load.failures, load.failures[:5]
+    wait(lambda: "v1" not in subprocess.run([DOCKER, "service", "ls", "--format", "{{.Name}}"],
+                                            env={**os.environ, **swarm}, capture_output=True, text=True).stdout
+         and len(re.findall(r"hoist-spread-web", subprocess.run(
+             [DOCKER, "service", "ls", "--format", "{{.Name}}"], env={**os.environ, **swarm}, capture_output=True,
+             text=True).stdout)) == 1, 60, lambda: "the old release's service is still there")
+
+    # A rollback: the v1 image is in the registry already; nothing is built.
+    images = subprocess.run([DOCKER, "image", "ls", "-q"], env={**os.environ, **swarm}, capture_output=True,
+                            text=True).stdout.split()
+    server.cli("rollback", cwd=repo)  # to the release before: v1's code
+    server.wait_for("spread", "v1 web.", timeout=120)
+    after = subprocess.run([DOCKER, "image", "ls", "-q"], env={**os.environ, **swarm}, capture_output=True,
+                           text=True).stdout.split()
+    assert set(after) == set(images), "a rollback built a new image"
