@@ -112,7 +112,9 @@ class Releases:
 
     def _keep_report(self, app: App, rel: Release, result: DeployResult) -> None:
         """After the release phase's own output (if any), for `releases:output`; a full disk loses only this."""
-        lines = self.report(app, rel, result, lines_shown=result.failure == "release")
+        self._append_output(app, rel, self.report(app, rel, result, lines_shown=result.failure == "release"))
+
+    def _append_output(self, app: App, rel: Release, lines: list[str]) -> None:
         try:
             with self.paths.release_log(app.name, rel.id).open("a", encoding="utf-8") as f:
                 f.write("".join(line + "\n" for line in lines))
@@ -142,8 +144,10 @@ class Releases:
         if not result.ok:
             what = " and ".join(p for p in (", ".join(set_keys) and f"{', '.join(set_keys)} set",
                                             ", ".join(removed) and f"{', '.join(removed)} unset") if p)
-            result = replace(result, message=f"{result.message}. The release with {what} failed, so nothing "
-                                             f"changed: the config is as before. Fix the value and try again")
+            unchanged = f"The release with {what} failed, so nothing changed: the config is as before. " \
+                        "Fix the value and try again"
+            result = replace(result, message=f"{result.message}. {unchanged}")
+            self._append_output(app, rel, [f" !     {unchanged}."])  # the report the CLIs print ends with it
         return config_t.get_config(self.db, app.id), rel, result
 
     async def rollback(self, app: App, target: Release, user: User) -> tuple[Release, DeployResult]:
