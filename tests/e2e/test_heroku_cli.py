@@ -240,8 +240,9 @@ def test_everyday_app_commands(server: HoistServer, heroku: Heroku, app: str) ->
     assert json.loads(heroku("config", "--json", "-a", app).stdout)["GREETING"] == "hi there"
     assert re.search(r"local\s+This machine \(hoist\)\s+Common Runtime", heroku("regions").stdout)
     assert "* heroku-24" in heroku("stack", "-a", app).stdout
-    renamed = heroku("apps:rename", "hk-renamed", "-a", app, check=False)
-    assert renamed.returncode != 0 and "Renaming apps is not supported" in renamed.stderr
+    heroku("apps:rename", "hk-renamed", "-a", app)  # issue 16: renames work (test_rename.py has the rest)
+    assert server.app_get("hk-renamed").status_code == 200 and server.app_get(app).status_code == 404
+    heroku("apps:rename", app, "-a", "hk-renamed")
     server.app_get(app, "/router-probe")
     router = heroku("logs", "-d", "router", "-n", "300", "-a", app).stdout.splitlines()
     assert router and all("heroku[router]: " in line for line in router)

@@ -85,16 +85,18 @@ def test_once_it_serves_a_release_that_does_not_boot_is_refused_by_every_command
     err = unset.stderr.splitlines()
     assert err[0] == " !     Release v4 failed to boot, so it was not deployed; the previous release keeps serving (v3)."
     assert err[1] == " !     " + HINT
-    assert err[-2] == " !     web.1 exited with status 1 while booting."
+    assert err[-3] == " !     web.1 exited with status 1 while booting."
+    assert err[-2] == (" !     The release with DATABASE_URL unset failed, so nothing changed: the config is as before. "
+                       "Fix the value and try again.")
     assert err[-1] == " !    release v4 failed (see above)"
     rel = server.api("GET", "/apps/order/releases/4").json()
     assert rel["status"] == "expired" and not rel["current"]
     assert rel["description"] == "Remove DATABASE_URL config vars (not deployed: web.1 exited with status 1 while booting)"
     assert server.app_get("order").status_code == 200  # v3 keeps serving
-    ran = server.cli("run", "echo", "ran", cwd=repo)  # one-off dynos run v3 too, and say so
-    assert re.match(r" !    run\.\d+ runs v3, the current release, whose config differs from the app's in DATABASE_URL: "
-                    r"the release with that change did not start \(see `hoist releases` and `hoist releases:output`\)\n",
-                    ran.stderr), ran.stderr
+    # Nothing changed (issue 18: the stored config is the current release's), so one-off dynos run v3 with it.
+    assert "DATABASE_URL" in server.api("GET", "/apps/order/config-vars").json()
+    ran = server.cli("run", "echo", "ran", cwd=repo)
+    assert ran.stdout == "ran\n" and ran.stderr == "", ran.stderr
     url = server.api("GET", "/apps/order/releases/3/config-vars").json()["DATABASE_URL"]
     assert server.cli("config:set", f"DATABASE_URL={url}", cwd=repo).stdout.startswith(
         "Setting DATABASE_URL and restarting order... done, v5\n")
