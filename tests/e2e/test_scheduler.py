@@ -18,7 +18,7 @@ from tests.e2e.harness import HoistServer, example_files, make_repo
 TICK = 5.0
 APP = "cron"
 PROBE = "python -c \"import time; print('tick', time.time())\""
-_LINE = re.compile(r"^(\S+) (app|hoist)\[(scheduler\.\d+)\]: (.*)$")
+_LINE = re.compile(r"^(\S+) (app|heroku)\[(scheduler\.\d+)\]: (.*)$")  # heroku[...]: the platform's lines
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def runs(server: HoistServer) -> dict[str, dict[str, object]]:
         if not m:
             continue
         stamp, source, dyno, message = m.groups()
-        run = out.setdefault(dyno, {"start": datetime.fromisoformat(stamp).timestamp(), "app": [], "hoist": []})
+        run = out.setdefault(dyno, {"start": datetime.fromisoformat(stamp).timestamp(), "app": [], "heroku": []})
         run[source].append(message)  # type: ignore[attr-defined]
     return out
 
@@ -112,7 +112,7 @@ def test_a_job_runs_on_time_twice_as_scheduler_dynos_with_its_logs(server: Hoist
         delay = start - math.floor(start / TICK) * TICK
         assert delay < 2.0, (dyno, delay)  # started within 2 s of the due time (a busy 2-core box)
         assert printed >= start - 0.05
-        hoist = runs(server)[dyno]["hoist"]
+        hoist = runs(server)[dyno]["heroku"]
         assert "State changed from starting to up" in hoist and "Process exited with status 0" in hoist, hoist
     assert second[0] >= boundary_after(first[0]) - 0.05  # one run per due time
     listed = server.cli("scheduler", "-a", APP).stdout
@@ -127,7 +127,7 @@ def test_a_run_still_going_when_the_next_is_due_is_stopped(server: HoistServer) 
     job = add_job(server, "sleep", "60")
 
     def sleepers() -> list[tuple[float, str, list[str]]]:  # the sleep job's runs: no probe output
-        return sorted((float(r["start"]), d, r["hoist"]) for d, r in runs(server).items()  # type: ignore[arg-type,misc]
+        return sorted((float(r["start"]), d, r["heroku"]) for d, r in runs(server).items()  # type: ignore[arg-type,misc]
                       if float(r["start"]) > added and not r["app"])  # type: ignore[arg-type]
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline and len(sleepers()) < 2:
