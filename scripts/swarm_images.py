@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Images for a swarm from this host's own files: the command line over hoist.dynos.swarm_images
+"""Images for a swarm from this host's own files: the command line over hoist.dynos.swarm.images
 (where the code lives; hoist's swarm scheduler uses it too).
 
     python3 scripts/swarm_images.py base --python /root/.pyenv/versions/3.11.7 [--tag T] [--push]
@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from hoist.dynos.swarm_images import *  # noqa: E402,F401,F403 - the script's functions, as tests load them
-from hoist.dynos.swarm_images import __doc__ as IMAGES_DOC, build_app, build_base, docker, push  # noqa: E402
+from hoist.dynos.swarm.images import *  # noqa: E402,F401,F403 - the script's functions, as tests load them
+from hoist.dynos.swarm.images import __doc__ as IMAGES_DOC, build_app, build_base, docker, push  # noqa: E402
 
 
 def main() -> None:

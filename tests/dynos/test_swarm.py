@@ -12,8 +12,9 @@ import pytest
 
 from hoist.dynos.host import HostError, swarm_cluster
 from hoist.dynos.scheduler import DynoSpec
-from hoist.dynos.swarm import SwarmDyno, service_name
-from hoist.dynos.swarm_cluster import Cluster, SwarmError, Task
+from hoist.dynos.swarm.dyno import SwarmDyno
+from hoist.dynos.swarm.scheduler import service_name
+from hoist.dynos.swarm.cluster import Cluster, SwarmError, Task
 from hoist.settings import Settings
 
 

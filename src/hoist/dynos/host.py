@@ -13,8 +13,8 @@ from hoist.dynos.firewall import Firewall, start_firewall
 from hoist.dynos.isolation import Isolation
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.process import read_records
-from hoist.dynos.swarm import SwarmScheduler
-from hoist.dynos.swarm_cluster import Cluster, SwarmError
+from hoist.dynos.swarm.scheduler import SwarmScheduler
+from hoist.dynos.swarm.cluster import Cluster, SwarmError
 from hoist.paths import Paths
 from hoist.settings import Settings
 
