@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from hoist.procs import RESTART_DELAYS, STABLE_AFTER, restart_delay, terminate
+from hoist.procs import RESTART_DELAYS, STABLE_AFTER, not_started, restart_delay, terminate, until_ready
 
 POLL_S = 2.0  # how often a Detached child is checked
 
@@ -256,25 +256,16 @@ class Spawned:
             *self.argv, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if self.on_line else None,
             env={**os.environ, **self.env} if self.env else None)
-        if self.ready is None:
-            return True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.ready_timeout
-        while self.proc.returncode is None and loop.time() < deadline:
-            if await self.ready():
-                return True
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.05)
-        return False
+        return await until_ready(self.proc, self.ready, self.ready_timeout)
 
     async def start(self) -> None:
         if await self.spawn():
             return
         assert self.proc is not None
-        if self.proc.returncode is not None:
-            raise ChildError(f"{self.name} exited with status {self.proc.returncode} as it started")
-        await self.stop()
-        raise ChildError(f"{self.name} was not ready within {self.ready_timeout:g} s")
+        rc = self.proc.returncode
+        if rc is None:
+            await self.stop()
+        raise ChildError(not_started(self.name, rc, self.ready_timeout))
 
     async def wait(self) -> str:
         assert self.proc is not None

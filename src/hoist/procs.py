@@ -8,6 +8,7 @@ other module keeps its own copy."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -15,8 +16,9 @@ import signal
 import socket
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 LOOPBACK = "127.0.0.1"
 _ALPHABET = string.ascii_letters + string.digits
@@ -132,6 +134,36 @@ def stop_pid(pid: int, alive: Callable[[], bool], grace: float) -> None:
 # longer, up to a cap. A child that stayed up for STABLE_AFTER seconds before crashing starts the count again.
 RESTART_DELAYS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0)
 STABLE_AFTER = 60.0
+
+
+class Waitable(Protocol):
+    """A started process as the readiness wait sees it (asyncio's Process, a shim's ShimProcess)."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def wait(self) -> Awaitable[int]: ...
+
+
+async def until_ready(proc: Waitable, ready: Callable[[], Awaitable[bool]] | None, timeout: float) -> bool:
+    """True once `ready()` says so (at once without `ready`), False if `proc` exits first or `timeout` passes."""
+    if ready is None:
+        return True
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while proc.returncode is None and loop.time() < deadline:
+        if await ready():
+            return True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(proc.wait()), 0.05)
+    return False
+
+
+def not_started(name: str, returncode: int | None, timeout: float) -> str:
+    """Why a child that `until_ready` gave up on did not start: it exited, or it never became ready."""
+    if returncode is not None:
+        return f"{name} exited with status {returncode} as it started"
+    return f"{name} was not ready within {timeout:g} s"
 
 
 def restart_delay(consecutive_crashes: int, delays: tuple[float, ...] = RESTART_DELAYS) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hoist.contain.cgroups import CgroupError, Tree
 from hoist.contain.shimmed import Launch, ShimError, ShimProcess, attach, start
-from hoist.procs import killpg
+from hoist.procs import killpg, not_started, until_ready
 
 
 @dataclass(frozen=True)
@@ -120,16 +120,7 @@ class Kept:
         tmp = self.record.with_suffix(".tmp")
         tmp.write_text(json.dumps({"fingerprint": fingerprint(self.argv, self.own_env), "pid": self.proc.pid}))
         os.replace(tmp, self.record)
-        if self.ready is None:
-            return True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.ready_timeout
-        while self.proc.returncode is None and loop.time() < deadline:
-            if await self.ready():
-                return True
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.proc.wait(), 0.05)
-        return False
+        return await until_ready(self.proc, self.ready, self.ready_timeout)
 
     async def start(self) -> None:
         if self.running and self.adopted:
@@ -137,10 +128,10 @@ class Kept:
         if await self.spawn():
             return
         assert self.proc is not None
-        if self.proc.returncode is not None:
-            raise KeptError(f"{self.name} exited with status {self.proc.returncode} as it started")
-        await self.stop()
-        raise KeptError(f"{self.name} was not ready within {self.ready_timeout:g} s")
+        rc = self.proc.returncode
+        if rc is None:
+            await self.stop()
+        raise KeptError(not_started(self.name, rc, self.ready_timeout))
 
     async def wait(self) -> str:
         assert self.proc is not None
