@@ -37,6 +37,9 @@ class Next:
 Action = Callable[[Request, Session, User, App, dict[str, str]], Awaitable["str | Next"]]
 # A form POST not about one app (create an app, the admin's user forms): returns (message, where to go next).
 FreeAction = Callable[[Request, Session, User, dict[str, str]], Awaitable[tuple[str, str]]]
+# What a form POST does once it passed the gate: (request, session, user, the app or None, the form,
+# the default page) -> (message, the page to show it on).
+_Operate = Callable[[Request, Session, User, "App | None", dict[str, str], str], Awaitable[tuple[str, str]]]
 # Called after an app is destroyed, beside the platform's own clean-up (its one-off dynos).
 OnDestroy = Callable[[str], Awaitable[None]]
 # Whether a build's output is still being written (the push pipeline's own record).
@@ -75,53 +78,44 @@ class Dashboard:
     def action(self, handler: Action, back: str = "") -> Callable[[Request], Awaitable[Response]]:
         """A form POST on one app: gate, origin + CSRF check, the operation, then back to the app's page
         (`back` is the tab: "", "/settings", ...)."""
-        async def run(request: Request) -> Response:
-            found = self.gate.current(request)
-            if found is None:
-                return to_login(request)
-            session, user = found
-            target = f"{PREFIX}/apps/{request.path_params['app']}{back}"
-            try:
-                form = await read_form(request)
-                self.gate.check_post(request, session, form.get("csrf"))
-                app = self.platform.find_app(user, request.path_params["app"])
-                if disk.low(self.platform.paths.home):  # as the API: no write starts on a full disk
-                    message = disk.full_message(self.platform.paths.home)
-                else:
-                    done = await handler(request, session, user, app, form)
-                    message, target = (done.message, done.target) if isinstance(done, Next) else (done, target)
-            except Refused as exc:
-                return self.error(exc.status, exc.message, found)
-            except PlatformError as exc:
-                if exc.status == 404 and exc.resource == "app":
-                    return self.error(404, NOT_FOUND, found)
-                message = exc.message
-            except (OSError, sqlite3.OperationalError) as exc:
-                if not disk.is_full(exc):
-                    raise
-                message = disk.full_message(self.platform.paths.home)
-            session.flash.append(message)
-            return RedirectResponse(target, status_code=303)
-        return run
+        async def operate(request: Request, session: Session, user: User, app: App | None,
+                          form: dict[str, str], target: str) -> tuple[str, str]:
+            assert app is not None
+            done = await handler(request, session, user, app, form)
+            return (done.message, done.target) if isinstance(done, Next) else (done, target)
+        return self._form_post(operate, lambda request: f"{PREFIX}/apps/{request.path_params['app']}{back}",
+                               one_app=True)
 
     def free_action(self, handler: FreeAction, back: str) -> Callable[[Request], Awaitable[Response]]:
         """A form POST not about one app: gate, origin + CSRF check, the operation, then a page."""
+        async def operate(request: Request, session: Session, user: User, app: App | None,
+                          form: dict[str, str], target: str) -> tuple[str, str]:
+            return await handler(request, session, user, form)
+        return self._form_post(operate, lambda request: PREFIX + back, one_app=False)
+
+    def _form_post(self, operate: _Operate, target_of: Callable[[Request], str],
+                   one_app: bool) -> Callable[[Request], Awaitable[Response]]:
+        """Every form POST: the gate, the origin + CSRF check, the app looked up as the API does (`one_app`),
+        no write on a full disk, then the operation; its message is flashed on the page it names."""
         async def run(request: Request) -> Response:
             found = self.gate.current(request)
             if found is None:
                 return to_login(request)
             session, user = found
-            target = PREFIX + back
+            target = target_of(request)
             try:
                 form = await read_form(request)
                 self.gate.check_post(request, session, form.get("csrf"))
-                if disk.low(self.platform.paths.home):
+                app = self.platform.find_app(user, request.path_params["app"]) if one_app else None
+                if disk.low(self.platform.paths.home):  # as the API: no write starts on a full disk
                     message = disk.full_message(self.platform.paths.home)
                 else:
-                    message, target = await handler(request, session, user, form)
+                    message, target = await operate(request, session, user, app, form, target)
             except Refused as exc:
                 return self.error(exc.status, exc.message, found)
             except PlatformError as exc:
+                if one_app and exc.status == 404 and exc.resource == "app":
+                    return self.error(404, NOT_FOUND, found)
                 message = exc.message
             except (OSError, sqlite3.OperationalError) as exc:
                 if not disk.is_full(exc):
