@@ -10,7 +10,7 @@ from hoist.cli.context import CliContext
 from hoist.cli.errors import HoistError
 from hoist.cli.options import app_option, pass_ctx
 from hoist.cli.outcome import check_release
-from hoist.cli.output import header, keyvals, table
+from hoist.cli.output import header, keyvals, listing, table
 
 
 def _plan(a: dict[str, Any]) -> str:
@@ -25,14 +25,9 @@ def addons_list(c: CliContext, as_json: bool) -> None:
     """List the app's add-ons."""
     app = c.app()
     items = c.client().get_all(f"/apps/{app}/addons")
-    if as_json:
-        click.echo(json.dumps(items, indent=2))
-        return
-    if not items:
-        click.echo(f"{app} has no add-ons. Add a database with `hoist addons:create heroku-postgresql`.")
-        return
-    table(["Add-on", "Plan", "State", "Config vars"],
-          [[a["name"], _plan(a), a["state"], ", ".join(a["config_vars"])] for a in items])
+    listing(items, as_json=as_json, headers=["Add-on", "Plan", "State", "Config vars"],
+            row=lambda a: [a["name"], _plan(a), a["state"], ", ".join(a["config_vars"])],
+            empty=f"{app} has no add-ons. Add a database with `hoist addons:create heroku-postgresql`.")
 
 
 @click.command("addons:create")
@@ -118,11 +113,8 @@ def addons_services(c: CliContext, as_json: bool) -> None:
 def addons_plans(c: CliContext, service: str, as_json: bool) -> None:
     """List the plans of an add-on service (every plan is the same local server, and free)."""
     items = c.client().get(f"/addon-services/{service}/plans")
-    if as_json:
-        click.echo(json.dumps(items, indent=2))
-        return
-    table(["", "Slug", "Name", "Price"],
-          [["default" if p["default"] else "", p["name"], p["human_name"], "free"] for p in items])
+    listing(items, as_json=as_json, headers=["", "Slug", "Name", "Price"],
+            row=lambda p: ["default" if p["default"] else "", p["name"], p["human_name"], "free"])
 
 
 COMMANDS = [addons_list, addons_create, addons_info, addons_destroy, addons_services, addons_plans]

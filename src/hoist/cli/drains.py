@@ -1,7 +1,6 @@
 """drains, drains:add, drains:remove: send the app's log lines to a syslog server or an HTTPS endpoint."""
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -9,7 +8,7 @@ import click
 
 from hoist.cli.context import CliContext
 from hoist.cli.options import app_option, pass_ctx
-from hoist.cli.output import header, table
+from hoist.cli.output import listing
 
 
 def _status(d: dict[str, Any]) -> str:
@@ -34,14 +33,9 @@ def drains_list(c: CliContext, as_json: bool) -> None:
     """The app's log drains (URLs masked: they are secrets) and how each is doing."""
     app = c.app()
     drains = c.client().get(f"/apps/{app}/log-drains")
-    if as_json:
-        click.echo(json.dumps(drains, indent=2))
-        return
-    header(f"{app} Drains")
-    if not drains:
-        click.echo(f"No drains. Add one with `hoist drains:add syslog+tls://HOST:PORT -a {app}`.")
-        return
-    table(["URL", "Token", "Status"], [[d["url"], d["token"], _status(d)] for d in drains])
+    listing(drains, as_json=as_json, title=f"{app} Drains", headers=["URL", "Token", "Status"],
+            row=lambda d: [d["url"], d["token"], _status(d)],
+            empty=f"No drains. Add one with `hoist drains:add syslog+tls://HOST:PORT -a {app}`.")
 
 
 @click.command("drains:add")

@@ -1,14 +1,13 @@
 """scheduler, scheduler:add, scheduler:remove: Heroku Scheduler's jobs (times in UTC)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from hoist.cli.context import CliContext
 from hoist.cli.options import app_option, pass_ctx
-from hoist.cli.output import header, table
+from hoist.cli.output import listing
 
 
 def _last(job: dict[str, Any]) -> str:
@@ -30,15 +29,10 @@ def scheduler_list(c: CliContext, as_json: bool) -> None:
     """List the app's scheduled jobs: when each runs next, and how its last run went."""
     app = c.app()
     jobs = c.client().get(f"/apps/{app}/scheduler/jobs")
-    if as_json:
-        click.echo(json.dumps(jobs, indent=2))
-        return
-    header(f"Scheduled jobs of {app} (UTC)")
-    if not jobs:
-        click.echo(f'No jobs. Add one with `hoist scheduler:add "python task.py" --every 1h -a {app}`.')
-        return
-    table(["ID", "Schedule", "Command", "Next run", "Last run"],
-          [[j["id"], j["schedule"], j["command"], j["next_run_at"], _last(j)] for j in jobs])
+    listing(jobs, as_json=as_json, title=f"Scheduled jobs of {app} (UTC)",
+            headers=["ID", "Schedule", "Command", "Next run", "Last run"],
+            row=lambda j: [j["id"], j["schedule"], j["command"], j["next_run_at"], _last(j)],
+            empty=f'No jobs. Add one with `hoist scheduler:add "python task.py" --every 1h -a {app}`.')
 
 
 @click.command("scheduler:add", context_settings={"ignore_unknown_options": True})
