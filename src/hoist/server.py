@@ -15,7 +15,6 @@ import errno
 import fcntl
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -57,10 +56,11 @@ from hoist.logs.drains import Drains, DrainSetupError
 from hoist.logs.sessions import LogSessions
 from hoist.logs.store import LogStore
 from hoist.paths import Paths
-from hoist.platform import app_dirs
 from hoist.platform.acm import AcmeManager, AcmeStatus
 from hoist.platform.addon_refs import AddonPlatform
 from hoist.platform.addons import AddonManager
+from hoist.platform import interrupted
+from hoist.platform.background import Background
 from hoist.platform.connected import Connections
 from hoist.platform.control import Platform
 from hoist.platform.pgbackups import Backups
@@ -74,12 +74,7 @@ from hoist.procs import write_private
 from hoist.router.child import RouterChild
 from hoist.router.wake import load_secret
 from hoist.settings import Settings
-from hoist.state import app_setups as app_setups_t
 from hoist.state import apps as apps_t
-from hoist.state import builds as builds_t
-from hoist.state import connections as connections_t
-from hoist.state import test_runs as test_runs_t
-from hoist.state import pipelines as pipelines_t
 from hoist.state import users as users_t
 from hoist.state.db import Database
 from hoist.tls.acme import AcmeIssuer
@@ -137,18 +132,6 @@ def check_port_free(host: str, port: int, how: str = "--port N (or HOIST_PORT=N)
         except OSError:
             raise ServerError(f"port {port} on {host} is already in use. Stop what uses it, or start hoist "
                               f"with {how}.") from None
-
-
-def remove_orphan_slugs(db: Database, paths: Paths) -> None:
-    """A build killed with hoist leaves a slug directory with no row: remove it."""
-    for app in apps_t.list_apps(db):
-        slugs_dir = paths.slugs(app.name)
-        if not slugs_dir.is_dir():
-            continue
-        known = {r["id"] for r in db.query("SELECT id FROM slugs WHERE app_id = ?", (app.id,))}
-        for child in slugs_dir.iterdir():
-            if child.name not in known:
-                shutil.rmtree(child, ignore_errors=True)
 
 
 class _ApiServer(uvicorn.Server):
@@ -236,16 +219,7 @@ async def serve(settings: Settings) -> None:
     db = Database(paths.db)
     if ensure_admin(db, paths):
         say(f"created the admin user {ADMIN_EMAIL}; its API token is in {paths.admin_token} (mode 0600)")
-    failed = builds_t.fail_pending_builds(db) + app_setups_t.fail_pending(db)
-    test_runs_t.fail_running(db)
-    connections_t.forget_unfinished(db)  # a connected repository's interrupted deploy runs again
-    if failed:
-        say(f"marked {failed} build(s) and app setup(s) interrupted by the last shutdown as failed")
-    adopted = app_dirs.adopt(paths, db)  # before anything of an app starts: its files under apps/.ids/ID
-    if adopted:
-        say(f"moved {adopted} app director{'y' if adopted == 1 else 'ies'} to {paths.apps / '.ids'} "
-            "(apps/NAME links there now)")
-    remove_orphan_slugs(db, paths)
+    interrupted.settle(db, paths, say)  # what the last hoist left half done
 
     logs = LogStore(paths.logs, keep=settings.log_lines)
     try:
@@ -253,8 +227,6 @@ async def serve(settings: Settings) -> None:
     except DrainSetupError as exc:
         raise ServerError(str(exc)) from None
     logs.listen(drains.feed)  # every line also goes to the app's log drains (each buffered, never blocking)
-    if pipelines_t.fail_pending(db):
-        say("marked the promotion(s) interrupted by the last shutdown as failed")
 
     # ----- where dynos run: per-app users (as root), cgroups, guarded listeners, the scheduler -----
     isolation = await setup_isolation(settings, paths, db)
@@ -327,11 +299,12 @@ async def serve(settings: Settings) -> None:
                                   settings.acme_email, settings.acme_ca_bundle or None), acme_status)
     tasks = [asyncio.create_task(api_server.serve(sockets=[sock])), asyncio.create_task(supervisor.run()),
              asyncio.create_task(acme.run())]
-    recording = asyncio.create_task(platform.metrics.run())  # the dashboard's metrics history
+    background = Background()
+    background.start("metrics", platform.metrics.run())  # the dashboard's metrics history
     addons.start_tasks()
     # Heroku Scheduler's runs: one-off dynos, started once the apps are restored (missed runs run now, once).
-    scheduling = asyncio.create_task(ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
-    polling = asyncio.create_task(connections.run())  # connected repositories: the webhook's fallback
+    background.start("scheduler", ScheduleRunner(releases, addons.schedules, oneoffs, say).run())
+    background.start("connected", connections.run())  # connected repositories: the webhook's fallback
     write_private(paths.server_info, json.dumps({"pid": os.getpid(), "port": settings.port,
                                                  "tls_port": settings.tls_port}))
     if adopted or rejected or router.child.adopted:
@@ -348,13 +321,8 @@ async def serve(settings: Settings) -> None:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
     finally:
-        recording.cancel()  # its last write keeps the metrics of the minute hoist stops in
-        await asyncio.gather(recording, return_exceptions=True)
+        await background.stop()  # no new scheduler runs; those going are stopped with the one-off dynos
         await platform.promotions.shutdown()
-        scheduling.cancel()  # no new scheduler runs; those going are stopped with the one-off dynos
-        await asyncio.gather(scheduling, return_exceptions=True)
-        polling.cancel()
-        await asyncio.gather(polling, return_exceptions=True)
         await connections.shutdown()  # a deploy from a connected repository going now is stopped like a push
         if handover.is_set():
             say("handing over: the apps, the router and the add-on servers keep running; the next "
