@@ -1,8 +1,11 @@
 """Swarm dynos' add-on URLs name the host address; nothing else changes. Pure."""
 from __future__ import annotations
 
-from hoist.dynos.host import host_addr_problem
+import pytest
+
+from hoist.dynos.host import HostError, host_addr_problem, swarm_cluster
 from hoist.dynos.swarm.addon_env import for_node, node_env
+from hoist.settings import Settings
 
 HOST = "10.227.0.1"
 
@@ -30,3 +33,11 @@ def test_the_host_address_must_be_private_and_one() -> None:
     for bad in ("0.0.0.0", "127.0.0.1", "8.8.8.8", "::", "224.0.0.1"):
         assert "cannot be used" in host_addr_problem(bad), bad
     assert "not an IP address" in host_addr_problem("manager.example.com")
+
+
+def test_the_swarm_scheduler_needs_the_host_address_before_asking_docker() -> None:
+    env = {"HOIST_SCHEDULER": "swarm", "HOIST_SWARM_REGISTRY": "10.0.0.1:5000"}
+    with pytest.raises(HostError, match="needs HOIST_SWARM_HOST_ADDR"):
+        swarm_cluster(Settings.load(environ=env))
+    with pytest.raises(HostError, match="cannot be used"):
+        swarm_cluster(Settings.load(environ={**env, "HOIST_SWARM_HOST_ADDR": "0.0.0.0"}))
