@@ -91,6 +91,11 @@ async def _detached_lines_and_exit_status(listener: tuple[Rendezvous, str]) -> N
     await asyncio.sleep(0.1)  # the lines are handed to the loop before the end
     assert lines == ["one", "two", "no newline"]
     assert task.wait(10) == 3
+    proc, task, lines = await start(listener, "cat; echo stdin ended", detached=True)  # a detached one has no stdin
+    assert await asyncio.wait_for(proc.wait(), 30) == 0
+    await asyncio.sleep(0.1)
+    assert lines == ["stdin ended"]
+    task.wait(10)
 
 
 def test_attached_pipes_stdin_and_eof(listener: tuple[Rendezvous, str]) -> None:

@@ -38,7 +38,7 @@ def connect() -> ssl.SSLSocket:
             tls.sendall(os.environ["HOIST_ATTACH_SECRET"].encode() + b"\r\n")
             answer = b""
             while not answer.endswith(b"\n"):
-                chunk = tls.recv(64)
+                chunk = tls.recv(1)  # byte by byte: the frames right after the greeting are not to be lost
                 if not chunk:
                     raise ConnectionError("hoist refused the one-off's secret")
                 answer += chunk
