@@ -1,8 +1,9 @@
 """One-offs and add-ons with HOIST_SCHEDULER=swarm, end to end on a 2-node local swarm (scripts/local-swarm): an
 app with heroku-postgresql and heroku-redis whose web dynos (swarm tasks) write and read both through
 HOIST_SWARM_HOST_ADDR; its release phase runs as a swarm task; `hoist run` attached with and without a pty
-and the heroku CLI's `heroku run` return output and exit status; `run:detached` lines reach `logs`; the add-on
-ports listen on loopback and the host address only. Root only; timings printed."""
+and the heroku CLI's `heroku run` return output and exit status; `run:detached` lines reach `logs`; a stopped and
+a timed-out one-off's service is removed; a Heroku Scheduler job runs on the swarm; the add-on ports listen on
+loopback and the host address only. Root only; timings printed."""
 from __future__ import annotations
 
 import os
@@ -79,7 +80,8 @@ def swarm() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
     srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
-                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "90"})
+                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "90",
+                                 "HOIST_SCHEDULER_TICK": "15"})  # a "10m" scheduler job runs every 15 s
     srv.start()
     srv.cli("login")
     yield srv
@@ -222,3 +224,27 @@ def test_run_detached_logs_ps_and_cleanup(server: HoistServer, app: str, swarm: 
     server.cli("ps:stop", kname[0], "-a", app)
     wait(lambda: f"hoist-{app}-run-" not in services(swarm), 30, lambda: services(swarm))
     assert kname[0] not in server.cli("ps", "-a", app).stdout
+
+    # Past its time to live: stopped (SIGTERM, then SIGKILL after the grace) and its service removed.
+    r = server.api("POST", f"/apps/{app}/dynos", json={"command": "trap '' TERM; sleep 300", "attach": False,
+                                                        "time_to_live": 3})
+    assert r.status_code == 201, r.text
+    limited = r.json()["name"]
+    wait(lambda: f"[{limited}]: Stopping remaining processes with SIGKILL" in logs()
+         and f"[{limited}]: Process exited with status 137" in logs(), 60, logs)
+    wait(lambda: f"hoist-{app}-run-" not in services(swarm), 30, lambda: services(swarm))
+
+
+def test_a_scheduler_job_runs_on_the_swarm(server: HoistServer, app: str, swarm: dict[str, str]) -> None:
+    server.cli("addons:create", "scheduler", "-a", app)
+    out = server.cli("scheduler:add", "echo SCHED-LINE on $HOIST_NODE", "--every", "10m", "-a", app).stdout
+    job = re.search(r"Added job ([0-9a-f]+)", out)
+    assert job, out
+
+    def logs() -> str:
+        return server.cli("logs", "-n", "300", "-a", app).stdout
+    try:
+        wait(lambda: re.search(rf"app\[scheduler\.\d+\]: SCHED-LINE on {PREFIX}-n\d", logs()), 90, logs)
+    finally:
+        server.cli("scheduler:remove", job[1], "-a", app)
+    wait(lambda: f"hoist-{app}-scheduler-" not in services(swarm), 30, lambda: services(swarm))
