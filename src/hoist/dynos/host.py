@@ -71,6 +71,7 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
     """The tree, the firewall (guarding `apps` and the ports of the dynos recorded as running) and the
     scheduler. Raises FirewallError when HOIST_FIREWALL=on and the firewall cannot start."""
     cluster = swarm_cluster(settings)
+    dial = swarm_dialback(settings, paths) if cluster is not None else None  # before anything else starts
     tree = contain(paths, isolation, say)
     run_dir = paths.run_dir / "dynos"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,18 +100,10 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
                                group=group, renamed=firewall.rename if firewall is not None else None)
     (paths.run_dir / "kept").mkdir(exist_ok=True)
     chosen: LocalScheduler | SwarmScheduler = scheduler
-    if cluster is not None:
-        addr = settings.swarm_host_addr
-        listener = Rendezvous(LocalCA(paths.tls), paths.tls / "dialback", host=addr, port=settings.swarm_attach_port,
-                              ttl=ATTACH_WITHIN + 30, names=(addr,))
-        try:
-            dial = Dialback.start(listener, addr)
-        except OSError as exc:
-            raise HostError(f"one-off dynos' dial-back listener cannot listen on {addr}:{settings.swarm_attach_port}: "
-                            f"{exc}; is HOIST_SWARM_HOST_ADDR an address of this machine (and the port free)?") from None
+    if cluster is not None and dial is not None:
         say(f"dynos run on the Docker Swarm at {os.environ.get('DOCKER_HOST', 'the default engine')}, images in "
-            f"{settings.swarm_registry}; one-off dynos too (they attach back to {addr}:{listener.port}); add-ons "
-            f"listen on {addr} as well as 127.0.0.1")
+            f"{settings.swarm_registry}; one-off dynos too (they attach back to {dial.host_addr}:"
+            f"{dial.listener.port}); add-ons listen on {dial.host_addr} as well as 127.0.0.1")
         chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler, dial)
     return DynoHost(tree, firewall, chosen, Place(paths.run_dir / "kept", tree))
 
@@ -131,6 +124,18 @@ def host_addr_problem(addr: str) -> str:
                 "manager's private address on the cluster's network (e.g. 10.0.0.1 on a VPN or private LAN), not "
                 "a public, loopback or wildcard address")
     return ""
+
+
+def swarm_dialback(settings: Settings, paths: Paths) -> Dialback:
+    """The listener one-off dynos' swarm tasks call back to, on HOIST_SWARM_HOST_ADDR (HostError if it cannot)."""
+    addr = settings.swarm_host_addr
+    listener = Rendezvous(LocalCA(paths.tls), paths.tls / "dialback", host=addr, port=settings.swarm_attach_port,
+                          ttl=ATTACH_WITHIN + 30, names=(addr,))
+    try:
+        return Dialback.start(listener, addr)
+    except OSError as exc:
+        raise HostError(f"one-off dynos' dial-back listener cannot listen on {addr}:{settings.swarm_attach_port}: "
+                        f"{exc}; is HOIST_SWARM_HOST_ADDR an address of this machine (and the port free)?") from None
 
 
 class HostError(Exception):

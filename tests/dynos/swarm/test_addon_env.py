@@ -1,10 +1,13 @@
 """Swarm dynos' add-on URLs name the host address; nothing else changes. Pure."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from hoist.dynos.host import HostError, host_addr_problem, swarm_cluster
+from hoist.dynos.host import HostError, host_addr_problem, swarm_cluster, swarm_dialback
 from hoist.dynos.swarm.addon_env import for_node, node_env
+from hoist.paths import Paths
 from hoist.settings import Settings
 
 HOST = "10.227.0.1"
@@ -41,3 +44,9 @@ def test_the_swarm_scheduler_needs_the_host_address_before_asking_docker() -> No
         swarm_cluster(Settings.load(environ=env))
     with pytest.raises(HostError, match="cannot be used"):
         swarm_cluster(Settings.load(environ={**env, "HOIST_SWARM_HOST_ADDR": "0.0.0.0"}))
+
+
+def test_a_host_address_that_is_not_this_machines_is_refused_at_start(tmp_path: Path) -> None:
+    settings = Settings.load(environ={"HOIST_SWARM_HOST_ADDR": "10.254.254.254"})
+    with pytest.raises(HostError, match="is HOIST_SWARM_HOST_ADDR an address of this machine"):
+        swarm_dialback(settings, Paths(tmp_path))
