@@ -152,6 +152,9 @@ def test_addon_ports_listen_on_loopback_and_the_host_address_only(server: HoistS
         addrs = sorted({m for m in re.findall(rf"(\S+):{port}\s", listening)})
         assert addrs == sorted(["127.0.0.1", host]), f"{name}'s port {port} listens on {addrs}"
     print(f"add-on ports {ports} listen on 127.0.0.1 and {host} only")
+    said = next(m for line in server.output if (m := re.search(r"attach back to ([\d.]+):(\d+)", line)))
+    assert said[1] == host
+    assert re.findall(rf"(\S+):{said[2]}\s", listening) == [host]  # the one-offs' dial-back: the host address only
 
 
 def test_run_attached_with_and_without_tty(server: HoistServer, app: str) -> None:
