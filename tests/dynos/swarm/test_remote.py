@@ -20,7 +20,7 @@ import pytest
 
 from hoist.dynos.rendezvous import Rendezvous
 from hoist.dynos.swarm import dialback
-from hoist.dynos.swarm.frames import Decoder, FrameError, encode, exit_status
+from hoist.dynos.swarm.frames import HEAD, Decoder, FrameError, encode, exit_status
 from hoist.dynos.swarm.remote import RemoteOneOff
 from hoist.dynos.swarm.runs import parse_task_line, runs_on_swarm
 from hoist.dynos.scheduler import DynoSpec
@@ -36,6 +36,7 @@ def test_frames_survive_any_chunking() -> None:
     assert exit_status(b"-15") == -15 and exit_status(b"3") == 3 and exit_status(b"x") is None
     with pytest.raises(FrameError):
         Decoder().feed(b"Z\x00\x00\x00\x01a")
+    assert dialback.HEAD.format == HEAD.format  # the task's own copy of the format (it runs alone) is the same
 
 
 def test_task_lines_and_kinds() -> None:

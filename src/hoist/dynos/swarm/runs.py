@@ -26,6 +26,7 @@ from hoist.dynos.swarm.cluster import Cluster, SwarmError
 from hoist.dynos.swarm.remote import RemoteOneOff
 
 ATTACH_WITHIN = 300.0  # seconds a task has to call back (a first pull of the image on a node included)
+CLOSE_WITHIN = 20.0  # seconds hoist waits at stop for its one-offs' services to go
 WATCH = 1.0  # seconds between looks at a task that has not called yet
 ENDED = ("failed", "rejected", "complete", "shutdown", "orphaned", "remove")
 KINDS = ("run", "scheduler", "release", "postdeploy")  # one-offs that run on the swarm (CI's test dynos stay here)
@@ -105,9 +106,14 @@ class SwarmRuns:
         """Until the one-off ends: its task's node (for `ps`); before it calls, whether the swarm gave up on it."""
         deadline = asyncio.get_running_loop().time() + ATTACH_WITHIN
         while not proc.finished.done():
-            with contextlib.suppress(SwarmError):
+            try:
                 out = await self.cluster.run("service", "ps", "--no-trunc", "--format",
                                              "{{.Node}}\t{{.CurrentState}}\t{{.Error}}", service, timeout=20)
+            except SwarmError as exc:
+                if "no such service" in str(exc).lower() and not proc.connected.is_set():
+                    proc.fail(f"hoist: {proc.name} was removed from the swarm before it started")
+                out = ""
+            if out:
                 lines = [parse_task_line(ln) for ln in out.splitlines() if ln.strip()]
                 if lines:
                     node, state, error = lines[0]
@@ -135,7 +141,7 @@ class SwarmRuns:
         for proc in list(self.running.values()):
             proc.signal(signal.SIGKILL)
         if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.wait(list(self._tasks), timeout=CLOSE_WITHIN)  # an unreachable manager must not hold hoist
         self.dial.listener.close()
 
 
