@@ -145,11 +145,12 @@ class _ApiServer(uvicorn.Server):
 def build_addons(settings: Settings, paths: Paths, platform: AddonPlatform, keeper: Keeper,
                  place: Place) -> AddonManager:
     """The add-on providers and their servers (children of the keeper), and the platform's side of them."""
-    front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say, place)
+    also = settings.swarm_host_addr if settings.scheduler == "swarm" else ""  # swarm dynos reach add-ons there too
+    front = TlsFront(paths.postgres, paths.tls, settings.pg_port, say, place, also=also)
     pg = PostgresProvider(PgServer(keeper, paths.postgres / "data", settings.postgres_url, say, front), say)
-    amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say)
-    return AddonManager(platform, pg, Backups(platform, pg, say),
-                        {plans.REDIS: RedisProvider(keeper, say), plans.AMQP: amqp, plans.SCHEDULER: SchedulerProvider()},
+    amqp = AmqpProvider(keeper, paths.rabbitmq, Path(settings.rabbitmq_bin), say, also=also)
+    return AddonManager(platform, pg, Backups(platform, pg, say), {plans.REDIS: RedisProvider(keeper, say, also=also),
+                                                                   plans.AMQP: amqp, plans.SCHEDULER: SchedulerProvider()},
                         settings.scheduler_tick, say)
 
 

@@ -69,6 +69,8 @@ class Settings:
     repo_poll: float = _setting(60.0, "HOIST_REPO_POLL", "seconds between fetches of a connected repository (the webhook's fallback)")
     scheduler: str = _setting("local", "HOIST_SCHEDULER", "where dynos run: local (processes on this machine) or swarm (services on the Docker Swarm that DOCKER_HOST manages; `scripts/local-swarm up 3` prints the settings)")
     swarm_registry: str = _setting("", "HOIST_SWARM_REGISTRY", "HOST:PORT of the registry slug images are pushed to and every swarm node pulls from (logged in through DOCKER_CONFIG)")
+    swarm_host_addr: str = _setting("", "HOIST_SWARM_HOST_ADDR", "this manager's address as the swarm nodes reach it (a private, cluster-only address): with HOIST_SCHEDULER=swarm the add-on servers also listen there and swarm dynos' add-on URLs name it, and one-offs on the nodes attach back to it")
+    swarm_attach_port: int = _setting(0, "HOIST_SWARM_ATTACH_PORT", "TLS port on HOIST_SWARM_HOST_ADDR where one-off dynos' swarm tasks attach back to hoist (`run`, `run:detached`, release phase); 0 = any free port")
     max_webhook_mb: int = _setting(25, "HOIST_MAX_WEBHOOK_MB", "largest webhook payload accepted, in MiB (GitHub sends at most 25 MB)")
 
     @property

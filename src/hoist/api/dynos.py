@@ -25,7 +25,8 @@ def oneoff(app: App, d: OneOff) -> dict[str, object]:
     return {"id": d.id, "name": d.name, "type": d.type, "state": d.state, "command": d.command,
             "size": "standard-1X", "release": {"id": d.release.id, "version": d.release.version},
             "app": {"id": app.id, "name": app.name}, "attach_url": d.attach_url,
-            "created_at": d.created_at, "updated_at": d.updated_at}
+            "created_at": d.created_at, "updated_at": d.updated_at,
+            "node": getattr(d.proc, "node", None)}  # hoist's own: the swarm node a one-off runs on (None: here)
 
 
 async def create_dyno(request: Request, ctx: Ctx, user: User) -> Response:

@@ -3,6 +3,7 @@ firewall over it, and the scheduler that records, contains and starts every dyno
 start which of them it has, and what to do when one is missing."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,10 +14,13 @@ from hoist.dynos.firewall import Firewall, start_firewall
 from hoist.dynos.isolation import Isolation
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.process import read_records
+from hoist.dynos.rendezvous import Rendezvous
+from hoist.dynos.swarm.runs import ATTACH_WITHIN, Dialback
 from hoist.dynos.swarm.scheduler import SwarmScheduler
 from hoist.dynos.swarm.cluster import Cluster, SwarmError
 from hoist.paths import Paths
 from hoist.settings import Settings
+from hoist.tls.ca import LocalCA
 
 MB = 1024 * 1024
 CPU_WEIGHT = 100  # every dyno the same share of CPU (cgroup v2's default weight; v1: 1024 shares)
@@ -67,6 +71,7 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
     """The tree, the firewall (guarding `apps` and the ports of the dynos recorded as running) and the
     scheduler. Raises FirewallError when HOIST_FIREWALL=on and the firewall cannot start."""
     cluster = swarm_cluster(settings)
+    dial = swarm_dialback(settings, paths) if cluster is not None else None  # before anything else starts
     tree = contain(paths, isolation, say)
     run_dir = paths.run_dir / "dynos"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -95,11 +100,42 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
                                group=group, renamed=firewall.rename if firewall is not None else None)
     (paths.run_dir / "kept").mkdir(exist_ok=True)
     chosen: LocalScheduler | SwarmScheduler = scheduler
-    if cluster is not None:
+    if cluster is not None and dial is not None:
         say(f"dynos run on the Docker Swarm at {os.environ.get('DOCKER_HOST', 'the default engine')}, images in "
-            f"{settings.swarm_registry}; one-off dynos run here")
-        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler)
+            f"{settings.swarm_registry}; one-off dynos too (they attach back to {dial.host_addr}:"
+            f"{dial.listener.port}); add-ons listen on {dial.host_addr} as well as 127.0.0.1")
+        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler, dial)
     return DynoHost(tree, firewall, chosen, Place(paths.run_dir / "kept", tree))
+
+
+def host_addr_problem(addr: str) -> str:
+    """Why HOIST_SWARM_HOST_ADDR cannot be where nodes reach this host's add-ons and one-off attach, or "".
+    Pure. It must be one private address: never everything (0.0.0.0), loopback (nodes are elsewhere) or
+    a public address (the add-on servers would be reachable from outside the cluster's network)."""
+    if not addr:
+        return ("HOIST_SCHEDULER=swarm needs HOIST_SWARM_HOST_ADDR: this manager's private address that every node "
+                "reaches (add-ons and one-off dynos use it); `scripts/local-swarm up 3` prints it")
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return f"HOIST_SWARM_HOST_ADDR={addr!r} is not an IP address: set this manager's private address the nodes reach"
+    if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_global:
+        return (f"HOIST_SWARM_HOST_ADDR={addr} cannot be used: add-on servers listen there, so it must be this "
+                "manager's private address on the cluster's network (e.g. 10.0.0.1 on a VPN or private LAN), not "
+                "a public, loopback or wildcard address")
+    return ""
+
+
+def swarm_dialback(settings: Settings, paths: Paths) -> Dialback:
+    """The listener one-off dynos' swarm tasks call back to, on HOIST_SWARM_HOST_ADDR (HostError if it cannot)."""
+    addr = settings.swarm_host_addr
+    listener = Rendezvous(LocalCA(paths.tls), paths.tls / "dialback", host=addr, port=settings.swarm_attach_port,
+                          ttl=ATTACH_WITHIN + 30, names=(addr,))
+    try:
+        return Dialback.start(listener, addr)
+    except OSError as exc:
+        raise HostError(f"one-off dynos' dial-back listener cannot listen on {addr}:{settings.swarm_attach_port}: "
+                        f"{exc}; is HOIST_SWARM_HOST_ADDR an address of this machine (and the port free)?") from None
 
 
 class HostError(Exception):
@@ -115,6 +151,9 @@ def swarm_cluster(settings: Settings) -> Cluster | None:
     if not settings.swarm_registry:
         raise HostError("HOIST_SCHEDULER=swarm needs HOIST_SWARM_REGISTRY (HOST:PORT of the registry the nodes "
                         "pull from) and DOCKER_HOST/DOCKER_CONFIG of a manager: `scripts/local-swarm up 3` prints them")
+    problem = host_addr_problem(settings.swarm_host_addr)
+    if problem:
+        raise HostError(problem)
     cluster = Cluster()
     try:
         cluster.check()

@@ -54,8 +54,10 @@ def parse_secret_line(buf: bytes) -> tuple[str, bytes] | None:
 
 class Rendezvous:
     def __init__(self, ca: LocalCA, cert_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
-                 ttl: float = SECRET_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+                 ttl: float = SECRET_TTL, clock: Callable[[], float] = time.monotonic,
+                 names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> None:
         self.ca = ca
+        self.names = names  # what its certificate names (a swarm's dial-back listener: the host address)
         self.cert_dir = cert_dir
         self.host = host
         self._want_port = port
@@ -79,7 +81,7 @@ class Rendezvous:
     def start(self) -> None:
         """Bind, load (or issue) the certificate, and accept connections in a background thread."""
         self.ca.ensure()
-        pair = self.ca.issue(["localhost", "127.0.0.1"], self.cert_dir)
+        pair = self.ca.issue(list(self.names), self.cert_dir)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         # A client ends stdin with a TCP half-close under TLS; it must not make the stream unwritable.

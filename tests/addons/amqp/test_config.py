@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hoist.addons.amqp.config import (NodeFiles, NodePorts, build_url, definitions, node_env, password_hash,
-                                      rabbitmq_conf, vhost_name)
+                                      rabbitmq_conf, vhost_name, with_swarm_listener)
 from hoist.addons.amqp.errors import AmqpError
 
 PORTS = NodePorts(amqp=40001, dist=40002, epmd=40003)
@@ -22,6 +22,16 @@ def test_conf_listens_on_loopback_only_with_an_unannounced_default_user() -> Non
     assert "default_user = hoist-admin\n" in conf and "guest" not in conf
     with pytest.raises(AmqpError):
         rabbitmq_conf(PORTS, "admin", "pw\nlisteners.tcp.2 = 0.0.0.0:5672")
+
+
+def test_the_swarm_listener_is_added_changed_and_removed_alone() -> None:
+    conf = rabbitmq_conf(PORTS, "hoist-admin", "s3cret")
+    swarm = with_swarm_listener(conf, PORTS, "10.227.0.1")
+    assert "listeners.tcp.swarm = 10.227.0.1:40001\n" in swarm and "listeners.tcp.default = 127.0.0.1:40001\n" in swarm
+    assert set(swarm.splitlines()) - set(conf.splitlines()) == {"listeners.tcp.swarm = 10.227.0.1:40001"}
+    moved = with_swarm_listener(swarm, PORTS, "10.9.0.1")
+    assert "10.227.0.1" not in moved and moved.count("listeners.tcp.swarm") == 1
+    assert with_swarm_listener(moved, PORTS, "") == conf  # back to loopback only
 
 
 def test_env_points_every_path_under_the_root_and_its_own_epmd() -> None:

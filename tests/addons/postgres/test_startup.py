@@ -65,4 +65,7 @@ def test_certificate_is_renewed_before_it_expires() -> None:
     assert not needs_new_cert(pair.cert, now)
     assert needs_new_cert(pair.cert, now + dt.timedelta(days=380))
     assert needs_new_cert(root / "missing.pem", now)
+    assert needs_new_cert(pair.cert, now, also="10.227.0.1")  # swarm dynos connect there: it must be named
+    both = ca.issue(["localhost", "127.0.0.1", "10.227.0.1"], root / "both")
+    assert not needs_new_cert(both.cert, now, also="10.227.0.1")
     shutil.rmtree(root, ignore_errors=True)

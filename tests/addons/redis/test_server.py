@@ -32,6 +32,8 @@ def test_conf_and_url_are_pure() -> None:
     assert hoist_redis.build_url("pw123", 6400) == "redis://:pw123@127.0.0.1:6400/0"
     with pytest.raises(hoist_redis.RedisError):
         hoist_redis.redis_conf(Path("/srv/r"), 6400, "bad pw")
+    swarm = hoist_redis.redis_conf(Path("/srv/r"), 6400, "pw123", "10.227.0.1")  # HOIST_SWARM_HOST_ADDR too
+    assert "bind 127.0.0.1 10.227.0.1\n" in swarm and "requirepass pw123\n" in swarm
 
 
 def test_server_requires_password_and_keeps_data(pg_tmp: Path) -> None:

@@ -106,6 +106,18 @@ def rabbitmq_conf(ports: NodePorts, admin_user: str, admin_password: str) -> str
     )
 
 
+SWARM_LISTENER = "listeners.tcp.swarm"
+
+
+def with_swarm_listener(conf: str, ports: NodePorts, also: str) -> str:
+    """The config with AMQP also on `also` (HOIST_SWARM_HOST_ADDR, where swarm dynos connect), or without
+    that listener when `also` is empty. Only that line changes: the rest (the default user) is the node's."""
+    lines = [ln for ln in conf.splitlines() if not ln.startswith(SWARM_LISTENER + " ")]
+    if also:
+        lines.insert(1, f"{SWARM_LISTENER} = {also}:{int(ports.amqp)}")
+    return "\n".join(lines) + "\n"
+
+
 # No plugins: the management plugin (an HTTP API any local app could reach) stays off.
 ENABLED_PLUGINS = "[].\n"
 

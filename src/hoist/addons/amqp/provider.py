@@ -20,9 +20,9 @@ class AmqpProvider:
     """Every AMQP service: a vhost of its own on hoist's RabbitMQ node for every add-on."""
 
     def __init__(self, keeper: Keeper, root: Path, bin_dir: Path = DEFAULT_BIN,
-                 say: Callable[[str], None] = print) -> None:
+                 say: Callable[[str], None] = print, also: str = "") -> None:
         self.keeper = keeper
-        self.node = RabbitNode(root, bin_dir)
+        self.node = RabbitNode(root, bin_dir, also=also)
         self.child: Detached[RabbitNode] = Detached("RabbitMQ", self.node)
         self.say = say
         self.vhosts: set[str] = set()  # the add-ons the node serves: with none left it is stopped

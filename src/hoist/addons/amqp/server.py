@@ -15,7 +15,8 @@ from pathlib import Path
 import psutil
 
 from hoist.addons import sysuser
-from hoist.addons.amqp.config import ENABLED_PLUGINS, NodeFiles, NodePorts, node_env, rabbitmq_conf
+from hoist.addons.amqp.config import (ENABLED_PLUGINS, NodeFiles, NodePorts, node_env, rabbitmq_conf,
+                                      with_swarm_listener)
 from hoist.addons.amqp.ctl import RabbitCtl
 from hoist.addons.amqp.errors import AmqpError
 from hoist.addons.errors import AddonError
@@ -36,8 +37,10 @@ def install_hint(bin_dir: Path) -> str:
 class RabbitNode:
     """The one RabbitMQ node every AMQP add-on of this hoist lives on (a vhost each)."""
 
-    def __init__(self, root: Path, bin_dir: Path = DEFAULT_BIN, boot_timeout: float = BOOT_TIMEOUT) -> None:
+    def __init__(self, root: Path, bin_dir: Path = DEFAULT_BIN, boot_timeout: float = BOOT_TIMEOUT,
+                 also: str = "") -> None:
         self.files = NodeFiles(Path(root).absolute())
+        self.also = also  # a second address for AMQP (HOIST_SWARM_HOST_ADDR: swarm dynos connect there)
         self.bin_dir = bin_dir
         self.boot_timeout = boot_timeout
         self._ports: NodePorts | None = None
@@ -93,6 +96,7 @@ class RabbitNode:
             _write_private(f.cookie, random_password(40), 0o400)
         if not f.conf.exists():  # the default user's password matters only at the node's first boot
             _write_private(f.conf, rabbitmq_conf(self.ports, "hoist-admin", random_password()), 0o600)
+        _write_private(f.conf, with_swarm_listener(f.conf.read_text(), self.ports, self.also), 0o600)
         _write_private(f.plugins, ENABLED_PLUGINS, 0o600)
         _write_private(f.env_conf, "", 0o600)
         for path in (f.cookie, f.conf, f.plugins, f.env_conf):

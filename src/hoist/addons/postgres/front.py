@@ -45,12 +45,20 @@ def plan_ports(setting: int, saved: int | None, cluster_port: int | None) -> Por
     return PortPlan(None, False)
 
 
-def needs_new_cert(cert: Path, now: dt.datetime) -> bool:
-    """True if the certificate is missing, unreadable, or expires within RENEW_BEFORE."""
+def needs_new_cert(cert: Path, now: dt.datetime, also: str = "") -> bool:
+    """True if the certificate is missing, unreadable, expires within RENEW_BEFORE, or does not name `also`."""
     try:
         leaf = x509.load_pem_x509_certificate(cert.read_bytes())
     except (OSError, ValueError):
         return True
+    if also:
+        try:
+            ips = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.IPAddress)
+        except x509.ExtensionNotFound:
+            return True
+        if also not in {str(ip) for ip in ips}:
+            return True
     return bool(leaf.not_valid_after_utc - now < RENEW_BEFORE)
 
 
@@ -61,8 +69,9 @@ class TlsFront:
     name = "PostgreSQL's TLS front"
 
     def __init__(self, home: Path, ca_dir: Path, port_setting: int = 0, say: Callable[[str], None] = print,
-                 place: Place | None = None) -> None:
+                 place: Place | None = None, also: str = "") -> None:
         self.home = home
+        self.also = also  # a second address to listen on (HOIST_SWARM_HOST_ADDR: swarm dynos connect there)
         self.state_file = home / "front.json"
         self.cert_dir = home / "front-tls"
         self.ca = LocalCA(ca_dir)
@@ -104,8 +113,8 @@ class TlsFront:
         self.port = port
         self.upstream = cluster
         self.ca.ensure()
-        if needs_new_cert(self.cert_dir / "cert.pem", dt.datetime.now(dt.timezone.utc)):
-            self.ca.issue(NAMES, self.cert_dir)
+        if needs_new_cert(self.cert_dir / "cert.pem", dt.datetime.now(dt.timezone.utc), self.also):
+            self.ca.issue(NAMES + ((self.also,) if self.also else ()), self.cert_dir)
 
     def public_url(self, url: str) -> str:
         """`url` (host and port of the cluster) as apps get it: through the front."""
@@ -138,6 +147,7 @@ class TlsFront:
         while True:
             self._child = Kept(
                 self.name, "pgfront", module_argv("hoist.addons.postgres.tlsfront", "--listen", f"{HOST}:{port}",
+                                                  *(["--listen", f"{self.also}:{port}"] if self.also else []),
                                                   "--upstream", f"{HOST}:{upstream_port}",
                                                   "--cert", str(self.cert_dir / "cert.pem"),
                                                   "--key", str(self.cert_dir / "key.pem")),

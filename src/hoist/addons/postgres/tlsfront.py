@@ -208,21 +208,23 @@ def parse_addr(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def run(listen: tuple[str, int], upstream: tuple[str, int], ctx: ssl.SSLContext) -> None:
-    """Serve until stopped. It does not exit with hoist: it runs under a shim in its own cgroup, so a
-    restart of hoist costs no database connection; the next hoist adopts it (or stops it)."""
-    await Front(upstream, ctx).serve(*listen)
+async def run(listen: list[tuple[str, int]], upstream: tuple[str, int], ctx: ssl.SSLContext) -> None:
+    """Serve until stopped (on each listen address: loopback, and the swarm host address when dynos run on a
+    swarm). It does not exit with hoist: it runs under a shim in its own cgroup, so a restart of hoist costs
+    no database connection; the next hoist adopts it (or stops it)."""
+    front = Front(upstream, ctx)
+    await asyncio.gather(*(front.serve(*addr) for addr in listen))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hoist.addons.postgres.tlsfront", description=__doc__)
-    ap.add_argument("--listen", required=True, help="HOST:PORT clients connect to")
+    ap.add_argument("--listen", required=True, action="append", help="HOST:PORT clients connect to (repeatable)")
     ap.add_argument("--upstream", required=True, help="HOST:PORT of the PostgreSQL server")
     ap.add_argument("--cert", required=True, type=Path, help="PEM certificate chain")
     ap.add_argument("--key", required=True, type=Path, help="PEM private key")
     args = ap.parse_args(argv)
     try:
-        listen, upstream = parse_addr(args.listen), parse_addr(args.upstream)
+        listen, upstream = [parse_addr(a) for a in args.listen], parse_addr(args.upstream)
     except ValueError as exc:
         ap.error(str(exc))
     try:
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             asyncio.run(coro)
     except OSError as exc:
-        print(f"tlsfront: cannot listen on {args.listen}: {exc}; free the port or set HOIST_PG_PORT",
+        print(f"tlsfront: cannot listen on {', '.join(args.listen)}: {exc}; free the port or set HOIST_PG_PORT",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,8 +18,9 @@ from hoist.state.addons import Addon
 class RedisProvider:
     """heroku-redis: a password-protected server of its own for every add-on."""
 
-    def __init__(self, keeper: Keeper, say: Callable[[str], None] = print) -> None:
+    def __init__(self, keeper: Keeper, say: Callable[[str], None] = print, also: str = "") -> None:
         self.keeper = keeper
+        self.also = also  # HOIST_SWARM_HOST_ADDR with the swarm scheduler: each server listens there too
         self.say = say
         self.children: dict[str, Detached[RedisServer]] = {}  # add-on id -> its server, as the keeper's child
 
@@ -32,7 +33,8 @@ class RedisProvider:
         child = self.children.get(addon.id)
         if child is None:
             p = addon.provider
-            server = RedisServer(Path(str(p["dir"])), int(p["port"]), str(p["password"]), user_name(addon.id))
+            server = RedisServer(Path(str(p["dir"])), int(p["port"]), str(p["password"]), user_name(addon.id),
+                                 self.also)
             child = Detached(f"Redis on port {server.port}", server)
             self.children[addon.id] = child
         return child

@@ -52,13 +52,13 @@ def find_redis_server() -> Path:
     return path
 
 
-def redis_conf(directory: Path, port: int, password: str) -> str:
-    """Return the server config: loopback only, a password and the app's rules (APP_RULES), data and pid file
-    inside `directory`."""
+def redis_conf(directory: Path, port: int, password: str, also: str = "") -> str:
+    """Return the server config: loopback only (and `also`, the address swarm nodes reach this host at, when
+    dynos run on a swarm), a password and the app's rules (APP_RULES), data and pid file inside `directory`."""
     if not password or any(c in password for c in ' "\n\r\\'):
         raise RedisError("the Redis password must be non-empty, without spaces, quotes or backslashes")
     return (
-        f"bind {HOST}\nport {int(port)}\nprotected-mode yes\nrequirepass {password}\n"
+        f"bind {HOST}{' ' + also if also else ''}\nport {int(port)}\nprotected-mode yes\nrequirepass {password}\n"
         f"user default on >{password} {APP_RULES}\n"
         f'dir "{directory}"\ndaemonize yes\npidfile "{directory / "redis.pid"}"\nlogfile "{directory / "redis.log"}"\n'
         "save 60 1000\nsave 300 10\nappendonly no\n"
@@ -81,8 +81,9 @@ class RedisServer:
     """One Redis server whose files (config, data, pid, log) live in `directory`; as root it runs as the
     system user `user` (default: one named after the directory)."""
 
-    def __init__(self, directory: Path, port: int, password: str, user: str = "") -> None:
+    def __init__(self, directory: Path, port: int, password: str, user: str = "", also: str = "") -> None:
         self.directory = Path(directory).absolute()
+        self.also = also  # a second address to listen on (HOIST_SWARM_HOST_ADDR), or none
         self.port = port
         self.password = password
         self.user = user or user_name(hashlib.sha256(str(self.directory).encode()).hexdigest())
@@ -115,7 +116,7 @@ class RedisServer:
         sysuser.ensure_traversable(self.directory, run_as)
         fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:  # the password lives here, never in argv
-            handle.write(redis_conf(self.directory, self.port, self.password))
+            handle.write(redis_conf(self.directory, self.port, self.password, self.also))
         run_as.chown(self.conf)
         self.pidfile.unlink(missing_ok=True)
         result = subprocess.run([str(find_redis_server()), str(self.conf)], capture_output=True, text=True,

@@ -10,7 +10,9 @@ release's tasks answer and stops the old ones (the old release's service scales 
 A web dyno keeps its local port: a relay on 127.0.0.1:PORT forwards each connection to the task's node
 address and published port, as the task list says now (swarm replaces a task that dies; the relay
 follows). So readiness probes, the router and its semantics are the local ones, unchanged.
-One-offs (release phase, `run`, scheduler jobs) run on this machine through the local scheduler."""
+One-offs (release phase, postdeploy, `run`, `run:detached`, scheduler jobs) are swarm tasks too (runs.py: they
+dial back to hoist on HOIST_SWARM_HOST_ADDR); CI's test dynos run here. Every swarm dyno's add-on URLs name
+HOIST_SWARM_HOST_ADDR, where the add-on servers also listen (addon_env.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -28,6 +30,8 @@ from hoist.dynos.local import LocalScheduler, SpawnError
 from hoist.dynos.scheduler import DynoSpec, Survivor
 from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
 from hoist.dynos.swarm.dyno import SwarmDyno
+from hoist.dynos.swarm.addon_env import node_env
+from hoist.dynos.swarm.runs import Dialback, SwarmRuns, runs_on_swarm
 
 LABEL = "hoist.managed"
 POLL = 1.0  # seconds between reads of a service's task list
@@ -53,8 +57,10 @@ class SwarmScheduler:
     Every service is labelled with this hoist's `owner` key (of its run dir): what it removes at start and
     stop is its own, never another hoist's on the same swarm."""
 
-    def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler) -> None:
+    def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler, dial: Dialback | None = None) -> None:
         self.owner = hashlib.sha256(str(local.run_dir.resolve()).encode()).hexdigest()[:12]
+        self.host_addr = dial.host_addr if dial is not None else ""
+        self.runs = SwarmRuns(cluster, dial, (LABEL, self.owner), self.image) if dial is not None else None
         self.cluster = cluster
         self.registry = registry
         self.local = local
@@ -109,6 +115,8 @@ class SwarmScheduler:
                     on_dropped: Callable[[int], None] | None = None) -> Any:
         ptype, _, number = spec.name.partition(".")
         if not spec.formation or not number.isdigit():
+            if self.runs is not None and runs_on_swarm(spec):
+                return await self.runs.start(spec, on_line=on_line)
             return await self.local.spawn(spec, on_line, on_dropped)
         name = service_name(spec.app, ptype, spec.release)
         svc = self.services.setdefault(name, Service(name, spec.app))
@@ -149,7 +157,7 @@ class SwarmScheduler:
 
     async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> None:
         ptype = spec.name.partition(".")[0]
-        env = {**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}
+        env = node_env({**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}, self.host_addr)
         with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
             os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
             f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
@@ -196,6 +204,8 @@ class SwarmScheduler:
     # ----- the rest of the seam -----
 
     async def spawn_attached(self, spec: DynoSpec, *, tty: bool, rows: int = 24, cols: int = 80) -> Any:
+        if self.runs is not None:
+            return await self.runs.start(spec, tty=tty, rows=rows, cols=cols)
         return await self.local.spawn_attached(spec, tty=tty, rows=rows, cols=cols)
 
     async def recover(self, sink: Callable[[str, str], tuple[Callable[[str], None], Callable[[int], None]]]
@@ -228,6 +238,8 @@ class SwarmScheduler:
         await self.local.detach()
 
     async def close(self) -> None:
+        if self.runs is not None:
+            await self.runs.close()
         await self._remove_all()
         await self.local.close()
 
