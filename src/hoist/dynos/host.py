@@ -98,7 +98,8 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
     if cluster is not None:
         say(f"dynos run on the Docker Swarm at {os.environ.get('DOCKER_HOST', 'the default engine')}, images in "
             f"{settings.swarm_registry}; one-off dynos run here")
-        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler)
+        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler, meter_every=settings.memory_interval,
+                                memory=(int(settings.dyno_memory_mb * MB), limits.memory_bytes or 0))
     return DynoHost(tree, firewall, chosen, Place(paths.run_dir / "kept", tree))
 
 
