@@ -177,12 +177,14 @@ class SwarmScheduler:
         """Create the service; its id."""
         ptype = spec.name.partition(".")[0]
         env = {**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}
+        env.pop("DYNO", None)  # one service, many dynos: each task's own, from its slot (below)
         with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
             os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
             f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
             f.flush()
             args = ["service", "create", "--detach", "--name", svc.name, "--replicas", str(replicas),
                     "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
+                    "--env", f"DYNO={ptype}.{{{{.Task.Slot}}}}",
                     "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", f"{STOP_GRACE}s",
                     "--label", f"{LABEL}={self.owner}", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
                     "--label", f"hoist.release={spec.release}", "--workdir", str(spec.cwd)]
