@@ -136,7 +136,8 @@ def wait(cond, timeout: float, what) -> None:  # type: ignore[no-untyped-def]
 
 
 def service_logs_pids(service_id: str) -> list[int]:
-    """The `docker service logs` processes that follow `service_id` (hoist's: the id is of this test's swarm)."""
+    """The `docker service logs` processes that follow `service_id` (hoist's: the id is of this test's swarm;
+    `service ls` gives it cut to 12 characters, hoist follows the whole id)."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -145,7 +146,7 @@ def service_logs_pids(service_id: str) -> list[int]:
             argv = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv[:3] == [DOCKER.encode(), b"service", b"logs"] and service_id.encode() in argv:
+        if argv[:3] == [DOCKER.encode(), b"service", b"logs"] and any(a.startswith(service_id.encode()) for a in argv):
             found.append(int(entry.name))
     return found
 
