@@ -105,8 +105,17 @@ def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
     srv.cli("login")
     yield srv
     if srv.proc and srv.proc.poll() is None:
-        srv.stop()
+        assert srv.stop() == 0
+        left = [pid for pid in service_logs_pids("") if swarm["DOCKER_HOST"].encode() in environ(pid)]
+        assert not left, f"docker service logs processes outlived hoist: {left}"
     remove_app_users(workdir)
+
+
+def environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
 
 
 class Tail:

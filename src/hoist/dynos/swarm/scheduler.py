@@ -70,6 +70,7 @@ class SwarmScheduler:
         self.services: dict[str, Service] = {}
         self._images: dict[str, asyncio.Future[str]] = {}
         self._bases: dict[tuple[str, ...], str] = {}
+        self._retiring: set[ServiceLogs] = set()  # streams of removed services, read a little longer
 
     # ----- images -----
 
@@ -218,7 +219,7 @@ class SwarmScheduler:
                     await self.cluster.remove(svc.name)
                     svc.created = False
                     if svc.logs is not None:  # its tasks' last lines while they stop, then no more
-                        self._track(svc.logs.stop(after=STOP_GRACE + 2))
+                        self._retire(svc.logs)
                         svc.logs = None
                     if not svc.dynos and self.services.get(svc.name) is svc:
                         del self.services[svc.name]
@@ -264,8 +265,14 @@ class SwarmScheduler:
     async def detach(self) -> None:
         await self.local.detach()
 
+    def _retire(self, logs: ServiceLogs) -> None:
+        self._retiring.add(logs)
+        asyncio.ensure_future(logs.stop(after=STOP_GRACE + 2)).add_done_callback(lambda _t: self._retiring.discard(logs))
+
     async def close(self) -> None:
         await self._remove_all()
+        for logs in list(self._retiring):  # no docker CLI outlives hoist
+            await logs.stop()
         await self.local.close()
 
     def cleanup_orphans(self) -> int:
