@@ -4,13 +4,17 @@ lines dropped once, the meter's markers turned into memory and never shown, OOM 
 from __future__ import annotations
 
 import calendar
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
 
 from hoist.dynos.swarm.cluster import Cluster
 from hoist.dynos.swarm.logs import Meters, Seen, nanos, parse, since_arg, split_meter
-from hoist.dynos.swarm.logstream import ServiceLogs
+from hoist.dynos.swarm.logstream import ServiceLogs, dies_with_hoist
 from hoist.dynos.swarm.meter import marker
 
 # As the 20.10 CLI printed them on the local swarm (task ids untruncated with --no-trunc).
@@ -104,3 +108,23 @@ def test_service_logs_route_slots_and_strip_markers() -> None:
     assert got == {"web.1": ["GET / served by web.1"], "web.2": ["GET / served by web.2"]}
     assert m1.usage() is None and m2.usage() == (64 << 20, 0)
     assert logs.errors == ["error from daemon in stream: Error grabbing logs: node down"]
+
+
+def test_a_stream_dies_with_hoist() -> None:
+    """A `docker service logs --follow` of a removed service never ends by itself: when hoist is killed
+    outright, its streams must go too (setpriv --pdeathsig). A real process stands for the CLI here."""
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                               f"p = subprocess.Popen({dies_with_hoist()!r} + ['sleep', '60'])\n"
+                               "print(p.pid, flush=True)\ntime.sleep(60)\n"], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{child}/comm").read().strip() != "sleep":  # setpriv has set it up and exec'd
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{child}") and "Z" not in open(f"/proc/{child}/stat").read().split(")")[1][:3]:
+        assert time.monotonic() < deadline, "the stream outlived the process that started it"
+        time.sleep(0.05)

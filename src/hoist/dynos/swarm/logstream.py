@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import Callable
 
 from hoist.dynos.swarm.cluster import Cluster
 from hoist.dynos.swarm.logs import Meters, Seen, parse, since_arg, split_meter
 
 REOPEN_AFTER = 1.0  # seconds before a stream that ended is opened again
+SETPRIV = "/usr/bin/setpriv"  # util-linux: the CLI gets SIGKILL when hoist dies (a stream of a removed service never ends)
 GONE = "no such task or service"  # what the CLI says for a service id that is no more
 LINE_LIMIT = 1 << 20  # longest line read (the engine splits a container's lines at 16 KiB anyway)
 
@@ -76,7 +78,7 @@ class ServiceLogs:
             args += ["--since", since] if since else []
             try:
                 proc = self._proc = await asyncio.create_subprocess_exec(
-                    self.cluster.docker, *args, self.id, env=self.cluster.env, stdin=asyncio.subprocess.DEVNULL,
+                    *dies_with_hoist(), self.cluster.docker, *args, self.id, env=self.cluster.env, stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
             except OSError as exc:
                 self._complain(f"{self.cluster.docker} could not start: {exc}")
@@ -124,3 +126,8 @@ class ServiceLogs:
 
     def _complain(self, text: str) -> None:
         self.errors = [*self.errors[-4:], text[-500:]]
+
+
+def dies_with_hoist() -> list[str]:
+    """`setpriv --pdeathsig KILL --` where util-linux has it: hoist killed outright leaves no stream behind."""
+    return [SETPRIV, "--pdeathsig", "KILL", "--"] if os.access(SETPRIV, os.X_OK) else []
