@@ -104,7 +104,8 @@ def build_host(settings: Settings, paths: Paths, isolation: Isolation | None, ap
         say(f"dynos run on the Docker Swarm at {os.environ.get('DOCKER_HOST', 'the default engine')}, images in "
             f"{settings.swarm_registry}; one-off dynos too (they attach back to {dial.host_addr}:"
             f"{dial.listener.port}); add-ons listen on {dial.host_addr} as well as 127.0.0.1")
-        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler, dial)
+        chosen = SwarmScheduler(cluster, settings.swarm_registry, scheduler, dial, meter_every=settings.memory_interval,
+                                memory=(int(settings.dyno_memory_mb * MB), limits.memory_bytes or 0))
     return DynoHost(tree, firewall, chosen, Place(paths.run_dir / "kept", tree))
 
 

@@ -30,6 +30,7 @@ class SwarmDyno:
         self.wanted = True
         self._pid = -next(_pids)  # no local process: a key for the memory sampler, never a real pid
         self.stop: Callable[[SwarmDyno, int], None] = lambda d, s: None
+        self.meter: Callable[[], tuple[int, int] | None] = lambda: None  # the slot's memory, from its log stream
 
     @property
     def pid(self) -> int:
@@ -51,7 +52,7 @@ class SwarmDyno:
             self.stop(self, signum)
 
     def usage(self) -> tuple[int, int] | None:
-        return None  # container stats live on each node's engine: not read yet (no R14/R15 on swarm)
+        return self.meter()  # what the container's meter last wrote (logstream.py), None before that
 
     def end(self, rc: int) -> None:
         self.wanted = False

@@ -32,9 +32,12 @@ from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
 from hoist.dynos.swarm.dyno import SwarmDyno
 from hoist.dynos.swarm.addon_env import node_env
 from hoist.dynos.swarm.runs import Dialback, SwarmRuns, runs_on_swarm
+from hoist.dynos.swarm.logstream import ServiceLogs
+from hoist.dynos.swarm import meter as swarm_meter
 
 LABEL = "hoist.managed"
 POLL = 1.0  # seconds between reads of a service's task list
+STOP_GRACE = 10  # seconds a task gets between SIGTERM and SIGKILL (--stop-grace-period)
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Service:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     created: bool = False
     poller: asyncio.Task[None] | None = None
+    logs: ServiceLogs | None = None  # its tasks' output, while the service exists
 
 
 def service_name(app: str, ptype: str, release: str) -> str:
@@ -57,7 +61,12 @@ class SwarmScheduler:
     Every service is labelled with this hoist's `owner` key (of its run dir): what it removes at start and
     stop is its own, never another hoist's on the same swarm."""
 
-    def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler, dial: Dialback | None = None) -> None:
+    def __init__(self, cluster: Cluster, registry: str, local: LocalScheduler, dial: Dialback | None = None, *,
+                 memory: tuple[int, int] = (0, 0), meter_every: float = 5.0) -> None:
+        """`dial`: where one-offs on the swarm attach back to; `memory`: (bytes reserved, hard limit) per dyno
+        container (0: none); `meter_every`: seconds between a container's memory reports (meter.py)."""
+        self.memory = memory
+        self.meter_every = meter_every
         self.owner = hashlib.sha256(str(local.run_dir.resolve()).encode()).hexdigest()[:12]
         self.host_addr = dial.host_addr if dial is not None else ""
         self.runs = SwarmRuns(cluster, dial, (LABEL, self.owner), self.image) if dial is not None else None
@@ -67,6 +76,7 @@ class SwarmScheduler:
         self.services: dict[str, Service] = {}
         self._images: dict[str, asyncio.Future[str]] = {}
         self._bases: dict[tuple[str, ...], str] = {}
+        self._retiring: set[ServiceLogs] = set()  # streams of removed services, read a little longer
 
     # ----- images -----
 
@@ -126,6 +136,8 @@ class SwarmScheduler:
         if old is not None:
             old.end(0)
         svc.dynos[dyno.slot] = dyno
+        if svc.logs is not None:
+            dyno.meter = svc.logs.attach(dyno.slot, on_line).usage
         try:
             await dyno.listen()
         except OSError as exc:
@@ -144,7 +156,7 @@ class SwarmScheduler:
                 replicas = max(svc.dynos, default=0)
                 if not svc.created:
                     image = await self.image(spec)
-                    await self._create(svc, spec, image, replicas)
+                    self._read_logs(svc, await self._create(svc, spec, image, replicas))
                     svc.created = True
                     svc.poller = asyncio.ensure_future(self._poll(svc))
                 elif replicas:
@@ -155,21 +167,42 @@ class SwarmScheduler:
                 del svc.dynos[dyno.slot]
             dyno.end(1)
 
-    async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> None:
+    def _read_logs(self, svc: Service, service_id: str) -> None:
+        """Follow the new service's output: each wanted dyno gets its slot's lines and memory."""
+        svc.logs = ServiceLogs(self.cluster, svc.name)
+        for slot, d in svc.dynos.items():
+            d.meter = svc.logs.attach(slot, d.on_line).usage
+        svc.logs.start(service_id)
+
+    def _command(self, spec: DynoSpec) -> list[str]:
+        """bash -c COMMAND, under the memory meter when the slug has an interpreter (its virtualenv's)."""
+        venv = spec.env.get("VIRTUAL_ENV")
+        if not venv:
+            return ["/bin/bash", "-c", spec.command]
+        return [f"{venv}/bin/python", "-I", "-c", Path(swarm_meter.__file__).read_text(), f"{self.meter_every:g}",
+                "/bin/bash", "-c", spec.command]
+
+    async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> str:
+        """Create the service; its id."""
         ptype = spec.name.partition(".")[0]
         env = node_env({**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}, self.host_addr)
+        env.pop("DYNO", None)  # one service, many dynos: each task's own, from its slot (below)
         with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
             os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
             f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
             f.flush()
             args = ["service", "create", "--detach", "--name", svc.name, "--replicas", str(replicas),
                     "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
-                    "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", "10s",
+                    "--env", f"DYNO={ptype}.{{{{.Task.Slot}}}}",
+                    "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", f"{STOP_GRACE}s",
                     "--label", f"{LABEL}={self.owner}", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
                     "--label", f"hoist.release={spec.release}", "--workdir", str(spec.cwd)]
             if "PORT" in spec.env:
                 args += ["--publish", f"mode=host,target={CONTAINER_PORT}"]
-            await self.cluster.run(*args, image, "/bin/bash", "-c", spec.command, timeout=120)
+            reserve, limit = self.memory
+            args += ["--reserve-memory", str(reserve)] if reserve else []
+            args += ["--limit-memory", str(limit)] if limit else []
+            return (await self.cluster.run(*args, image, *self._command(spec), timeout=120)).strip()
 
     async def _poll(self, svc: Service) -> None:
         """Every POLL s while the service runs: each wanted dyno follows its slot's task (node, address)."""
@@ -193,6 +226,9 @@ class SwarmScheduler:
                 elif not svc.dynos:
                     await self.cluster.remove(svc.name)
                     svc.created = False
+                    if svc.logs is not None:  # its tasks' last lines while they stop, then no more
+                        self._retire(svc.logs)
+                        svc.logs = None
                     if not svc.dynos and self.services.get(svc.name) is svc:
                         del self.services[svc.name]
                 else:
@@ -225,6 +261,8 @@ class SwarmScheduler:
             if app is None or svc.app == app:
                 for d in list(svc.dynos.values()):
                     d.end(-9)
+                if svc.logs is not None:
+                    await svc.logs.stop()
                 self.services.pop(name, None)
 
     async def forget_app(self, app: str) -> None:
@@ -237,10 +275,16 @@ class SwarmScheduler:
     async def detach(self) -> None:
         await self.local.detach()
 
+    def _retire(self, logs: ServiceLogs) -> None:
+        self._retiring.add(logs)
+        asyncio.ensure_future(logs.stop(after=STOP_GRACE + 2)).add_done_callback(lambda _t: self._retiring.discard(logs))
+
     async def close(self) -> None:
         if self.runs is not None:
             await self.runs.close()
         await self._remove_all()
+        for logs in list(self._retiring):  # no docker CLI outlives hoist
+            await logs.stop()
         await self.local.close()
 
     def cleanup_orphans(self) -> int:
