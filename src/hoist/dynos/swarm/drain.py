@@ -39,7 +39,7 @@ async def drain(cluster: Cluster, dynos: Iterable[SwarmDyno], name: str, *, time
                 poll: float = 0.5) -> tuple[Node, list[str]]:
     """Move every dyno off the node `name` with no request lost, then drain it; (the node, the dynos moved)."""
     node, every = await named(cluster, name)
-    if not any(n.id != node.id and n.availability == "active" and n.state == "ready" for n in every):
+    if last_active(node, every):
         raise SwarmError(f"{node.hostname} is the last active node of the swarm: its dynos would have nowhere to "
                          "go; join another node (`docker swarm join`) or `hoist nodes:activate` one first")
     await cluster.set_availability(node.id, "pause")  # nothing new lands there; what runs there goes on
@@ -51,6 +51,11 @@ async def drain(cluster: Cluster, dynos: Iterable[SwarmDyno], name: str, *, time
         await asyncio.sleep(poll)
     await cluster.set_availability(node.id, "drain")
     return node, [f"{d.app} {d.name}" for d in moving]
+
+
+def last_active(node: Node, every: list[Node]) -> bool:
+    """No other node is ready and active: draining `node` would leave the dynos nowhere to go (pure)."""
+    return not any(n.id != node.id and n.availability == "active" and n.state == "ready" for n in every)
 
 
 def _moved(d: SwarmDyno, hostname: str) -> bool:

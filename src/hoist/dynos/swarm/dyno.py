@@ -86,11 +86,11 @@ class SwarmDyno:
         running = [t for t in tasks if t.state == "running"]
         if not self.web:
             self.task = running[-1] if running else None
-        else:
-            for t in running:
+        else:  # swarm says "starting" until its health check passes: what answers HTTP may be routed already
+            for t in (t for t in tasks if t.state in ("starting", "running")):
                 if t.id not in self.answered and t.port and await http_status(t.port, host=t.addr, timeout=2) is not None:
                     self.answered.add(t.id)
-            ok = [t for t in running if t.id in self.answered]
+            ok = [t for t in tasks if t.id in self.answered and t.state in ("starting", "running")]
             self.task = ok[-1] if ok else None
             self.answered &= {t.id for t in tasks}
         shown = self.task or (tasks[-1] if tasks else None)

@@ -141,7 +141,7 @@ class SwarmScheduler:
                         "--label", f"hoist.web={int(dyno.web)}", "--workdir", str(spec.cwd)]
                 if dyno.web:  # swarm's start-first update waits for the new task to accept on $PORT
                     args += ["--publish", f"mode=host,target={CONTAINER_PORT}", "--health-cmd",
-                             f"exec 3<>/dev/tcp/127.0.0.1/{CONTAINER_PORT}", "--health-interval", "2s",
+                             f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{CONTAINER_PORT}'", "--health-interval", "2s",
                              "--health-timeout", "2s", "--health-retries", "3", "--health-start-period", "120s"]
                 out = await self.cluster.run(*args, image, "/bin/bash", "-c", spec.command, timeout=120)
             dyno.service_id = out.strip().splitlines()[-1] if out.strip() else dyno.service
