@@ -210,3 +210,32 @@ def test_kill_9_under_load_then_the_next_hoist_adopts_the_same_tasks(server: Hoi
     server.cli("ps:restart", "web.1", cwd=app)  # the adopted dynos are the new hoist's to restart
     web1 = next(s for s in before if dyno_of(s) == "web.1")
     wait(lambda: tasks(swarm).get(web1, before[web1])[0] != before[web1][0], 60, lambda: tasks(swarm))
+
+
+def test_hoist_server_restart_hands_over_the_swarm_dynos(server: HoistServer, app: Path,
+                                                         swarm: dict[str, str]) -> None:
+    """`hoist server --restart` (an upgrade): the new server adopts the same tasks; no request fails."""
+    assert server.proc is not None
+    old = server.proc
+    wait(lambda: len(tasks(swarm)) == 3, 60, lambda: tasks(swarm))
+    before = tasks(swarm)
+    with Load(server, "busy") as load:
+        new = subprocess.Popen([sys.executable, "-m", "hoist", "server", "--home", str(server.home), "--port",
+                                str(server.port), "--tls-port", str(server.tls_port), "--restart"],
+                               env=server.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert new.stdout is not None
+        lines = []
+        for line in new.stdout:
+            lines.append(line.rstrip())
+            if line.strip() == "hoist: ready":
+                break
+        assert old.wait(60) == 0
+        time.sleep(2)
+    print(f"hoist server --restart under load: {load.ok} requests ok, {len(load.failures)} failed")
+    assert load.ok > 20 and not load.failures, load.failures[:5]
+    assert any(re.search(r"adopted [3-9] dyno", line) for line in lines), lines
+    assert tasks(swarm) == before
+    new.send_signal(signal.SIGUSR2)  # hand over once more, to the fixture's server
+    assert "hoist: handed over" in new.communicate(timeout=60)[0]
+    server.start()
+    assert tasks(swarm) == before
