@@ -105,7 +105,7 @@ def test_push_scale_spread_route_deploy_rollback(server: HoistServer, workdir: P
     assert len(nodes) >= 2, f"4 web dynos on one node only: {ps()}"
     services = subprocess.run([DOCKER, "service", "ls", "--format", "{{.Name}} {{.Replicas}}"],
                               env={**os.environ, **swarm}, capture_output=True, text=True, check=True).stdout
-    assert re.search(r"hoist-spread-web-\w+ 4/4", services), services  # one service, replicas = formation
+    assert len(re.findall(r"^hoist-spread-web-\d-\w+ \d/1$", services, re.MULTILINE)) == 4, services  # one per dyno
 
     answered: set[str] = set()
     for _ in range(40):
@@ -128,7 +128,7 @@ def test_push_scale_spread_route_deploy_rollback(server: HoistServer, workdir: P
                                             env={**os.environ, **swarm}, capture_output=True, text=True).stdout
          and len(re.findall(r"hoist-spread-web", subprocess.run(
              [DOCKER, "service", "ls", "--format", "{{.Name}}"], env={**os.environ, **swarm}, capture_output=True,
-             text=True).stdout)) == 1, 60, lambda: "the old release's service is still there")
+             text=True).stdout)) == 4, 60, lambda: "the old release's services are still there")
 
     # A rollback: the v1 image is in the registry already; nothing is built.
     images = subprocess.run([DOCKER, "image", "ls", "-q"], env={**os.environ, **swarm}, capture_output=True,

@@ -64,7 +64,8 @@ def test_malformed_tables_raise(bad: object) -> None:
 def _built() -> RouteTable:
     return build(platform_hosts=["localhost", "127.0.0.1", "Hoist.Example.COM"],
                  platform_upstream="127.0.0.1:41234", request_timeout=30.0,
-                 backends={"notes": ("up", [("web.1", 5101), ("web.2", 5102)]), "gone": ("crashed", [])},
+                 backends={"notes": ("up", [("web.1", "127.0.0.1", 5101), ("web.2", "10.1.0.12", 5102)]),
+                           "gone": ("crashed", [])},  # web.2: a swarm dyno, at its task's node address
                  app_hosts=lambda app: [f"{app}.localhost"], maintenance=["gone"],
                  app_names=["notes", "gone", "idle"],
                  tls=[TlsCert("/c/cert.pem", "/c/key.pem", ("notes.example.com",))])
@@ -79,7 +80,7 @@ def test_build_writes_the_fields_older_routers_read() -> None:
             "idle": {"hosts": ["idle.localhost"], "maintenance": False, "state": "none", "backends": []},
             "notes": {"hosts": ["notes.localhost"], "maintenance": False, "state": "up",
                       "backends": [{"dyno": "web.1", "addr": "127.0.0.1:5101"},
-                                   {"dyno": "web.2", "addr": "127.0.0.1:5102"}]},
+                                   {"dyno": "web.2", "addr": "10.1.0.12:5102"}]},
         },
         "tls": {"certs": [{"cert": "/c/cert.pem", "key": "/c/key.pem", "hosts": ["notes.example.com"]}]},
     }

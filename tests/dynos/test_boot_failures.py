@@ -43,7 +43,7 @@ def test_once_the_app_serves_a_release_that_crashes_at_boot_is_refused(run_rig: 
         assert not res.ok and res.failure == "boot"
         assert res.message == "web.1 exited with status 1 while booting"
         assert res.lines[-1] == "KeyError: 'DATABASE_URL'"
-        assert rig.sup.web_backends()["app"] == ("up", [("web.1", port)])
+        assert rig.sup.web_backends()["app"] == ("up", [("web.1", "127.0.0.1", port)])
         assert rig.sup.apps["app"].release.version == 1
     run_rig(body, stop_grace=2)
 

@@ -99,7 +99,7 @@ def test_sleeping_app_idles_with_no_process_and_wakes(run_rig: Callable[..., Non
         assert await rig.sup.wake_app("app")
         woke = time.monotonic() - t0
         state, backends = rig.sup.web_backends()["app"]
-        assert state == "up" and await http_status(backends[0][1]) == 200
+        assert state == "up" and await http_status(backends[0][2]) == 200
         assert woke < 2.0, woke
         assert "State changed from up to idle" in rig.text()
         # ps:sleep off keeps it awake past the idle time.

@@ -134,7 +134,7 @@ def test_web_that_never_binds_fails_the_release_with_r10_and_old_keeps_serving(r
         res = await rig.sup.deploy("app", rig.release({"web": "echo not listening; exec sleep 300"}), {"web": 1})
         assert not res.ok and "R10" in res.message and time.monotonic() - t0 < 4
         assert "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 1.5 seconds" in rig.text()
-        assert rig.sup.web_backends()["app"] == ("up", [("web.1", old_port)])
+        assert rig.sup.web_backends()["app"] == ("up", [("web.1", "127.0.0.1", old_port)])
         assert rig.sup.apps["app"].release.version == 1
     run_rig(body, boot_timeout=1.5, stop_grace=2)
 

@@ -14,7 +14,7 @@ from hoist.api import addon_services, addons, dataclips, pg, scheduler
 from hoist.api import app_setups, buildpacks, sleep, sources, transfers
 from hoist.api import ci, connections
 from hoist.api import pg_data, platform_info
-from hoist.api import drains, pipelines
+from hoist.api import drains, nodes, pipelines
 from hoist.api.context import Ctx
 
 
@@ -58,6 +58,7 @@ def create_api(ctx: Ctx, faces: Sequence[BaseRoute] = ()) -> Starlette:
     routes.extend(pg_data.routes(ctx))
     routes.extend(pipelines.routes(ctx))
     routes.extend(drains.routes(ctx))
+    routes.extend(nodes.routes(ctx))
     routes.extend(faces)
     routes.extend(absent.routes(ctx))  # last: real routes for the same paths win
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed,

@@ -105,6 +105,9 @@ SPEC: dict[str, Any] = {
         "/users/{user}": {"delete": _op("Remove a user (admin)", ("user",))},
         "/users/{user}/password-reset": {"post": _op("Reset a user's password to a generated one (admin)",
                                                      ("user",))},
+        "/nodes": {"get": _op("The machines dynos run on (admin)")},
+        "/nodes/{node}/actions/drain": {"post": _op("Move a node's dynos elsewhere, then drain it (admin)", ("node",))},
+        "/nodes/{node}/actions/activate": {"post": _op("Let a node take dynos again (admin)", ("node",))},
     },
 }
 

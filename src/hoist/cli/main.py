@@ -8,7 +8,7 @@ from hoist.cli import apps, auth, builds, config, domains, logs, ps, releases, r
 from hoist.cli import access, accounts
 from hoist.cli import addons, dataclips, pg, pgbackups, scheduler
 from hoist.cli import ci, connect
-from hoist.cli import drains, pipelines
+from hoist.cli import drains, nodes, pipelines
 from hoist.cli import herokuenv, localpg
 from hoist.cli.context import CliContext, default_api_url
 from hoist.cli.errors import track_stdout
@@ -25,7 +25,7 @@ def cli(ctx: click.Context, api_url: str | None) -> None:
 
 
 for module in (apps, auth, config, logs, ps, releases, builds, run, server, domains, addons, pg, pgbackups, dataclips,
-               scheduler, pipelines, drains):
+               scheduler, pipelines, drains, nodes):
     for command in module.COMMANDS:
         cli.add_command(command)
 for module in (ci, connect):

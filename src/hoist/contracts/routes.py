@@ -24,8 +24,9 @@ from typing import Any
 STATES = ("up", "crashed", "none", "starting", "idle")
 
 # The supervisor's view, handed to the platform whenever it changes: per app, its routing
-# state (one of STATES) and the (dyno, port) of its up web dynos on 127.0.0.1.
-Backends = Mapping[str, tuple[str, list[tuple[str, int]]]]
+# state (one of STATES) and the (dyno, host, port) of its up web dynos (host: 127.0.0.1 for a
+# dyno on this machine; a swarm dyno's task's node address, which the router connects to directly).
+Backends = Mapping[str, tuple[str, list[tuple[str, str, int]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +139,14 @@ def build(
 ) -> RouteTable:
     """The table for every known app from the supervisor's view (pure).
 
-    `backends` maps an app to its routing state and the (dyno, port) of its up web
-    dynos on 127.0.0.1; a known app with no entry routes to H14 (state "none")."""
+    `backends` maps an app to its routing state and the (dyno, host, port) of its up web
+    dynos; a known app with no entry routes to H14 (state "none")."""
     in_maintenance = set(maintenance)
     apps: dict[str, AppRoute] = {}
     for app in sorted(set(app_names) | set(backends)):
         state, ups = backends.get(app, ("none", []))
         apps[app] = AppRoute(app, _normalized(app_hosts(app)),
-                             tuple(Backend(dyno, "127.0.0.1", port) for dyno, port in ups),
+                             tuple(Backend(dyno, host, port) for dyno, host, port in ups),
                              state, app in in_maintenance)
     upstream = Backend("platform", *parse_addr(platform_upstream)) if platform_upstream else None
     platform = PlatformRoute(tuple(sorted(set(_normalized(platform_hosts)))), upstream)

@@ -113,7 +113,8 @@ class Lifecycle:
         fast, fast_for = READY_POLL_FIRST
         started = self.clock()
         while d.proc is proc and d.state is DynoState.STARTING and proc.returncode is None:
-            if d.port and await is_ready(d.port, d.release.health_path):
+            where = d.endpoint  # 127.0.0.1:PORT, or a swarm task's node address and port
+            if where and await is_ready(where[1], d.release.health_path, host=where[0]):
                 self.post(Ready(d, proc))
                 return
             await asyncio.sleep(fast if self.clock() - started < fast_for else READY_POLL)

@@ -19,10 +19,12 @@ def parse_status_line(line: bytes) -> int | None:
     return None
 
 
-async def http_status(port: int, path: str = "/", timeout: float = PROBE_TIMEOUT) -> int | None:
-    """The status code the dyno answers `GET path` with, or None if it does not answer."""
+async def http_status(port: int, path: str = "/", timeout: float = PROBE_TIMEOUT, *,
+                      host: str = "127.0.0.1") -> int | None:
+    """The status code the dyno answers `GET path` with, or None if it does not answer. `host`: where it
+    listens (a swarm dyno: its task's node address)."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, asyncio.TimeoutError):
         return None
     try:
@@ -37,8 +39,8 @@ async def http_status(port: int, path: str = "/", timeout: float = PROBE_TIMEOUT
         writer.close()
 
 
-async def is_ready(port: int, health_path: str | None = None) -> bool:
-    status = await http_status(port, health_path or "/")
+async def is_ready(port: int, health_path: str | None = None, host: str = "127.0.0.1") -> bool:
+    status = await http_status(port, health_path or "/", host=host)
     if status is None:
         return False
     return 200 <= status < 400 if health_path else True

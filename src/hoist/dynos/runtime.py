@@ -58,6 +58,15 @@ class Dyno:
         return f"{self.type}.{self.number}"
 
     @property
+    def endpoint(self) -> tuple[str, int] | None:
+        """(host, port) where the router reaches this web dyno: its process's own endpoint when it has one
+        (a swarm dyno: the node address and published port of a task that answered), else 127.0.0.1."""
+        if self.proc is not None and hasattr(self.proc, "endpoint"):
+            ep: tuple[str, int] | None = self.proc.endpoint
+            return ep
+        return ("127.0.0.1", self.port) if self.port else None
+
+    @property
     def command(self) -> str:
         return self.release.process_types.get(self.type, "")
 

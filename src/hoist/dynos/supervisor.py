@@ -243,23 +243,23 @@ class Supervisor:
 
     # ----- what the router sees -----
 
-    def web_backends(self) -> dict[str, tuple[str, list[tuple[str, int]]]]:
-        """Per app: routing state (up | crashed | starting | idle | none) and the (dyno, port) of up web dynos."""
-        table: dict[str, tuple[str, list[tuple[str, int]]]] = {}
+    def web_backends(self) -> dict[str, tuple[str, list[tuple[str, str, int]]]]:
+        """Per app: routing state (up | crashed | starting | idle | none) and the (dyno, host, port) of up web dynos."""
+        table: dict[str, tuple[str, list[tuple[str, str, int]]]] = {}
         for name, rt in self.apps.items():
             webs = [d for d in rt.dynos.values() if d.type == "web"]
-            up = [(d.name, d.port) for d in webs if d.state is DynoState.UP and d.port]
+            up = [(d.name, *ep) for d in webs if d.state is DynoState.UP and (ep := d.endpoint)]
             if up:
                 state = "up"
             elif any(d.state is DynoState.CRASHED or (d.state is DynoState.STARTING and d.crashes) for d in webs):
                 state = "crashed"  # restarting after a crash is still H10, as on Heroku
             elif rt.asleep and webs:
                 state = "idle"
-            elif any(d.state is DynoState.STARTING for d in webs):
+            elif any(d.state in (DynoState.STARTING, DynoState.UP) for d in webs):
                 state = "starting"
             else:
                 state = "none"
-            table[name] = (state, [(n, p) for n, p in sorted(up) if p is not None])
+            table[name] = (state, sorted(up))
         return table
 
     def _publish(self) -> None:
@@ -350,6 +350,9 @@ class Supervisor:
         chosen = [d for d in rt.dynos.values() if target is None or d.name == target or d.type == target]
         for d in chosen:
             self.logs.emit(app, PLATFORM, d.name, "Restarting")
+            if d.state is DynoState.UP and hasattr(d.proc, "restart"):  # swarm: a new task, start-first, routed after
+                getattr(d.proc, "restart")()
+                continue
             del rt.dynos[d.name]  # this pass's reconcile starts its successor
             self.life.stop(d)
         self._publish()

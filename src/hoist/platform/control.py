@@ -28,6 +28,7 @@ from hoist.platform.domains import Domains
 from hoist.platform.drains import DrainManager
 from hoist.platform.formation import Formation
 from hoist.platform.metrics import MetricsRecorder
+from hoist.platform.nodes import Nodes
 from hoist.platform.pipelines import Pipelines
 from hoist.platform.promote import Promotions
 from hoist.platform.publish import RoutePublisher
@@ -68,6 +69,7 @@ class Platform:
         self.apps = Apps(paths, db, logs, supervisor, releases, addons, isolation, self.publish_routes)
         self.dataclips = Dataclips(settings, db, addons)
         self.users = Users(db)
+        self.nodes = Nodes(supervisor)  # hoist nodes, nodes:drain (admin)
         self.metrics = MetricsRecorder(db, self._dyno_snapshot)  # the dashboard's charts; server.py runs it
         self.pipelines = Pipelines(db, logs, self.access)
         self.promotions = Promotions(db, paths, isolation, self.access, self.pipelines, releases)

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 DOCKER = "/usr/bin/docker"
 CONTAINER_PORT = 5000  # PORT inside every web container (each has its own network namespace)
@@ -28,6 +29,17 @@ class Task:
     addr: str  # the node's address
     port: int | None  # the published port on that node (web dynos)
     state: str  # running, starting, ...
+    id: str = ""  # the task's id: a replacement (restart, drain, crash) is another task
+    created: str = ""  # when swarm made it (ISO 8601)
+
+
+def parse_task(info: dict[str, Any], hostname: str, addr: str) -> Task:
+    """A Task from `docker inspect --type task` JSON, on the node (hostname, addr) it is placed on (pure)."""
+    status = info.get("Status") or {}
+    ports = (status.get("PortStatus") or {}).get("Ports") or []
+    port = ports[0].get("PublishedPort") if ports else None
+    return Task(int(info.get("Slot", 0)), hostname, addr, int(port) if port else None, str(status.get("State", "")),
+                str(info.get("ID", "")), str(info.get("CreatedAt", "")))
 
 
 class Cluster:
@@ -78,24 +90,44 @@ class Cluster:
             self._nodes[node_id] = (info["Description"]["Hostname"], info["Status"]["Addr"])
         return self._nodes[node_id]
 
-    async def tasks(self, service: str) -> list[Task]:
-        """The service's tasks that are meant to run now, one per slot (the newest when swarm replaced one)."""
-        ids = (await self.run("service", "ps", "-q", "--no-trunc", "--filter", "desired-state=running", service,
+    async def tasks_of(self, services: list[str]) -> dict[str, list[Task]]:
+        """Per service id: its placed tasks meant to run now, oldest first (during a start-first update or a
+        move there are two: the running one and its replacement)."""
+        ids = (await self.run("service", "ps", "-q", "--no-trunc", "--filter", "desired-state=running", *services,
                               timeout=20)).split()
-        if not ids:
-            return []
-        found: dict[int, Task] = {}
-        for info in json.loads(await self.run("inspect", "--type", "task", *ids, timeout=20)):
+        found: dict[str, list[Task]] = {}
+        for info in json.loads(await self.run("inspect", "--type", "task", *ids, timeout=20)) if ids else []:
             status = info.get("Status", {})
             if not info.get("NodeID"):
                 continue  # not placed yet
             hostname, addr = await self.node(info["NodeID"])
-            ports = (status.get("PortStatus") or {}).get("Ports") or []
-            port = ports[0].get("PublishedPort") if ports else None
-            slot = int(info.get("Slot", 0))
-            if slot not in found or status.get("State") == "running":
-                found[slot] = Task(slot, hostname, addr, port, str(status.get("State", "")))
-        return [found[s] for s in sorted(found)]
+            found.setdefault(str(info.get("ServiceID", "")), []).append(parse_task(info, hostname, addr))
+        return {sid: sorted(tasks, key=lambda t: t.created) for sid, tasks in found.items()}
+
+    async def labelled(self, label: str) -> dict[str, tuple[str, dict[str, str]]]:
+        """Every service with `label` (KEY=VALUE): its name -> (its id, its labels)."""
+        names = await self.services(label)
+        if not names:
+            return {}
+        infos = json.loads(await self.run("service", "inspect", *names, timeout=30))
+        return {i["Spec"]["Name"]: (str(i["ID"]), dict(i["Spec"].get("Labels") or {})) for i in infos}
+
+    async def force_update(self, service: str) -> None:
+        """A new task for the service (start-first: the old one stops once the new one is healthy)."""
+        await self.run("service", "update", "--detach", "--force", service, timeout=60)
+
+    async def node_infos(self) -> list[dict[str, object]]:
+        ids = (await self.run("node", "ls", "-q", timeout=20)).split()
+        return list(json.loads(await self.run("node", "inspect", *ids, timeout=20))) if ids else []
+
+    async def all_tasks(self) -> list[dict[str, object]]:
+        """Every task meant to run on the swarm (`docker inspect --type task`), for what each node reserves."""
+        ids = (await self.run("node", "ps", "-q", "--no-trunc", "--filter", "desired-state=running",
+                              *(await self.run("node", "ls", "-q", timeout=20)).split(), timeout=20)).split()
+        return list(json.loads(await self.run("inspect", "--type", "task", *ids, timeout=20))) if ids else []
+
+    async def set_availability(self, node_id: str, availability: str) -> None:
+        await self.run("node", "update", "--availability", availability, node_id, timeout=30)
 
     async def services(self, label: str) -> list[str]:
         return (await self.run("service", "ls", "-q", "--filter", f"label={label}", timeout=20)).split()

@@ -1,36 +1,46 @@
-"""One formation dyno on the swarm: a slot of its type's service, on whatever node swarm put its task.
+"""One formation dyno on the swarm: its own service (one replica), on whatever node swarm put its task.
 
-A web dyno keeps its local port: a relay on 127.0.0.1:PORT forwards each connection to the task's node
-address and published port, as the task list says now (swarm replaces a task that dies; the relay
-follows). So readiness probes, the router and its semantics are the local ones, unchanged."""
+The router reaches a web dyno's task directly, at its node's address and published port (`endpoint`):
+nothing of a request passes through the hoist process, so the apps answer while hoist restarts. The
+endpoint is only ever a task that answered HTTP: when swarm replaces the task (a `ps:restart`, a drained
+node, a crash), the dyno keeps the old endpoint while the old task still runs and switches once the new
+one answers; with no answering task it has no endpoint and is not routed."""
 from __future__ import annotations
 
 import asyncio
 import itertools
 from typing import Callable
 
-from hoist.dynos.scheduler import DynoSpec
+from hoist.dynos.readiness import http_status
 from hoist.dynos.swarm.cluster import Task
 
 _pids = itertools.count(1)
 
 
 class SwarmDyno:
-    """One formation dyno: a slot of its type's service. `node` is where its task runs now."""
+    """A formation dyno: the service `service` (its id `service_id` once created). `node` is where its task
+    runs now; `endpoint` is (node address, published port) of a task that answered, for the router."""
 
-    def __init__(self, spec: DynoSpec, slot: int, on_line: Callable[[str], None]) -> None:
-        self.spec = spec
-        self.slot = slot
+    def __init__(self, app: str, name: str, release: str, service: str, *, web: bool,
+                 on_line: Callable[[str], None], id: str = "") -> None:
+        self.app = app
+        self.name = name
+        self.release = release
+        self.service = service
+        self.service_id = ""
+        self.web = web
+        self.id = id
         self.on_line = on_line
-        self.port = int(spec.env["PORT"]) if spec.env.get("PORT", "").isdigit() else None
         self.node: str | None = None
-        self.target: tuple[str, int] | None = None
-        self.server: asyncio.base_events.Server | None = None
+        self.task: Task | None = None  # the task it routes to (a web dyno) or runs as
+        self.tasks: list[Task] = []  # the service's tasks meant to run now, oldest first
+        self.answered: set[str] = set()  # ids of tasks that answered HTTP once
         self.finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.wanted = True
         self._pid = -next(_pids)  # no local process: a key for the memory sampler, never a real pid
         self.stop: Callable[[SwarmDyno, int], None] = lambda d, s: None
-        self.meter: Callable[[], tuple[int, int] | None] = lambda: None  # the slot's memory, from its log stream
+        self.restart_task: Callable[[SwarmDyno], None] = lambda d: None
+        self.meter: Callable[[], tuple[int, int] | None] = lambda: None  # its memory, from its log stream
 
     @property
     def pid(self) -> int:
@@ -39,6 +49,12 @@ class SwarmDyno:
     @property
     def returncode(self) -> int | None:
         return self.finished.result() if self.finished.done() else None
+
+    @property
+    def endpoint(self) -> tuple[str, int] | None:
+        """Where the router sends this dyno's requests: a task of it that answered, or None."""
+        t = self.task
+        return (t.addr, t.port) if self.web and t is not None and t.port else None
 
     async def wait(self) -> int:
         return await asyncio.shield(self.finished)
@@ -51,46 +67,32 @@ class SwarmDyno:
             self.wanted = False
             self.stop(self, signum)
 
+    def restart(self) -> None:
+        """ps:restart: a new task replaces the running one (start-first); the dyno stays routed meanwhile."""
+        if self.wanted:
+            self.restart_task(self)
+
     def usage(self) -> tuple[int, int] | None:
         return self.meter()  # what the container's meter last wrote (logstream.py), None before that
 
     def end(self, rc: int) -> None:
         self.wanted = False
-        if self.server is not None:
-            self.server.close()
         if not self.finished.done():
             self.finished.set_result(rc)
 
-    def follow(self, task: Task | None) -> None:
-        self.node = task.node if task else None
-        self.target = (task.addr, task.port) if task and task.port and task.state == "running" else None
-
-    async def listen(self) -> None:
-        if self.port is not None:
-            self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        target = self.target
-        if target is None:  # no running task in this slot now: the router sees the connection close
-            writer.close()
-            return
-        try:
-            up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), 5)
-        except (OSError, asyncio.TimeoutError):
-            writer.close()
-            return
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-                if dst.can_write_eof():
-                    dst.write_eof()
-            except (OSError, RuntimeError):
-                pass
-        try:
-            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
-        finally:
-            up_w.close()
-            writer.close()
+    async def follow(self, tasks: list[Task]) -> None:
+        """The service's tasks now (oldest first): route to the newest running one that answered HTTP, probing
+        the ones not probed yet; keep the current task while it runs and no newer one answered."""
+        self.tasks = tasks
+        running = [t for t in tasks if t.state == "running"]
+        if not self.web:
+            self.task = running[-1] if running else None
+        else:  # swarm says "starting" until its health check passes: what answers HTTP may be routed already
+            for t in (t for t in tasks if t.state in ("starting", "running")):
+                if t.id not in self.answered and t.port and await http_status(t.port, host=t.addr, timeout=2) is not None:
+                    self.answered.add(t.id)
+            ok = [t for t in tasks if t.id in self.answered and t.state in ("starting", "running")]
+            self.task = ok[-1] if ok else None
+            self.answered &= {t.id for t in tasks}
+        shown = self.task or (tasks[-1] if tasks else None)
+        self.node = shown.node if shown else None

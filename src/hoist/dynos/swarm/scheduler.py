@@ -2,14 +2,18 @@
 
 Each release's slug becomes an image (swarm/images.py: a base from this host's own files, the slug
 and its virtualenv as a layer at their own paths), pushed to hoist's registry once per slug (a rollback
-finds its tag and reuses it). Each process type of a release is one Swarm service; its replicas are the
-formation: dyno `web.3` is the service's task in slot 3, on whatever node swarm put it. The supervisor
-stays the one that decides: it asks for web.1..web.N, probes each, switches the routes once the new
-release's tasks answer and stops the old ones (the old release's service scales down to 0 and goes).
+finds its tag and reuses it). Each formation dyno (`web.3`) is one Swarm service of one replica, labelled
+with its app, type, release, dyno name and id, on whatever node swarm puts its task: so `ps:restart web.3`
+is a new task of that service (start-first: the old one stops once the new one is healthy), `ps:stop web.3`
+removes it, and a scale-down removes exactly the dynos the supervisor stops. The supervisor stays the one
+that decides: it asks for web.1..web.N, probes each, switches the routes once the new release's tasks
+answer and stops the old ones.
 
-A web dyno keeps its local port: a relay on 127.0.0.1:PORT forwards each connection to the task's node
-address and published port, as the task list says now (swarm replaces a task that dies; the relay
-follows). So readiness probes, the router and its semantics are the local ones, unchanged.
+The router connects to a web dyno's task directly (the node's address and the published port, from the
+task list read every POLL s: SwarmDyno.endpoint), so nothing of a request passes through hoist, and the
+services outlive hoist: a restarted hoist adopts the services labelled with its owner key (`recover`).
+Each dyno's output comes through the manager (`docker service logs`, logstream.py), with its memory as
+marker lines its container's entrypoint writes (meter.py): R14/R15 as for local dynos.
 One-offs (release phase, postdeploy, `run`, `run:detached`, scheduler jobs) are swarm tasks too (runs.py: they
 dial back to hoist on HOIST_SWARM_HOST_ADDR); CI's test dynos run here. Every swarm dyno's add-on URLs name
 HOIST_SWARM_HOST_ADDR, where the add-on servers also listen (addon_env.py)."""
@@ -21,15 +25,17 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from hoist.dynos.swarm import images as swarm_images
-from hoist.dynos.local import LocalScheduler, SpawnError
+from hoist.dynos.local import LocalScheduler
 from hoist.dynos.scheduler import DynoSpec, Survivor
 from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
+from hoist.dynos.swarm import drain as swarm_drain
 from hoist.dynos.swarm.dyno import SwarmDyno
+from hoist.dynos.swarm.nodes import Node
 from hoist.dynos.swarm.addon_env import node_env
 from hoist.dynos.swarm.runs import Dialback, SwarmRuns, runs_on_swarm
 from hoist.dynos.swarm.logstream import ServiceLogs
@@ -40,20 +46,10 @@ POLL = 1.0  # seconds between reads of a service's task list
 STOP_GRACE = 10  # seconds a task gets between SIGTERM and SIGKILL (--stop-grace-period)
 
 
-@dataclass
-class Service:
-    name: str
-    app: str
-    dynos: dict[int, SwarmDyno] = field(default_factory=dict)  # wanted slots
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    created: bool = False
-    poller: asyncio.Task[None] | None = None
-    logs: ServiceLogs | None = None  # its tasks' output, while the service exists
-
-
-def service_name(app: str, ptype: str, release: str) -> str:
-    name = re.sub(r"[^a-zA-Z0-9-]", "-", f"hoist-{app}-{ptype}")[:52].rstrip("-")
-    return f"{name}-{release.replace('-', '')[:8]}"
+def service_name(app: str, dyno: str, key: str) -> str:
+    """hoist-APP-web-2-KEY: a dyno's service (KEY: the first 8 hex digits of its id, unique per start)."""
+    name = re.sub(r"[^a-zA-Z0-9-]", "-", f"hoist-{app}-{dyno}")[:52].rstrip("-")
+    return f"{name}-{key.replace('-', '')[:8]}"
 
 
 class SwarmScheduler:
@@ -73,9 +69,11 @@ class SwarmScheduler:
         self.cluster = cluster
         self.registry = registry
         self.local = local
-        self.services: dict[str, Service] = {}
+        self.dynos: dict[str, SwarmDyno] = {}  # service name -> the formation dyno it runs
+        self._poller: asyncio.Task[None] | None = None
         self._images: dict[str, asyncio.Future[str]] = {}
         self._bases: dict[tuple[str, ...], str] = {}
+        self._logs: dict[str, ServiceLogs] = {}  # service name -> its output, while the dyno runs
         self._retiring: set[ServiceLogs] = set()  # streams of removed services, read a little longer
 
     # ----- images -----
@@ -119,7 +117,7 @@ class SwarmScheduler:
             raise SwarmError(f"the slug image {tag} could not be built or pushed: {exc}") from None
         return tag
 
-    # ----- services -----
+    # ----- services: one per formation dyno -----
 
     async def spawn(self, spec: DynoSpec, on_line: Callable[[str], None],
                     on_dropped: Callable[[int], None] | None = None) -> Any:
@@ -128,51 +126,56 @@ class SwarmScheduler:
             if self.runs is not None and runs_on_swarm(spec):
                 return await self.runs.start(spec, on_line=on_line)
             return await self.local.spawn(spec, on_line, on_dropped)
-        name = service_name(spec.app, ptype, spec.release)
-        svc = self.services.setdefault(name, Service(name, spec.app))
-        dyno = SwarmDyno(spec, int(number), on_line)
-        dyno.stop = lambda d, signum: self._track(self._stop(svc, d, signum))
-        old = svc.dynos.get(dyno.slot)
-        if old is not None:
-            old.end(0)
-        svc.dynos[dyno.slot] = dyno
-        if svc.logs is not None:
-            dyno.meter = svc.logs.attach(dyno.slot, on_line).usage
-        try:
-            await dyno.listen()
-        except OSError as exc:
-            svc.dynos.pop(dyno.slot, None)
-            raise SpawnError(f"{spec.name} of {spec.app}: its relay port {dyno.port} is taken: {exc}") from None
-        self._track(self._converge(svc, spec, dyno))
+        name = service_name(spec.app, spec.name, spec.id or spec.release)
+        dyno = SwarmDyno(spec.app, spec.name, spec.release, name, web="PORT" in spec.env, on_line=on_line, id=spec.id)
+        self._own(dyno)
+        self._track(self._create(dyno, spec))
         return dyno
+
+    def _own(self, dyno: SwarmDyno) -> None:
+        dyno.stop = lambda d, signum: self._track(self._stop(d, signum))
+        dyno.restart_task = lambda d: self._track(self._restart(d))
+        self.dynos[dyno.service] = dyno
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.ensure_future(self._poll())
 
     def _track(self, coro: Any) -> None:
         asyncio.ensure_future(coro)
 
-    async def _converge(self, svc: Service, spec: DynoSpec, dyno: SwarmDyno) -> None:
-        """Make the service exist with as many replicas as its highest wanted slot; end the dyno on failure."""
+    async def _create(self, dyno: SwarmDyno, spec: DynoSpec) -> None:
+        """Create the dyno's service (one replica); end the dyno when swarm refuses."""
+        ptype = spec.name.partition(".")[0]
+        env = node_env({**spec.env, **({"PORT": str(CONTAINER_PORT)} if dyno.web else {})}, self.host_addr)
         try:
-            async with svc.lock:
-                replicas = max(svc.dynos, default=0)
-                if not svc.created:
-                    image = await self.image(spec)
-                    self._read_logs(svc, await self._create(svc, spec, image, replicas))
-                    svc.created = True
-                    svc.poller = asyncio.ensure_future(self._poll(svc))
-                elif replicas:
-                    await self.cluster.scale(svc.name, replicas)
+            image = await self.image(spec)
+            with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
+                os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
+                f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
+                f.flush()
+                args = ["service", "create", "--detach", "--quiet", "--name", dyno.service, "--replicas", "1",
+                        "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
+                        "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", f"{STOP_GRACE}s",
+                        "--update-order", "start-first", "--label", f"{LABEL}={self.owner}",
+                        "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
+                        "--label", f"hoist.release={spec.release}", "--label", f"hoist.dyno={spec.name}",
+                        "--label", f"hoist.id={spec.id}",
+                        "--label", f"hoist.web={int(dyno.web)}", "--workdir", str(spec.cwd)]
+                if dyno.web:  # swarm's start-first update waits for the new task to accept on $PORT
+                    args += ["--publish", f"mode=host,target={CONTAINER_PORT}", "--health-cmd",
+                             f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{CONTAINER_PORT}'", "--health-interval", "2s",
+                             "--health-timeout", "2s", "--health-retries", "3", "--health-start-period", "120s"]
+                reserve, limit = self.memory
+                args += ["--reserve-memory", str(reserve)] if reserve else []
+                args += ["--limit-memory", str(limit)] if limit else []
+                out = await self.cluster.run(*args, image, *self._command(spec), timeout=120)
+            dyno.service_id = out.strip().splitlines()[-1] if out.strip() else dyno.service
+            self._read_logs(dyno)
+            if not dyno.wanted:  # stopped while it was being created
+                await self.cluster.remove(dyno.service)
         except SwarmError as exc:
-            dyno.on_line(f"hoist: {dyno.spec.name} could not start on the swarm: {exc}")
-            if svc.dynos.get(dyno.slot) is dyno:
-                del svc.dynos[dyno.slot]
+            dyno.on_line(f"hoist: {dyno.name} could not start on the swarm: {exc}")
+            self.dynos.pop(dyno.service, None)
             dyno.end(1)
-
-    def _read_logs(self, svc: Service, service_id: str) -> None:
-        """Follow the new service's output: each wanted dyno gets its slot's lines and memory."""
-        svc.logs = ServiceLogs(self.cluster, svc.name)
-        for slot, d in svc.dynos.items():
-            d.meter = svc.logs.attach(slot, d.on_line).usage
-        svc.logs.start(service_id)
 
     def _command(self, spec: DynoSpec) -> list[str]:
         """bash -c COMMAND, under the memory meter when the slug has an interpreter (its virtualenv's)."""
@@ -182,60 +185,60 @@ class SwarmScheduler:
         return [f"{venv}/bin/python", "-I", "-c", Path(swarm_meter.__file__).read_text(), f"{self.meter_every:g}",
                 "/bin/bash", "-c", spec.command]
 
-    async def _create(self, svc: Service, spec: DynoSpec, image: str, replicas: int) -> str:
-        """Create the service; its id."""
-        ptype = spec.name.partition(".")[0]
-        env = node_env({**spec.env, **({"PORT": str(CONTAINER_PORT)} if "PORT" in spec.env else {})}, self.host_addr)
-        env.pop("DYNO", None)  # one service, many dynos: each task's own, from its slot (below)
-        with tempfile.NamedTemporaryFile("w", prefix="hoist-env-", suffix=".list") as f:
-            os.chmod(f.name, 0o600)  # config vars hold secrets: never on a command line
-            f.write("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
-            f.flush()
-            args = ["service", "create", "--detach", "--name", svc.name, "--replicas", str(replicas),
-                    "--with-registry-auth", "--env-file", f.name, "--env", "HOIST_NODE={{.Node.Hostname}}",
-                    "--env", f"DYNO={ptype}.{{{{.Task.Slot}}}}",
-                    "--restart-condition", "any", "--restart-delay", "1s", "--stop-grace-period", f"{STOP_GRACE}s",
-                    "--label", f"{LABEL}={self.owner}", "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
-                    "--label", f"hoist.release={spec.release}", "--workdir", str(spec.cwd)]
-            if "PORT" in spec.env:
-                args += ["--publish", f"mode=host,target={CONTAINER_PORT}"]
-            reserve, limit = self.memory
-            args += ["--reserve-memory", str(reserve)] if reserve else []
-            args += ["--limit-memory", str(limit)] if limit else []
-            return (await self.cluster.run(*args, image, *self._command(spec), timeout=120)).strip()
+    def _read_logs(self, dyno: SwarmDyno, since: int | None = None) -> None:
+        """Follow the dyno's service's output (every task of it, on any node): its lines and its memory."""
+        logs = ServiceLogs(self.cluster, dyno.service, since=since)
+        dyno.meter = logs.attach(1, dyno.on_line).usage  # one replica: slot 1
+        self._logs[dyno.service] = logs
+        logs.start(dyno.service_id)
 
-    async def _poll(self, svc: Service) -> None:
-        """Every POLL s while the service runs: each wanted dyno follows its slot's task (node, address)."""
-        while svc.dynos:
+    def _retire(self, service: str) -> None:
+        """The service is going: its tasks' last lines while they stop, then no more."""
+        logs = self._logs.pop(service, None)
+        if logs is not None:
+            self._retiring.add(logs)
+            asyncio.ensure_future(logs.stop(after=STOP_GRACE + 2)).add_done_callback(
+                lambda _t: self._retiring.discard(logs))
+
+    async def _poll(self) -> None:
+        """Every POLL s while there are dynos: each follows its service's tasks; one whose service is gone
+        (removed behind hoist's back) ends, and the supervisor starts it again."""
+        while self.dynos:
             with contextlib.suppress(SwarmError):
-                tasks = {t.slot: t for t in await self.cluster.tasks(svc.name)}
-                for slot, dyno in list(svc.dynos.items()):
-                    dyno.follow(tasks.get(slot))
+                await self.refresh()
             await asyncio.sleep(POLL)
 
-    async def _stop(self, svc: Service, dyno: SwarmDyno, signum: int) -> None:
-        """The dyno leaves its slot: the service shrinks to its highest wanted slot (a lower slot's task runs
-        on unrouted until the slots above it go), and is removed with its last dyno."""
-        if svc.dynos.get(dyno.slot) is dyno:
-            del svc.dynos[dyno.slot]
-        dyno.follow(None)
+    async def refresh(self) -> None:
+        created = {d.service_id: d for d in self.dynos.values() if d.service_id and d.wanted}
+        if not created:
+            return
+        alive = set(await self.cluster.services(f"{LABEL}={self.owner}"))
+        for sid, d in list(created.items()):
+            if not any(a.startswith(sid) or sid.startswith(a) for a in alive):
+                d.on_line(f"hoist: the service of {d.name} ({d.service}) is gone from the swarm")
+                self.dynos.pop(d.service, None)
+                self._retire(d.service)
+                del created[sid]
+                d.end(1)
+        by_service = await self.cluster.tasks_of(list(created)) if created else {}
+        await asyncio.gather(*(d.follow(by_service.get(sid, [])) for sid, d in created.items()))
+
+    async def _stop(self, dyno: SwarmDyno, signum: int) -> None:
+        """The dyno leaves: its service goes (swarm stops its task with SIGTERM, then SIGKILL)."""
+        self.dynos.pop(dyno.service, None)
         try:
-            async with svc.lock:
-                if not svc.created or svc.dynos.get(dyno.slot) is not None:
-                    pass
-                elif not svc.dynos:
-                    await self.cluster.remove(svc.name)
-                    svc.created = False
-                    if svc.logs is not None:  # its tasks' last lines while they stop, then no more
-                        self._retire(svc.logs)
-                        svc.logs = None
-                    if not svc.dynos and self.services.get(svc.name) is svc:
-                        del self.services[svc.name]
-                else:
-                    await self.cluster.scale(svc.name, max(svc.dynos))
+            if dyno.service_id:
+                await self.cluster.remove(dyno.service)
+                self._retire(dyno.service)
         except SwarmError as exc:
-            dyno.on_line(f"hoist: stopping {dyno.spec.name} on the swarm: {exc}")
+            dyno.on_line(f"hoist: stopping {dyno.name} on the swarm: {exc}")
         dyno.end(-signum)
+
+    async def _restart(self, dyno: SwarmDyno) -> None:
+        try:
+            await self.cluster.force_update(dyno.service)
+        except SwarmError as exc:
+            dyno.on_line(f"hoist: restarting {dyno.name} on the swarm: {exc}")
 
     # ----- the rest of the seam -----
 
@@ -246,10 +249,38 @@ class SwarmScheduler:
 
     async def recover(self, sink: Callable[[str, str], tuple[Callable[[str], None], Callable[[int], None]]]
                       ) -> list[Survivor]:
-        """Local one-offs are reconnected; services a previous hoist left are removed (the formation starts
-        them again: swarm dynos are not adopted yet)."""
-        await self._remove_all()
-        return await self.local.recover(sink)
+        """Local one-offs are reconnected, and so are the services a previous hoist of this home left: each with
+        a running task that answers (a web dyno) is a survivor the supervisor adopts into its slot or stops.
+        Services without one, or of another shape, are removed (the formation starts them again)."""
+        survivors: list[Survivor] = []
+        try:
+            found = await self.cluster.labelled(f"{LABEL}={self.owner}")
+        except SwarmError:
+            found = {}
+        doomed = []
+        for name, (sid, labels) in found.items():
+            app, dname, release = labels.get("hoist.app", ""), labels.get("hoist.dyno", ""), labels.get("hoist.release", "")
+            if not (app and dname and release):
+                doomed.append(name)
+                continue
+            dyno = SwarmDyno(app, dname, release, name, web=labels.get("hoist.web") == "1", on_line=sink(app, dname)[0],
+                             id=labels.get("hoist.id", ""))
+            dyno.service_id = sid
+            self._own(dyno)
+        with contextlib.suppress(SwarmError):
+            await self.refresh()
+        since = time.time_ns()  # an adopted dyno's lines from now on (those while no hoist ran are not read)
+        for name, dyno in list(self.dynos.items()):
+            if dyno.task is None:
+                doomed.append(name)
+                self.dynos.pop(name)
+                dyno.end(1)
+                continue
+            self._read_logs(dyno, since=since)
+            survivors.append(Survivor(dyno.app, dyno.name, dyno.release, None, dyno.id, dyno, since=dyno.task.created))
+        with contextlib.suppress(SwarmError):
+            await self.cluster.remove(*doomed)
+        return survivors + await self.local.recover(sink)
 
     async def _remove_all(self, app: str | None = None) -> None:
         with contextlib.suppress(SwarmError):
@@ -257,13 +288,13 @@ class SwarmScheduler:
             if app is not None:
                 mine &= set(await self.cluster.services(f"hoist.app={app}"))
             await self.cluster.remove(*sorted(mine))
-        for name, svc in list(self.services.items()):
-            if app is None or svc.app == app:
-                for d in list(svc.dynos.values()):
-                    d.end(-9)
-                if svc.logs is not None:
-                    await svc.logs.stop()
-                self.services.pop(name, None)
+        for name, d in list(self.dynos.items()):
+            if app is None or d.app == app:
+                self.dynos.pop(name, None)
+                d.end(-9)
+                logs = self._logs.pop(name, None)
+                if logs is not None:
+                    await logs.stop()
 
     async def forget_app(self, app: str) -> None:
         await self._remove_all(app)
@@ -273,11 +304,12 @@ class SwarmScheduler:
         self.local.rename(old, new)
 
     async def detach(self) -> None:
+        """hoist hands over: the services run on (the next hoist adopts them); only the polling stops."""
+        if self._poller is not None:
+            self._poller.cancel()
+        for logs in [*self._logs.values(), *self._retiring]:  # the next hoist reads them on
+            await logs.stop()
         await self.local.detach()
-
-    def _retire(self, logs: ServiceLogs) -> None:
-        self._retiring.add(logs)
-        asyncio.ensure_future(logs.stop(after=STOP_GRACE + 2)).add_done_callback(lambda _t: self._retiring.discard(logs))
 
     async def close(self) -> None:
         if self.runs is not None:
@@ -289,3 +321,16 @@ class SwarmScheduler:
 
     def cleanup_orphans(self) -> int:
         return self.local.cleanup_orphans()
+
+    # ----- nodes -----
+
+    async def nodes(self) -> list[Node]:
+        """The swarm's nodes (`hoist nodes`); SwarmError if the manager cannot say."""
+        return await swarm_drain.nodes(self.cluster)
+
+    async def drain(self, node: str) -> tuple[Node, list[str]]:
+        """Move this hoist's dynos off `node` with no request lost, then drain it (swarm/drain.py)."""
+        return await swarm_drain.drain(self.cluster, list(self.dynos.values()), node)
+
+    async def activate(self, node: str) -> Node:
+        return await swarm_drain.activate(self.cluster, node)
