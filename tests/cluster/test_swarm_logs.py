@@ -246,7 +246,7 @@ def test_logs_from_every_node_and_memory(server: HoistServer, workdir: Path, swa
         tail.wait(lambda lines: any("heroku[hog.1]: Error R14" in x for x in lines), 120, "R14")
         hog = [d for d in server.api("GET", "/apps/chatty/dynos").json() if d["name"] == "hog.1"]
         assert hog and hog[0]["memory_mb"] is not None and hog[0]["memory_mb"] > QUOTA_MB, hog
-        assert hog[0]["node"] in nodes, hog
+        assert re.fullmatch(r"hlog-n[123]", hog[0]["node"] or ""), hog  # any of the swarm's nodes
         tail.wait(lambda lines: any("heroku[hog.1]: Error R15" in x for x in lines), 60, "R15")
         r14 = next(i for i, x in enumerate(tail.lines) if "heroku[hog.1]: Error R14" in x)
         r15 = next(i for i, x in enumerate(tail.lines) if "heroku[hog.1]: Error R15" in x)
