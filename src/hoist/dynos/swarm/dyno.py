@@ -2,17 +2,29 @@
 
 A web dyno keeps its local port: a relay on 127.0.0.1:PORT forwards each connection to the task's node
 address and published port, as the task list says now (swarm replaces a task that dies; the relay
-follows). So readiness probes, the router and its semantics are the local ones, unchanged."""
+follows). So readiness probes, the router and its semantics are the local ones, unchanged.
+
+When the slot's task is gone (its node died, swarm is starting a replacement) the relay does what the
+router does with a backend it cannot reach: it connects to the next one, here a running task of the same
+service (`peers`). A dyno's own task must have answered once before that (a new dyno's readiness probe is
+never answered by another task). A target that refused or timed out is tried last for SUSPECT seconds,
+so a node that died costs one fast failure, not one per request, until the task list drops it."""
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
+import time
 from typing import Callable
 
 from hoist.dynos.scheduler import DynoSpec
 from hoist.dynos.swarm.cluster import Task
 
 _pids = itertools.count(1)
+CONNECT_TIMEOUT = 2.0  # a node that lost power answers nothing: give up soon and try the next task
+SUSPECT = 10.0  # seconds a target that failed to connect is tried last
+
+Target = tuple[str, int]
 
 
 class SwarmDyno:
@@ -24,7 +36,10 @@ class SwarmDyno:
         self.on_line = on_line
         self.port = int(spec.env["PORT"]) if spec.env.get("PORT", "").isdigit() else None
         self.node: str | None = None
-        self.target: tuple[str, int] | None = None
+        self.target: Target | None = None
+        self.served = False  # its own task has answered: from now on a peer may stand in for it
+        self.peers: Callable[[], list[Target]] = lambda: []  # running targets of the service's other dynos
+        self.suspects: dict[Target, float] = {}  # target -> when it last failed (shared by the service)
         self.server: asyncio.base_events.Server | None = None
         self.finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.wanted = True
@@ -68,14 +83,28 @@ class SwarmDyno:
         if self.port is not None:
             self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
 
+    def _candidates(self) -> list[Target]:
+        """Where to connect, in order: its own task, then (once it has served) the other tasks, shuffled;
+        targets that failed lately go last."""
+        own = [self.target] if self.target else []
+        others = [t for t in self.peers() if t not in own] if self.served else []
+        random.shuffle(others)
+        now = time.monotonic()
+        fresh = [t for t in own + others if now - self.suspects.get(t, -SUSPECT) >= SUSPECT]
+        return fresh + [t for t in own + others if t not in fresh]
+
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        target = self.target
-        if target is None:  # no running task in this slot now: the router sees the connection close
-            writer.close()
-            return
-        try:
-            up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), 5)
-        except (OSError, asyncio.TimeoutError):
+        for target in self._candidates():
+            try:
+                up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), CONNECT_TIMEOUT)
+            except (OSError, asyncio.TimeoutError):
+                self.suspects[target] = time.monotonic()
+                continue
+            self.suspects.pop(target, None)
+            if target == self.target:
+                self.served = True
+            break
+        else:  # nothing to reach: the router sees the connection close and retries another dyno
             writer.close()
             return
 

@@ -41,6 +41,7 @@ class Service:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     created: bool = False
     poller: asyncio.Task[None] | None = None
+    suspects: dict[tuple[str, int], float] = field(default_factory=dict)  # targets that failed lately
 
 
 def service_name(app: str, ptype: str, release: str) -> str:
@@ -114,6 +115,8 @@ class SwarmScheduler:
         svc = self.services.setdefault(name, Service(name, spec.app))
         dyno = SwarmDyno(spec, int(number), on_line)
         dyno.stop = lambda d, signum: self._track(self._stop(svc, d, signum))
+        dyno.peers = lambda: [d.target for d in svc.dynos.values() if d is not dyno and d.target]
+        dyno.suspects = svc.suspects
         old = svc.dynos.get(dyno.slot)
         if old is not None:
             old.end(0)

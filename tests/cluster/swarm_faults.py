@@ -1,0 +1,79 @@
+"""What the swarm fault tests share: a local swarm by prefix, an app whose answer names its release and node,
+the swarm's own view of a service's tasks, and waiting with what was last seen."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from tests.e2e.harness import example_files
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "local-swarm"
+DOCKER = "/usr/bin/docker"
+NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
+         "/usr/bin/htpasswd": "apache2-utils"}
+MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
+
+APP_PY = '''import os
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/")
+def index():
+    return f"CODE {os.environ.get('DYNO', '?')} on {os.environ.get('HOIST_NODE', 'here')}\\n"
+'''
+
+
+def local_swarm(prefix: str, *args: str, timeout: float = 180) -> str:
+    res = subprocess.run([sys.executable, str(SCRIPT), *args, "--prefix", prefix], capture_output=True, text=True,
+                         timeout=timeout)
+    assert res.returncode == 0, f"local-swarm {' '.join(args)}: {res.stderr[-2000:]}"
+    return res.stdout
+
+
+def exports(text: str) -> dict[str, str]:
+    return dict(m.groups() for m in re.finditer(r"^export (\w+)=(.*)$", text, re.MULTILINE))
+
+
+def state(prefix: str) -> dict:  # type: ignore[type-arg]
+    return json.loads(local_swarm(prefix, "status", "--json"))  # type: ignore[no-any-return]
+
+
+def files(code: str) -> dict[str, str]:
+    f = example_files("hello")
+    f["app.py"] = APP_PY.replace("CODE", code)
+    f["Procfile"] = "web: gunicorn app:app\n"
+    return f
+
+
+def docker(env: dict[str, str], *args: str, check: bool = True) -> str:
+    res = subprocess.run([DOCKER, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert not check or res.returncode == 0, f"docker {' '.join(args)}: {res.stderr}"
+    return res.stdout
+
+
+def services(env: dict[str, str], app: str) -> list[str]:
+    return [s for s in docker(env, "service", "ls", "--format", "{{.Name}}").split() if s.startswith(f"hoist-{app}-")]
+
+
+def running_tasks(env: dict[str, str], service: str) -> list[str]:
+    """The node of each task swarm means to run and that runs now."""
+    out = docker(env, "service", "ps", "--filter", "desired-state=running", "--format",
+                 "{{.Node}} {{.CurrentState}}", service, check=False)
+    return [line.split()[0] for line in out.splitlines() if " Running " in f" {line} "]
+
+
+def wait(cond: Callable[[], bool], timeout: float, what: Callable[[], object]) -> float:
+    """Seconds until cond() held; AssertionError with what() after timeout."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out after {timeout:g}s: {what()}")
+        time.sleep(0.3)
+    return time.monotonic() - t0
