@@ -59,14 +59,29 @@ def docker(env: dict[str, str], *args: str, check: bool = True) -> str:
 
 
 def services(env: dict[str, str], app: str) -> list[str]:
-    return [s for s in docker(env, "service", "ls", "--format", "{{.Name}}").split() if s.startswith(f"hoist-{app}-")]
+    """The app's services (one per process type and release, or one per dyno: these tests hold for both)."""
+    return sorted(s for s in docker(env, "service", "ls", "--format", "{{.Name}}").split() if s.startswith(f"hoist-{app}-"))
 
 
-def running_tasks(env: dict[str, str], service: str) -> list[str]:
-    """The node of each task swarm means to run and that runs now."""
-    out = docker(env, "service", "ps", "--filter", "desired-state=running", "--format",
-                 "{{.Node}} {{.CurrentState}}", service, check=False)
-    return [line.split()[0] for line in out.splitlines() if " Running " in f" {line} "]
+def releases(env: dict[str, str], app: str) -> set[str]:
+    """The releases the app's services run."""
+    names = services(env, app)
+    out = docker(env, "service", "inspect", "--format", '{{index .Spec.Labels "hoist.release"}}', *names,
+                 check=False) if names else ""
+    return set(out.split())
+
+
+def tasks(env: dict[str, str], names: list[str], fmt: str = "{{.Node}} {{.CurrentState}}") -> list[str]:
+    """One line per task swarm means to run now, of these services."""
+    if not names:
+        return []
+    return docker(env, "service", "ps", "--filter", "desired-state=running", "--format", fmt, *names,
+                  check=False).splitlines()
+
+
+def running_tasks(env: dict[str, str], app: str) -> list[str]:
+    """The node of each of the app's tasks that swarm means to run and that runs now."""
+    return [line.split()[0] for line in tasks(env, services(env, app)) if " Running " in f" {line} "]
 
 
 def wait(cond: Callable[[], bool], timeout: float, what: Callable[[], object]) -> float:

@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import (MISSING, docker, exports, files, local_swarm, running_tasks, services, state,
-                                        wait)
+from tests.cluster.swarm_faults import (MISSING, exports, files, local_swarm, releases, running_tasks, services,
+                                        state, tasks, wait)
 from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
 from tests.e2e.harness import HoistServer, Load, commit_files, make_repo
 
@@ -79,9 +79,8 @@ def victim(nodes: list[str]) -> int:
     return node_index(max(sorted(n for n in nodes if n != f"{PREFIX}-n1"), key=nodes.count))
 
 
-def placed(swarm: dict[str, str], service: str) -> list[str]:
-    return docker(swarm, "service", "ps", "--filter", "desired-state=running", "--format", "{{.Node}}", service,
-                  check=False).split()
+def placed(swarm: dict[str, str], names: list[str]) -> list[str]:
+    return [line.strip() for line in tasks(swarm, names, "{{.Node}}") if line.strip()]
 
 
 def revive(server: HoistServer, repo: Path, swarm: dict[str, str]) -> None:
@@ -95,15 +94,14 @@ def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str
     k = victim(nodes)
     killed = f"{PREFIX}-n{k}"
     on_killed = nodes.count(killed)
-    (svc,) = services(swarm, APP)
     with Load(server, APP, interval=INTERVAL) as load:
         time.sleep(3)
         before = load.ok
         t0 = time.monotonic()
         local_swarm(PREFIX, "kill", str(k))
         # swarm's view: 4 tasks running, none on the dead node; hoist's: 4 dynos up, none on it
-        took = wait(lambda: len(r := running_tasks(swarm, svc)) == 4 and killed not in r, 30,
-                    lambda: (running_tasks(swarm, svc), ps(server, repo)))
+        took = wait(lambda: len(r := running_tasks(swarm, APP)) == 4 and killed not in r, 30,
+                    lambda: (running_tasks(swarm, APP), ps(server, repo)))
         wait(lambda: len(n := up_nodes(server, repo)) == 4 and killed not in n, 30 - took, lambda: ps(server, repo))
         took = time.monotonic() - t0
         time.sleep(3)
@@ -119,16 +117,17 @@ def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str
 def test_node_killed_during_deploy(server: HoistServer, repo: Path, swarm: dict[str, str]) -> None:
     nodes = up_nodes(server, repo)
     commit_files(repo, files("v2"), server.env(), "v2")
-    (old,) = services(swarm, APP)
+    old = set(services(swarm, APP))
     pushed: list[object] = []
     with Load(server, APP, interval=INTERVAL) as load:
         t0 = time.monotonic()
         pusher = threading.Thread(target=lambda: pushed.append(server.push(repo, check=False)))
         pusher.start()
-        wait(lambda: len(services(swarm, APP)) == 2, 180, lambda: services(swarm, APP))  # the new release's service
-        (new,) = set(services(swarm, APP)) - {old}
-        wait(lambda: any(n != f"{PREFIX}-n1" for n in placed(swarm, new)), 60, lambda: placed(swarm, new))
-        k = victim(placed(swarm, new))  # a node the new release's tasks were put on
+
+        def new() -> list[str]:  # the new release's services
+            return sorted(set(services(swarm, APP)) - old)
+        wait(lambda: any(n != f"{PREFIX}-n1" for n in placed(swarm, new())), 180, lambda: services(swarm, APP))
+        k = victim(placed(swarm, new()))  # a node the new release's tasks were put on
         local_swarm(PREFIX, "kill", str(k))
         print(f"\nkilled {PREFIX}-n{k} {time.monotonic() - t0:.1f}s into the push (dynos were on {sorted(nodes)})")
         pusher.join(300)
@@ -141,7 +140,7 @@ def test_node_killed_during_deploy(server: HoistServer, repo: Path, swarm: dict[
     assert not load.failures, load.failures[:5]  # the running release served throughout
     if result.returncode == 0:  # type: ignore[attr-defined]
         server.wait_for(APP, "v2 web.", timeout=30)
-        wait(lambda: old not in services(swarm, APP), 60, lambda: services(swarm, APP))
+        wait(lambda: not old & set(services(swarm, APP)), 60, lambda: services(swarm, APP))
     else:  # it may fail, but it must say why, and v1 still serves
         assert "not deployed" in out or "could not" in out, out[-2000:]
         server.wait_for(APP, "v1 web.", timeout=10)

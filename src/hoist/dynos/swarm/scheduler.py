@@ -95,13 +95,22 @@ class SwarmScheduler:
 
     async def _build(self, tag: str, copies: list[tuple[Path, str]], pythons: list[Path]) -> str:
         key = tuple(str(p) for p in pythons)
+        errors = (RuntimeError, OSError, swarm_images.subprocess.SubprocessError)
         try:
-            if key not in self._bases:
-                self._bases[key] = (await asyncio.to_thread(swarm_images.build_base, pythons))["tag"]
+            # build_base finds its tag in 0.04 s: asked every time, so a pruned base is made again
+            self._bases[key] = (await asyncio.to_thread(swarm_images.build_base, pythons))["tag"]
             await asyncio.to_thread(swarm_images.build_app, self._bases[key], tag, copies)
+        except errors as exc:
+            raise SwarmError(f"the slug image {tag} could not be built on the manager's engine: {exc}; free space "
+                             "on the manager (`docker system df`, `docker image prune`) or fix what the build says, "
+                             "then deploy again (the running release keeps serving)") from None
+        try:
             await asyncio.to_thread(swarm_images.push, tag)
-        except (RuntimeError, OSError, swarm_images.subprocess.SubprocessError) as exc:
-            raise SwarmError(f"the slug image {tag} could not be built or pushed: {exc}") from None
+        except errors as exc:
+            raise SwarmError(f"the slug image could not be pushed to the registry {self.registry}: {exc}; check that "
+                             f"the registry is up (`curl --cacert CA https://{self.registry}/v2/` answers 401) and that "
+                             "DOCKER_CONFIG holds its login (`docker login`), then deploy again (the running release "
+                             "keeps serving)") from None
         return tag
 
     # ----- services -----
