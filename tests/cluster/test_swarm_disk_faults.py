@@ -71,7 +71,10 @@ def test_node_out_of_disk_gets_no_dynos(server: HoistServer, workdir: Path, swar
                      *services(swarm, APP))
     print(f"\nweb=3 up on nodes 1-2 after {time.monotonic() - t0:.1f}s ({took:.1f}s after the push); swarm's tries:\n"
           + history)
-    assert "no space left on device" in history, history  # node 3 was tried, and said why it could not
+    # swarm tried node 3, which could not pull the image (its engine says why; swarm says "No such image")
+    assert re.search(r"hflt-n3 Rejected .*No such image", history), history
+    pulls = (STATE / "n3" / "dockerd.log").read_text(errors="replace")
+    assert "no space left on device" in pulls, pulls[-2000:]
     for _ in range(20):
         assert server.app_get(APP).status_code == 200
 
