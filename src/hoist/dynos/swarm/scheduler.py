@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from hoist.dynos.swarm import images as swarm_images
+from hoist.dynos.swarm import images as swarm_images, taskerrors
 from hoist.dynos.local import LocalScheduler, SpawnError
 from hoist.dynos.scheduler import DynoSpec, Survivor
 from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
@@ -177,11 +177,18 @@ class SwarmScheduler:
 
     async def _poll(self, svc: Service) -> None:
         """Every POLL s while the service runs: each wanted dyno follows its slot's task (node, address)."""
+        said: set[str] = set()  # task errors already told to their dyno
         while svc.dynos:
             with contextlib.suppress(SwarmError):
                 tasks = {t.slot: t for t in await self.cluster.tasks(svc.name)}
                 for slot, dyno in list(svc.dynos.items()):
                     dyno.follow(tasks.get(slot))
+                if any(d.target is None for d in svc.dynos.values()):  # why not running: what swarm said
+                    for err in await taskerrors.read(self.cluster, svc.name):
+                        for_ = svc.dynos.get(err.slot)
+                        if for_ is not None and err.id not in said:
+                            said.add(err.id)
+                            for_.on_line(err.line(for_.spec.name))
             await asyncio.sleep(POLL)
 
     async def _stop(self, svc: Service, dyno: SwarmDyno, signum: int) -> None:
