@@ -91,7 +91,7 @@ def overhead(server: HoistServer, repo: Path, env: dict[str, str], n: int) -> No
     tasks = {}  # node -> (address, published port)
     for tid in docker(env, "service", "ps", "-q", "--filter", "desired-state=running", svc).split():
         out = docker(env, "inspect", "--format",
-                     "{{.NodeID}} {{range .Status.PortStatus.Ports}}{{.PublishedPort}}{{end}}", tid).split()
+                     "{{.NodeID}} {{(index .Status.PortStatus.Ports 0).PublishedPort}}", tid).split()
         if len(out) == 2:
             host, addr = docker(env, "node", "inspect", "--format", "{{.Description.Hostname}} {{.Status.Addr}}",
                                 out[0]).split()

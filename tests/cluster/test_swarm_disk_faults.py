@@ -75,6 +75,10 @@ def test_node_out_of_disk_gets_no_dynos(server: HoistServer, workdir: Path, swar
     assert re.search(r"hflt-n3 Rejected .*No such image", history), history
     pulls = (STATE / "n3" / "dockerd.log").read_text(errors="replace")
     assert "no space left on device" in pulls, pulls[-2000:]
+    logs = server.cli("logs", "-n", "500", cwd=repo).stdout  # hoist says it too, in the dyno's log
+    said = [line for line in logs.splitlines() if "swarm could not run web." in line]
+    print("\n".join(said[:3]))
+    assert any("on hflt-n3: No such image" in line for line in said), logs[-3000:]
     for _ in range(20):
         assert server.app_get(APP).status_code == 200
 
