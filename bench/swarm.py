@@ -71,10 +71,12 @@ def image_builds(env: dict[str, str]) -> None:
     python = Path(sys.base_prefix)
     cold = images.build_base([python], tag=f"hoist/bench-base:{os.getpid()}")
     warm = images.build_base([python], tag=cold["tag"])
-    with tempfile.TemporaryDirectory() as d:
-        (Path(d) / "app.py").write_text("print('hello')\n")
-        slug = [images.build_app(cold["tag"], f"{env['HOIST_SWARM_REGISTRY']}/bench/slug:{i}", [(Path(d), "/app")])
-                ["seconds"] for i in range(3)]
+    slug = []
+    for i in range(3):
+        with tempfile.TemporaryDirectory() as d:  # new content each time: the builder's cache cannot answer
+            (Path(d) / "app.py").write_text(f"print('hello {i} {time.time()}')\n")
+            slug.append(images.build_app(cold["tag"], f"{env['HOIST_SWARM_REGISTRY']}/bench/slug:{i}",
+                                         [(Path(d), "/app")])["seconds"])
     print(f"\nbase image from this host's files: cold {cold['seconds']:.1f}s ({cold.get('files')} files, "
           f"{cold.get('bytes', 0) / 1e6:.0f} MB), warm {warm['seconds']:.2f}s (key found); "
           f"slug layer (small app) median {med(slug)}s")
@@ -87,9 +89,8 @@ def overhead(server: HoistServer, repo: Path, env: dict[str, str], n: int) -> No
     while server.cli("ps", cwd=repo).stdout.count(": up ") < 3 and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)
-    (svc,) = services(env, app)
-    tasks = {}  # node -> (address, published port)
-    for tid in docker(env, "service", "ps", "-q", "--filter", "desired-state=running", svc).split():
+    tasks = {}  # node -> (address, published port) of a task there
+    for tid in docker(env, "service", "ps", "-q", "--filter", "desired-state=running", *services(env, app)).split():
         out = docker(env, "inspect", "--format",
                      "{{.NodeID}} {{(index .Status.PortStatus.Ports 0).PublishedPort}}", tid).split()
         if len(out) == 2:
@@ -99,18 +100,19 @@ def overhead(server: HoistServer, repo: Path, env: dict[str, str], n: int) -> No
     routed: dict[str, list[float]] = {}
     direct: dict[str, list[float]] = {}
     with httpx.Client() as c:
-        for _ in range(n):
+        for _ in range(n):  # paired: each routed request, then the same GET straight to the task that answered
             t0 = time.perf_counter()
             r = c.get(f"http://127.0.0.1:{server.port}/", headers={"Host": f"{app}.localhost"})
             dt = time.perf_counter() - t0
             m = re.search(r" on (\S+)", r.text)
-            if r.status_code == 200 and m:
-                routed.setdefault(m.group(1), []).append(dt * 1000)
-        for node, (addr, port) in sorted(tasks.items()):
-            for _ in range(n // max(len(tasks), 1)):
-                t0 = time.perf_counter()
-                c.get(f"http://{addr}:{port}/")
-                direct.setdefault(node, []).append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200 or not m or m.group(1) not in tasks:
+                continue
+            node = m.group(1)
+            addr, port = tasks[node]
+            t0 = time.perf_counter()
+            c.get(f"http://{addr}:{port}/")
+            direct.setdefault(node, []).append((time.perf_counter() - t0) * 1000)
+            routed.setdefault(node, []).append(dt * 1000)
     print(f"\nGET latency per node (ms, median; keep-alive client; {n} routed requests):")
     print(f"{'node':<10} {'router':>8} {'direct':>8} {'overhead':>9}")
     for node in sorted(set(routed) | set(direct)):

@@ -1,7 +1,7 @@
 """Nodes failing under a swarm app, on a 3-node local swarm (scripts/local-swarm): issue 13's "Done means".
 
 web=4 spread over 3 nodes under ~20 req/s: a node killed (`local-swarm kill I`: its dockerd, containerd and
-containers at once) -> all 4 dynos run on the other nodes within 30 s and no request fails beyond the one in
+containers at once; and `kill I --dockerd`: only its dockerd, its containers go on) -> all 4 dynos run on the other nodes within 30 s and no request fails beyond the one in
 flight on that node; a node killed during a deploy -> the deploy completes (or fails saying why) and the app
 serves throughout. Root only; figures printed."""
 from __future__ import annotations
@@ -88,7 +88,10 @@ def revive(server: HoistServer, repo: Path, swarm: dict[str, str]) -> None:
     wait(lambda: all(n["swarm_status"] == "Ready" for n in state(PREFIX)["nodes"]), 60, lambda: state(PREFIX))
 
 
-def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str, str]) -> None:
+@pytest.mark.parametrize("how", [(), ("--dockerd",)], ids=["whole-node", "dockerd-only"])
+def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str, str], how: tuple[str, ...]) -> None:
+    """Whole node: its containers die with it. dockerd only: its containers go on answering until swarm has
+    replaced them elsewhere and the restarted dockerd stops them; hoist routes by swarm's task list."""
     nodes = up_nodes(server, repo)
     assert len(set(nodes)) >= 2, ps(server, repo)
     k = victim(nodes)
@@ -98,7 +101,7 @@ def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str
         time.sleep(3)
         before = load.ok
         t0 = time.monotonic()
-        local_swarm(PREFIX, "kill", str(k))
+        local_swarm(PREFIX, "kill", str(k), *how)
         # swarm's view: 4 tasks running, none on the dead node; hoist's: 4 dynos up, none on it
         took = wait(lambda: len(r := running_tasks(swarm, APP)) == 4 and killed not in r, 30,
                     lambda: (running_tasks(swarm, APP), ps(server, repo)))
@@ -107,7 +110,7 @@ def test_node_killed_under_load(server: HoistServer, repo: Path, swarm: dict[str
         time.sleep(3)
         seconds = time.monotonic() - t0 + 3
     rate = (load.ok + len(load.failures)) / seconds
-    print(f"\nkilled {killed} ({on_killed} of 4 dynos): 4 running elsewhere after {took:.1f}s; "
+    print(f"\nkilled {killed}{' dockerd' if how else ''} ({on_killed} of 4 dynos): 4 running elsewhere after {took:.1f}s; "
           f"~{rate:.0f} req/s, {load.ok - before} ok after the kill, {len(load.failures)} failed: {load.failures[:3]}")
     assert load.ok - before > 0
     assert len(load.failures) <= 1, load.failures  # one request at a time: at most one was in flight there
