@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from tests.e2e.harness import example_files
+from tests.e2e.harness import HoistServer, Load, example_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "local-swarm"
@@ -92,3 +92,29 @@ def wait(cond: Callable[[], bool], timeout: float, what: Callable[[], object]) -
             raise AssertionError(f"timed out after {timeout:g}s: {what()}")
         time.sleep(0.3)
     return time.monotonic() - t0
+
+
+class Steady:
+    """~20 req/s through the router whatever its latency: `clients` Load threads, each one request at a time
+    (so at most `clients` requests are in flight at any moment)."""
+
+    def __init__(self, server: HoistServer, app: str, clients: int = 2, interval: float = 0.08) -> None:
+        self.loads = [Load(server, app, interval=interval) for _ in range(clients)]
+        self.clients = clients
+
+    @property
+    def ok(self) -> int:
+        return sum(load.ok for load in self.loads)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f for load in self.loads for f in load.failures]
+
+    def __enter__(self) -> "Steady":
+        for load in self.loads:
+            load.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for load in self.loads:
+            load.__exit__(*exc)

@@ -13,13 +13,13 @@ from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import MISSING, docker, exports, files, local_swarm, releases, services, state, wait
+from tests.cluster.swarm_faults import (MISSING, Steady, docker, exports, files, local_swarm, releases, services,
+                                        state, wait)
 from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
-from tests.e2e.harness import HoistServer, Load, commit_files, make_repo
+from tests.e2e.harness import HoistServer, commit_files, make_repo
 
 PREFIX = "hflt"
 APP = "steady"
-INTERVAL = 0.045  # one request at a time: ~20 req/s
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
@@ -65,7 +65,7 @@ def repo(server: HoistServer, workdir: Path) -> Path:
 
 def test_five_deploys_under_load(server: HoistServer, repo: Path) -> None:
     times = []
-    with Load(server, APP, interval=INTERVAL) as load:
+    with Steady(server, APP) as load:
         for i in range(2, 7):
             commit_files(repo, files(f"d{i}"), server.env(), f"d{i}")
             t0 = time.monotonic()
@@ -83,7 +83,7 @@ def test_registry_stopped_during_deploy(server: HoistServer, repo: Path, swarm: 
     os.kill(pid, signal.SIGKILL)  # the registry local-swarm started for this module
     try:
         commit_files(repo, files("noreg"), server.env(), "noreg")
-        with Load(server, APP, interval=INTERVAL) as load:
+        with Steady(server, APP) as load:
             res = server.push(repo, check=False)
         out = res.stdout + res.stderr
         print(f"\npush with the registry down: exit {res.returncode}; {load.ok} ok, {len(load.failures)} failed\n"

@@ -15,9 +15,9 @@ from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import MISSING, docker, exports, files, local_swarm, services, wait
+from tests.cluster.swarm_faults import MISSING, Steady, docker, exports, files, local_swarm, services, wait
 from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
-from tests.e2e.harness import HoistServer, Load, commit_files, make_repo
+from tests.e2e.harness import HoistServer, commit_files, make_repo
 
 PREFIX = "hflt"
 APP = "diskful"
@@ -91,7 +91,7 @@ def test_manager_out_of_disk_fails_the_build(server: HoistServer, workdir: Path)
     subprocess.run(["fallocate", "-l", str(st.f_bavail * st.f_frsize - 1024 * 1024), str(fill)], check=True)
     try:
         commit_files(repo, files("v2"), server.env(), "v2")
-        with Load(server, APP, interval=0.045) as load:
+        with Steady(server, APP) as load:
             res = server.push(repo, check=False)
         out = res.stdout + res.stderr
         print(f"\npush with the manager's disk full: exit {res.returncode}; {load.ok} ok, {len(load.failures)} "
