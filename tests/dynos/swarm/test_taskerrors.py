@@ -33,3 +33,9 @@ def test_the_line_names_the_dyno_node_and_what_happens_next() -> None:
     assert line.startswith("hoist: swarm could not run web.3 on hflt-n3: No such image: x (rejected)")
     assert "another node" in line
     assert "any node" in TaskError("b", 3, "", "pending", "no suitable node").line("web.3")
+
+
+def test_a_failed_pull_says_where_to_look() -> None:
+    line = TaskError("b", 3, "hflt-n3", "rejected", "No such image: 10.0.0.1:5000/hoist/x:1@sha256:ab").line("web.3")
+    assert "that node could not pull the image" in line and "full disk" in line
+    assert "could not pull" not in TaskError("c", 2, "n2", "failed", "task: non-zero exit (3)").line("web.2")

@@ -20,7 +20,11 @@ class TaskError:
     error: str
 
     def line(self, dyno: str) -> str:
-        return (f"hoist: swarm could not run {dyno} on {self.node or 'any node'}: {self.error} ({self.state}); "
+        hint = ""
+        if self.error.startswith("No such image"):  # swarm's words for any failed pull
+            hint = (" (that node could not pull the image: its dockerd's log says why; a full disk "
+                    "(`docker system df` there) or no way to the registry are the usual causes)")
+        return (f"hoist: swarm could not run {dyno} on {self.node or 'any node'}: {self.error} ({self.state}){hint}; "
                 "it starts the task again, on another node when one can take it")
 
 
