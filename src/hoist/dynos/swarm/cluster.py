@@ -69,13 +69,20 @@ class Cluster:
     def check(self) -> str:
         """The manager's node id, or SwarmError saying why this engine is no swarm manager (blocking: at start)."""
         try:
-            res = subprocess.run([self.docker, "info", "--format", "{{json .Swarm}}"], env=self.env,
+            # `version` first: when the engine does not answer, it says why ("Cannot connect to the Docker
+            # daemon at ..."); `info --format` then only prints a template error
+            res = subprocess.run([self.docker, "version", "--format", "{{.Server.Version}}"], env=self.env,
                                  capture_output=True, text=True, timeout=20)
+            if res.returncode == 0:
+                res = subprocess.run([self.docker, "info", "--format", "{{json .Swarm}}"], env=self.env,
+                                     capture_output=True, text=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SwarmError(f"the swarm manager could not be asked ({self.docker} info): {exc}") from None
         if res.returncode != 0:
             raise SwarmError(f"the swarm manager at {self.env.get('DOCKER_HOST', 'the default engine')} does not "
-                             f"answer: {res.stderr.strip()[-500:]}; start it (`scripts/local-swarm up 3`)")
+                             f"answer: {res.stderr.strip()[-500:]}; start it (`scripts/local-swarm up 3`), or set "
+                             "HOIST_SCHEDULER=local to run every app's dynos on this machine; hoist does not start "
+                             "(and serves no app, local or not) until one of them works")
         info = json.loads(res.stdout)
         if not info.get("ControlAvailable"):
             raise SwarmError(f"DOCKER_HOST ({self.env.get('DOCKER_HOST', 'the default engine')}) is not a swarm "

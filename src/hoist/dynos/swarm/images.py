@@ -251,7 +251,9 @@ def build_base(pythons: list[Path], tag: str | None = None, repo: str = "hoist/b
 
 def dockerfile(base: str, copies: list[tuple[Path, str]], env: dict[str, str], labels: dict[str, str]) -> str:
     lines = [f"FROM {base}"]
-    lines += [f"COPY --chown=dyno:dyno c{i}/ {dest.rstrip('/')}/" for i, (_, dest) in enumerate(copies)]
+    # the JSON form: a destination with a space (a HOIST_HOME under "My Apps") stays one path
+    lines += [f"COPY --chown=dyno:dyno {json.dumps([f'c{i}/', dest.rstrip('/') + '/'])}"
+              for i, (_, dest) in enumerate(copies)]
     lines += [f"ENV {k}={json.dumps(v)}" for k, v in env.items()]
     lines += [f"LABEL {json.dumps(k)}={json.dumps(v)}" for k, v in labels.items()]
     lines += ["WORKDIR /app", "USER dyno"]

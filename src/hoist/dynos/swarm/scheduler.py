@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from hoist.dynos.swarm import images as swarm_images
+from hoist.dynos.swarm import images as swarm_images, taskerrors
 from hoist.dynos.local import LocalScheduler
 from hoist.dynos.scheduler import DynoSpec, Survivor
 from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
@@ -75,6 +75,7 @@ class SwarmScheduler:
         self._bases: dict[tuple[str, ...], str] = {}
         self._logs: dict[str, ServiceLogs] = {}  # service name -> its output, while the dyno runs
         self._retiring: set[ServiceLogs] = set()  # streams of removed services, read a little longer
+        self._said: set[str] = set()  # ids of the failed tasks whose error a dyno was told
 
     # ----- images -----
 
@@ -108,13 +109,22 @@ class SwarmScheduler:
 
     async def _build(self, tag: str, copies: list[tuple[Path, str]], pythons: list[Path]) -> str:
         key = tuple(str(p) for p in pythons)
+        errors = (RuntimeError, OSError, swarm_images.subprocess.SubprocessError)
         try:
-            if key not in self._bases:
-                self._bases[key] = (await asyncio.to_thread(swarm_images.build_base, pythons))["tag"]
+            # build_base finds its tag in 0.04 s: asked every time, so a pruned base is made again
+            self._bases[key] = (await asyncio.to_thread(swarm_images.build_base, pythons))["tag"]
             await asyncio.to_thread(swarm_images.build_app, self._bases[key], tag, copies)
+        except errors as exc:
+            raise SwarmError(f"the slug image {tag} could not be built on the manager's engine: {exc}; free space "
+                             "on the manager (`docker system df`, `docker image prune`) or fix what the build says, "
+                             "then deploy again (the running release keeps serving)") from None
+        try:
             await asyncio.to_thread(swarm_images.push, tag)
-        except (RuntimeError, OSError, swarm_images.subprocess.SubprocessError) as exc:
-            raise SwarmError(f"the slug image {tag} could not be built or pushed: {exc}") from None
+        except errors as exc:
+            raise SwarmError(f"the slug image could not be pushed to the registry {self.registry}: {exc}; check that "
+                             f"the registry is up (`curl --cacert CA https://{self.registry}/v2/` answers 401) and that "
+                             "DOCKER_CONFIG holds its login (`docker login`), then deploy again (the running release "
+                             "keeps serving)") from None
         return tag
 
     # ----- services: one per formation dyno -----
@@ -222,6 +232,12 @@ class SwarmScheduler:
                 d.end(1)
         by_service = await self.cluster.tasks_of(list(created)) if created else {}
         await asyncio.gather(*(d.follow(by_service.get(sid, [])) for sid, d in created.items()))
+        for d in created.values():
+            if d.task is None:  # why it does not run: what swarm said of its tasks, once each (taskerrors.py)
+                for err in await taskerrors.read(self.cluster, d.service):
+                    if err.id not in self._said:
+                        self._said.add(err.id)
+                        d.on_line(err.line(d.name))
 
     async def _stop(self, dyno: SwarmDyno, signum: int) -> None:
         """The dyno leaves: its service goes (swarm stops its task with SIGTERM, then SIGKILL)."""
