@@ -2,7 +2,7 @@
 
 1. code-only redeploy, push to serving: a swarm hoist and a local hoist, alternating round by round (medians);
 2. image build: the base from this host's files cold (imported) and warm (its key found), and the slug layer;
-3. router overhead per node: a GET through hoist's router (and the dyno's relay) against the same GET sent
+3. router overhead per node: a GET through hoist's router (which connects to the task itself) against the same GET sent
    straight to the task's node address and published port, per node the answer came from (node 1 is the
    manager, where hoist runs on a real cluster).
 

@@ -129,7 +129,7 @@ def test_swarm_unreachable_at_start(workdir: Path) -> None:
     dead = workdir / "no-such-engine.sock"
     srv = HoistServer(home=workdir / "unreachable", user_home=workdir / "unreachable-user",
                       extra_env={"HOIST_SCHEDULER": "swarm", "HOIST_SWARM_REGISTRY": "10.255.0.1:5000",
-                                 "DOCKER_HOST": f"unix://{dead}"})
+                                 "HOIST_SWARM_HOST_ADDR": "10.255.0.1", "DOCKER_HOST": f"unix://{dead}"})
     with pytest.raises(RuntimeError) as err:
         srv.start()
     out = str(err.value)

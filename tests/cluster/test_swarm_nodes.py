@@ -239,3 +239,30 @@ def test_hoist_server_restart_hands_over_the_swarm_dynos(server: HoistServer, ap
     assert "hoist: handed over" in new.communicate(timeout=60)[0]
     server.start()
     assert tasks(swarm) == before
+
+
+def services_of(swarm: dict[str, str], app: str) -> set[str]:
+    return set(docker(swarm, "service", "ls", "--filter", f"label=hoist.app={app}", "--format", "{{.Name}}").split())
+
+
+def test_a_renamed_apps_dynos_run_on_are_adopted_under_the_new_name_and_go_with_it(
+        server: HoistServer, app: Path, swarm: dict[str, str]) -> None:
+    """apps:rename keeps the swarm dynos running; their services' app label follows, so a restarted hoist
+    adopts them under the new name and destroying the app removes them."""
+    wait(lambda: len(tasks(swarm)) == 3, 60, lambda: tasks(swarm))
+    before = tasks(swarm)
+    server.cli("apps:rename", "idle", "--app", "busy", cwd=app)
+    wait(lambda: services_of(swarm, "idle") == set(before) and not services_of(swarm, "busy"), 60,
+         lambda: docker(swarm, "service", "ls"))
+    assert server.app_get("idle").status_code == 200
+    server.stop(signal.SIGKILL)
+    server.start()
+    adopted = [int(m.group(1)) for line in server.output if (m := re.search(r"adopted (\d+) dyno", line))]
+    assert adopted and adopted[-1] >= 3, server.output[-10:]
+    running = {n: t for n in services_of(swarm, "idle") for line in docker(
+        swarm, "service", "ps", "--no-trunc", "--filter", "desired-state=running", "--format", "{{.ID}}", n).split()
+        for t in [line]}
+    assert running == {n: tid for n, (tid, _node) in before.items()}, (running, before)  # the same tasks
+    assert server.app_get("idle").status_code == 200
+    server.cli("apps:destroy", "idle", "--confirm", "idle", cwd=app)
+    wait(lambda: not services_of(swarm, "idle"), 60, lambda: docker(swarm, "service", "ls"))

@@ -317,7 +317,20 @@ class SwarmScheduler:
         await self.local.forget_app(app)
 
     def rename(self, old: str, new: str) -> None:
+        """The app's running dynos go on; their services' `hoist.app` label follows (a restarted hoist adopts
+        them under the new name, and destroying the app finds them)."""
         self.local.rename(old, new)
+        moved = [d for d in self.dynos.values() if d.app == old]
+        for d in moved:
+            d.app = new
+        if moved:
+            self._track(self._relabel([d.service for d in moved], new))
+
+    async def _relabel(self, services: list[str], app: str) -> None:
+        for service in services:  # a service label: its tasks run on untouched
+            with contextlib.suppress(SwarmError):
+                await self.cluster.run("service", "update", "--detach", "--label-add", f"hoist.app={app}", service,
+                                       timeout=60)
 
     async def detach(self) -> None:
         """hoist hands over: the services run on (the next hoist adopts them); only the polling stops."""
