@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.cluster.swarm_faults import docker, exports, files, local_swarm, services  # noqa: E402
+from tests.cluster.common import docker, exports, files, local_swarm, services  # noqa: E402
 from tests.e2e.conftest import remove_app_users  # noqa: E402
 from tests.e2e.harness import HoistServer, commit_files, make_repo  # noqa: E402
 

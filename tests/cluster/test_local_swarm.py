@@ -21,17 +21,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "local-swarm"
-DOCKER = "/usr/bin/docker"
-NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
-         "/usr/bin/htpasswd": "apache2-utils"}
-MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
+from tests.cluster.common import DOCKER, REQUIRES, ROOT, SCRIPT
+pytestmark = REQUIRES
 
 APP = '''import os, socket
 def app(environ, start_response):

@@ -9,30 +9,18 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import (MISSING, Steady, docker, exports, files, local_swarm, releases, services,
+from tests.cluster.common import (REQUIRES, Steady, docker, files, local_swarm, releases, services,
                                         state, wait)
-from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
 from tests.e2e.harness import HoistServer, commit_files, make_repo
 
 PREFIX = "hflt"
 APP = "steady"
+SERVER_ENV = {"HOIST_BOOT_TIMEOUT": "120"}
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
-
-
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[dict[str, str]]:
-    try:
-        yield exports(local_swarm(PREFIX, "up", "3"))
-    finally:
-        local_swarm(PREFIX, "down")
+pytestmark = REQUIRES
 
 
 def start(workdir: Path, name: str, env: dict[str, str]) -> HoistServer:
@@ -41,15 +29,6 @@ def start(workdir: Path, name: str, env: dict[str, str]) -> HoistServer:
     srv.start()
     srv.cli("login")
     return srv
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
-    srv = start(workdir, "home", swarm)
-    yield srv
-    if srv.proc and srv.proc.poll() is None:
-        srv.stop()
-    remove_app_users(workdir)
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,15 @@ from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import MISSING, Steady, docker, exports, files, local_swarm, services, wait
-from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
+from tests.cluster.common import REQUIRES, Steady, docker, exports, files, local_swarm, services, wait
 from tests.e2e.harness import HoistServer, commit_files, make_repo
 
 PREFIX = "hflt"
 APP = "diskful"
+SERVER_ENV = {"HOIST_BOOT_TIMEOUT": "150"}
 STATE = Path(os.environ.get("LOCAL_SWARM_STATE", "/var/lib/hoist-local-swarm")) / PREFIX
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
+pytestmark = REQUIRES
 
 
 def tmpfs(path: Path, size: str) -> None:
@@ -43,18 +40,6 @@ def swarm() -> Iterator[dict[str, str]]:
         yield exports(local_swarm(PREFIX, "up", "3"))
     finally:
         local_swarm(PREFIX, "down")
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
-    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
-                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "150"})
-    srv.start()
-    srv.cli("login")
-    yield srv
-    if srv.proc and srv.proc.poll() is None:
-        srv.stop()
-    remove_app_users(workdir)
 
 
 def test_node_out_of_disk_gets_no_dynos(server: HoistServer, workdir: Path, swarm: dict[str, str]) -> None:

@@ -22,23 +22,15 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
+from tests.cluster.common import DOCKER, REQUIRES, wait
+from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer, example_files, make_repo
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "local-swarm"
-DOCKER = "/usr/bin/docker"
-NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
-         "/usr/bin/htpasswd": "apache2-utils"}
-MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
 PREFIX = "hlog"
 QUOTA_MB = 100  # HOIST_DYNO_MEMORY_MB; the kill factor is 2: containers are limited to 200 MB
 LOG_RATE = 100  # HOIST_LOG_RATE: lines per second per dyno (burst twice that), beyond which lines are dropped (L10)
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
+pytestmark = REQUIRES
 
 APP_PY = '''import os, sys
 from flask import Flask, request
@@ -76,23 +68,6 @@ grow(400)        # past the limit: the kernel kills it in its container: R15
 time.sleep(60)
 '''
 
-
-def local_swarm(*args: str, timeout: float = 180) -> str:
-    res = subprocess.run([sys.executable, str(SCRIPT), *args, "--prefix", PREFIX], capture_output=True, text=True,
-                         timeout=timeout)
-    assert res.returncode == 0, f"local-swarm {' '.join(args)}: {res.stderr[-2000:]}"
-    return res.stdout
-
-
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[dict[str, str]]:
-    t0 = time.monotonic()
-    try:
-        out = local_swarm("up", "3")
-        print(f"\nlocal-swarm up 3: {time.monotonic() - t0:.1f}s")
-        yield dict(m.groups() for m in re.finditer(r"^export (\w+)=(.*)$", out, re.MULTILINE))
-    finally:
-        local_swarm("down")
 
 
 @pytest.fixture(scope="module")
@@ -144,13 +119,6 @@ class Tail:
         self.proc.terminate()
         self.proc.wait(10)
 
-
-def wait(cond, timeout: float, what) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what()}")
-        time.sleep(0.3)
 
 
 def service_logs_pids(service_id: str) -> list[int]:

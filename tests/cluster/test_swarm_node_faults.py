@@ -7,47 +7,22 @@ flight on that node; a node killed during a deploy -> the deploy completes (or f
 serves throughout. Root only; figures printed."""
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.cluster.swarm_faults import (MISSING, Steady, exports, files, local_swarm, running_tasks, services, state,
+from tests.cluster.common import (REQUIRES, Steady, files, local_swarm, running_tasks, services, state,
                                         tasks, wait)
-from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
 from tests.e2e.harness import HoistServer, commit_files, make_repo
 
 PREFIX = "hflt"
 APP = "faulty"
+SERVER_ENV = {"HOIST_BOOT_TIMEOUT": "120"}
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
-
-
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[dict[str, str]]:
-    try:
-        yield exports(local_swarm(PREFIX, "up", "3"))
-    finally:
-        local_swarm(PREFIX, "down")
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
-    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
-                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "120"})
-    srv.start()
-    srv.cli("login")
-    yield srv
-    if srv.proc and srv.proc.poll() is None:
-        srv.stop()
-    remove_app_users(workdir)
+pytestmark = REQUIRES
 
 
 @pytest.fixture(scope="module")

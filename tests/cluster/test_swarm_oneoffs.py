@@ -14,28 +14,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import remove_app_users, workdir  # noqa: F401 - the module's temp dir fixture
+from tests.cluster.common import DOCKER, REQUIRES, wait
 from tests.e2e.harness import HoistServer, example_files, make_repo
 from tests.e2e.heroku_cli import Heroku, heroku_bin
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "local-swarm"
-DOCKER = "/usr/bin/docker"
-NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
-         "/usr/bin/htpasswd": "apache2-utils"}
-MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
 PREFIX = "hone"
+NODES = 2
+SERVER_ENV = {"HOIST_SCHEDULER_TICK": "15"}  # a "10m" scheduler job runs every 15 s
 APP = "both"
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
-    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
-]
+pytestmark = REQUIRES
 
 APP_PY = '''import os
 from urllib.parse import urlsplit
@@ -59,36 +51,6 @@ def index():
 '''
 
 
-def local_swarm(*args: str, timeout: float = 180) -> str:
-    res = subprocess.run([sys.executable, str(SCRIPT), *args, "--prefix", PREFIX], capture_output=True, text=True,
-                         timeout=timeout)
-    assert res.returncode == 0, f"local-swarm {' '.join(args)}: {res.stderr[-2000:]}"
-    return res.stdout
-
-
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[dict[str, str]]:
-    t0 = time.monotonic()
-    try:
-        out = local_swarm("up", "2")
-        print(f"\nlocal-swarm up 2: {time.monotonic() - t0:.1f}s")
-        yield dict(m.groups() for m in re.finditer(r"^export (\w+)=(.*)$", out, re.MULTILINE))
-    finally:
-        local_swarm("down")
-
-
-@pytest.fixture(scope="module")
-def server(workdir: Path, swarm: dict[str, str]) -> Iterator[HoistServer]:
-    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
-                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "90",
-                                 "HOIST_SCHEDULER_TICK": "15"})  # a "10m" scheduler job runs every 15 s
-    srv.start()
-    srv.cli("login")
-    yield srv
-    if srv.proc and srv.proc.poll() is None:
-        srv.stop()
-    remove_app_users(workdir)
-
 
 @pytest.fixture(scope="module")
 def app(server: HoistServer, workdir: Path) -> str:
@@ -107,13 +69,6 @@ def app(server: HoistServer, workdir: Path) -> str:
     assert re.search(rf"RELEASE-PHASE on {PREFIX}-n\d", pushed.stdout + pushed.stderr), pushed.stderr[-3000:]
     return APP
 
-
-def wait(cond, timeout: float, what) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what()}")
-        time.sleep(0.3)
 
 
 def services(swarm: dict[str, str]) -> str:

@@ -1,7 +1,9 @@
-"""What the swarm fault tests share: a local swarm by prefix, an app whose answer names its release and node,
-the swarm's own view of a service's tasks, and waiting with what was last seen."""
+"""What the swarm tests share: what they need (root, Debian's docker.io, docker-registry, apache2-utils), a local
+swarm by prefix (`up`, `local_swarm`), a hoist on it (`hoist_on`), an app whose answer names its release and
+node, the swarm's own view of a service's tasks, steady load, and waiting with what was last seen."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,8 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+import pytest
+
+from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer, Load, example_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +24,11 @@ DOCKER = "/usr/bin/docker"
 NEEDS = {"/usr/sbin/dockerd": "docker.io", DOCKER: "docker.io", "/usr/bin/docker-registry": "docker-registry",
          "/usr/bin/htpasswd": "apache2-utils"}
 MISSING = sorted({pkg for path, pkg in NEEDS.items() if not os.path.exists(path)})
+# Every swarm test module's marks (`pytestmark = REQUIRES`): .ci/run, as root, installs the packages.
+REQUIRES = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, cgroups and dockerd"),
+    pytest.mark.skipif(bool(MISSING), reason=f"Debian packages missing: {' '.join(MISSING)} (.ci/run installs them)"),
+]
 
 APP_PY = '''import os
 from flask import Flask
@@ -39,6 +49,34 @@ def local_swarm(prefix: str, *args: str, timeout: float = 180) -> str:
 
 def exports(text: str) -> dict[str, str]:
     return dict(m.groups() for m in re.finditer(r"^export (\w+)=(.*)$", text, re.MULTILINE))
+
+
+@contextlib.contextmanager
+def up(prefix: str, nodes: int = 3) -> Iterator[dict[str, str]]:
+    """A local swarm of `nodes` nodes for the block (its export lines as a dict); `down` after, whatever happened."""
+    t0 = time.monotonic()
+    try:
+        out = local_swarm(prefix, "up", str(nodes))
+        print(f"\nlocal-swarm up {nodes}: {time.monotonic() - t0:.1f}s")
+        yield exports(out)
+    finally:
+        local_swarm(prefix, "down")
+
+
+@contextlib.contextmanager
+def hoist_on(workdir: Path, swarm: dict[str, str], **env: str) -> Iterator[HoistServer]:
+    """A real hoist server on the swarm (HOIST_SCHEDULER=swarm from its exports), logged in; stopped after, and
+    the system users it made removed."""
+    srv = HoistServer(home=workdir / "home", user_home=workdir / "user",
+                      extra_env={**swarm, "HOIST_STOP_GRACE": "3", "HOIST_BOOT_TIMEOUT": "90", **env})
+    srv.start()
+    srv.cli("login")
+    try:
+        yield srv
+    finally:
+        if srv.proc and srv.proc.poll() is None:
+            srv.stop()
+        remove_app_users(workdir)
 
 
 def state(prefix: str) -> dict:  # type: ignore[type-arg]
