@@ -179,8 +179,9 @@ class SwarmScheduler:
                 args += ["--limit-memory", str(limit)] if limit else []
                 out = await self.cluster.run(*args, image, *self._command(spec), timeout=120)
             dyno.service_id = out.strip().splitlines()[-1] if out.strip() else dyno.service
-            self._read_logs(dyno)
-            if not dyno.wanted:  # stopped while it was being created
+            if dyno.wanted:
+                self._read_logs(dyno)
+            else:  # stopped while it was being created: no stream is left following a removed service
                 await self.cluster.remove(dyno.service)
         except SwarmError as exc:
             dyno.on_line(f"hoist: {dyno.name} could not start on the swarm: {exc}")
