@@ -6,7 +6,26 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.e2e.conftest import remove_app_users
 from tests.e2e.harness import HoistServer
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[HoistServer]:
+    # The fuzz sends more than the default 4500 requests an hour: with the default limit its second half
+    # would only see 429s (and so would the check after it). The rate limit has tests of its own.
+    srv = HoistServer(home=workdir / "home", user_home=workdir / "user", extra_env={"HOIST_RATE_LIMIT": "1000000"})
+    srv.start()
+    srv.cli("login")
+    yield srv
+    if srv.proc and srv.proc.poll() is None:
+        srv.stop()
+    remove_app_users(workdir)
 
 
 def test_schemathesis_finds_no_server_errors(server: HoistServer) -> None:
