@@ -39,13 +39,8 @@ async def http_status(port: int, path: str = "/", timeout: float = PROBE_TIMEOUT
         writer.close()
 
 
-def answered_ready(status: int | None, health_path: str | None) -> bool:
-    """Any HTTP answer is ready, or a 2xx/3xx when app.json names a health check path."""
+async def is_ready(port: int, health_path: str | None = None, host: str = "127.0.0.1") -> bool:
+    status = await http_status(port, health_path or "/", host=host)
     if status is None:
         return False
     return 200 <= status < 400 if health_path else True
-
-
-async def is_ready(port: int, health_path: str | None = None, host: str = "127.0.0.1",
-                   timeout: float = PROBE_TIMEOUT) -> bool:
-    return answered_ready(await http_status(port, health_path or "/", host=host, timeout=timeout), health_path)

@@ -18,7 +18,6 @@ class DynoSpec:
     release: str = ""  # the release's id: a restarted hoist adopts a dyno only into the release it runs
     id: str = ""  # the dyno's id (made up when empty)
     formation: bool = False  # one of the formation's dynos (the supervisor's), not a one-off or a release phase
-    health_path: str | None = None  # app.json's web health check: a web dyno is ready when it answers 2xx/3xx
 
 
 class DynoProcess(Protocol):

@@ -22,7 +22,7 @@ def release_spec(app: str, release: RunRelease, name: str, command: str, *, port
         env.update(extra_env)
         env["DYNO"] = name
     return DynoSpec(app=app, name=name, command=command, cwd=release.slug_dir, env=env, release=release.id,
-                    id=dyno_id, formation=formation, health_path=release.health_path)
+                    id=dyno_id, formation=formation)
 
 
 async def spawn(scheduler: Scheduler, app: str, release: RunRelease, name: str, command: str,

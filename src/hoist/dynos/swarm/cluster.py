@@ -104,6 +104,7 @@ class Cluster:
                               timeout=20)).split()
         found: dict[str, list[Task]] = {}
         for info in json.loads(await self.run("inspect", "--type", "task", *ids, timeout=20)) if ids else []:
+            status = info.get("Status", {})
             if not info.get("NodeID"):
                 continue  # not placed yet
             hostname, addr = await self.node(info["NodeID"])

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shlex
 from typing import Callable
 
-from hoist.dynos.readiness import is_ready
+from hoist.dynos.readiness import http_status
 from hoist.dynos.swarm.cluster import Task
 
 _pids = itertools.count(1)
-
-
-def health_command(port: int, health_path: str | None) -> str:
-    """Swarm's health check of a web task (run by the container's /bin/sh), which start-first updates wait for
-    before they stop the old task: something accepts on `port`, and when app.json names a health check path,
-    `GET path` answers 2xx/3xx (as hoist's own readiness probe asks). bash, for /dev/tcp. Pure."""
-    script = f"exec 3<>/dev/tcp/127.0.0.1/{port}"
-    if health_path:
-        script += (f' || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" {shlex.quote(health_path)} >&3;'
-                   ' read -r _ code _ <&3; [[ $code == [23][0-9][0-9] ]]')
-    return f"bash -c {shlex.quote(script)}"
 
 
 class SwarmDyno:
@@ -34,7 +22,7 @@ class SwarmDyno:
     runs now; `endpoint` is (node address, published port) of a task that answered, for the router."""
 
     def __init__(self, app: str, name: str, release: str, service: str, *, web: bool,
-                 on_line: Callable[[str], None], id: str = "", health_path: str | None = None) -> None:
+                 on_line: Callable[[str], None], id: str = "") -> None:
         self.app = app
         self.name = name
         self.release = release
@@ -42,7 +30,6 @@ class SwarmDyno:
         self.service_id = ""
         self.web = web
         self.id = id
-        self.health_path = health_path  # app.json's: a new task is routed once it answers it with 2xx/3xx
         self.on_line = on_line
         self.node: str | None = None
         self.task: Task | None = None  # the task it routes to (a web dyno) or runs as
@@ -94,16 +81,15 @@ class SwarmDyno:
             self.finished.set_result(rc)
 
     async def follow(self, tasks: list[Task]) -> None:
-        """The service's tasks now (oldest first): route to the newest running one that is ready (answered HTTP,
-        or the health check path with 2xx/3xx), probing the ones not ready yet; keep the current task while it
-        runs and no newer one is ready."""
+        """The service's tasks now (oldest first): route to the newest running one that answered HTTP, probing
+        the ones not probed yet; keep the current task while it runs and no newer one answered."""
         self.tasks = tasks
         running = [t for t in tasks if t.state == "running"]
         if not self.web:
             self.task = running[-1] if running else None
         else:  # swarm says "starting" until its health check passes: what answers HTTP may be routed already
             for t in (t for t in tasks if t.state in ("starting", "running")):
-                if t.id not in self.answered and t.port and await is_ready(t.port, self.health_path, t.addr, timeout=2):
+                if t.id not in self.answered and t.port and await http_status(t.port, host=t.addr, timeout=2) is not None:
                     self.answered.add(t.id)
             ok = [t for t in tasks if t.id in self.answered and t.state in ("starting", "running")]
             self.task = ok[-1] if ok else None

@@ -34,7 +34,7 @@ from hoist.dynos.local import LocalScheduler
 from hoist.dynos.scheduler import DynoSpec, Survivor
 from hoist.dynos.swarm.cluster import CONTAINER_PORT, Cluster, SwarmError
 from hoist.dynos.swarm import drain as swarm_drain
-from hoist.dynos.swarm.dyno import SwarmDyno, health_command
+from hoist.dynos.swarm.dyno import SwarmDyno
 from hoist.dynos.swarm.nodes import Node
 from hoist.dynos.swarm.addon_env import node_env
 from hoist.dynos.swarm.runs import Dialback, SwarmRuns, runs_on_swarm
@@ -137,8 +137,7 @@ class SwarmScheduler:
                 return await self.runs.start(spec, on_line=on_line)
             return await self.local.spawn(spec, on_line, on_dropped)
         name = service_name(spec.app, spec.name, spec.id or spec.release)
-        dyno = SwarmDyno(spec.app, spec.name, spec.release, name, web="PORT" in spec.env, on_line=on_line, id=spec.id,
-                         health_path=spec.health_path)
+        dyno = SwarmDyno(spec.app, spec.name, spec.release, name, web="PORT" in spec.env, on_line=on_line, id=spec.id)
         self._own(dyno)
         self._track(self._create(dyno, spec))
         return dyno
@@ -169,11 +168,11 @@ class SwarmScheduler:
                         "--update-order", "start-first", "--label", f"{LABEL}={self.owner}",
                         "--label", f"hoist.app={spec.app}", "--label", f"hoist.type={ptype}",
                         "--label", f"hoist.release={spec.release}", "--label", f"hoist.dyno={spec.name}",
-                        "--label", f"hoist.id={spec.id}", "--label", f"hoist.health={spec.health_path or ''}",
+                        "--label", f"hoist.id={spec.id}",
                         "--label", f"hoist.web={int(dyno.web)}", "--workdir", str(spec.cwd)]
                 if dyno.web:  # swarm's start-first update waits for the new task to accept on $PORT
                     args += ["--publish", f"mode=host,target={CONTAINER_PORT}", "--health-cmd",
-                             health_command(CONTAINER_PORT, spec.health_path), "--health-interval", "2s",
+                             f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{CONTAINER_PORT}'", "--health-interval", "2s",
                              "--health-timeout", "2s", "--health-retries", "3", "--health-start-period", "120s"]
                 reserve, limit = self.memory
                 args += ["--reserve-memory", str(reserve)] if reserve else []
@@ -282,7 +281,7 @@ class SwarmScheduler:
                 doomed.append(name)
                 continue
             dyno = SwarmDyno(app, dname, release, name, web=labels.get("hoist.web") == "1", on_line=sink(app, dname)[0],
-                             id=labels.get("hoist.id", ""), health_path=labels.get("hoist.health") or None)
+                             id=labels.get("hoist.id", ""))
             dyno.service_id = sid
             self._own(dyno)
         with contextlib.suppress(SwarmError):
