@@ -7,9 +7,7 @@ and when it is next due. Times are UTC seconds since the epoch; nothing here rea
 - every day at a chosen time (``--at 02:00``, default ``00:00``).
 
 A job due while hoist was down runs once when it comes back: its next due time is computed from *now*,
-never by replaying the occurrences it missed. A run that starts just before the job's next occurrence (a
-catch-up when hoist comes back a moment before a due time) stands for that occurrence too: the job never
-runs twice within a moment."""
+never by replaying the occurrences it missed."""
 from __future__ import annotations
 
 import re
@@ -99,12 +97,8 @@ class Decision:
     next_run: float
 
 
-COALESCE = 1.0  # seconds: an occurrence this close after a run is that run (at most a tenth of the tick)
-
-
 def decide(schedule: Schedule, next_run: float, now: float, tick: float = DEFAULT_TICK) -> Decision:
-    """A job due (whether just now or while hoist was down) runs once; its next due time follows `now`, and
-    an occurrence less than COALESCE after `now` counts as run."""
+    """A job due (whether just now or while hoist was down) runs once; its next due time follows `now`."""
     if next_run > now:
         return Decision(False, next_run)
-    return Decision(True, next_due(schedule, now + min(COALESCE, tick / 10), tick))
+    return Decision(True, next_due(schedule, now, tick))
